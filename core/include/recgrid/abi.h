@@ -1,0 +1,168 @@
+/*
+ * RecGrid plugin boundary, version 1: the C contract between the host and every plugin.
+ *
+ * A plugin is a shared library that exports exactly one symbol:
+ *
+ *     const rg_plugin_info* recgrid_plugin_info(void);
+ *
+ * The host calls it once after loading, checks `abi_version` FIRST (the only field whose
+ * position never changes), then `struct_size`, the LibTorch major.minor and the C++ ABI flag,
+ * and refuses the library if anything differs. Everything else goes through the function
+ * pointers in the descriptor. Plugin authors do not write this by hand: `sdk.hpp` builds it.
+ *
+ * Rules every call follows
+ * ------------------------
+ *  - No C++ exception crosses this boundary. Every call returns rg_status (RG_OK = 0); on failure
+ *    the message is read with `last_error()` of the same plugin, on the same thread, before the
+ *    next call into that plugin.
+ *  - Tensors cross as `rg_tensor_list`: an ordered list of (name, at::Tensor) pairs. A list
+ *    holds real at::Tensor values (host and plugins share one libtorch), so autograd graphs
+ *    survive the crossing: a plugin's loss back-propagates into another plugin's parameters.
+ *
+ * Ownership
+ * ---------
+ *  - `rg_tensor_list` objects are always created and destroyed by the HOST. A list passed as
+ *    `const rg_tensor_list*` is borrowed for the duration of the call; a list passed as
+ *    `rg_tensor_list*` (named `out`) is empty on entry and the plugin appends to it.
+ *  - The at::Tensor values inside a list are reference counted. A plugin may keep a tensor it
+ *    received (e.g. graph tensors from the context) for as long as it likes; the host may keep
+ *    tensors it received (e.g. parameters, which the optimizer then updates in place).
+ *  - `rg_instance` objects are created by `create` and released by `destroy`, both in the plugin.
+ *  - Strings returned by the plugin (`last_error`, descriptor fields) stay owned by the plugin;
+ *    `last_error` text is valid until the next call into that plugin on the same thread.
+ *  - Libraries are never unloaded while the process runs (LibTorch registries and objects made
+ *    by plugin code must not outlive that code).
+ */
+#ifndef RECGRID_ABI_H
+#define RECGRID_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped on any incompatible change of this file. Tests build a plugin with another value. */
+#ifndef RECGRID_ABI_VERSION
+#define RECGRID_ABI_VERSION 1
+#endif
+
+#define RECGRID_ENTRY_POINT "recgrid_plugin_info"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t rg_status;
+#define RG_OK 0
+#define RG_ERROR 1
+
+typedef enum rg_plugin_kind { RG_KIND_BASE_MODEL = 1, RG_KIND_ENHANCER = 2 } rg_plugin_kind;
+
+typedef enum rg_mode { RG_MODE_TRAIN = 0, RG_MODE_EVAL = 1 } rg_mode;
+
+/* Plugin flags (bit set). */
+/* The base model's evaluation encoding is random (e.g. BIGCF's reparameterisation noise): the host
+ * re-encodes for every evaluation user batch instead of once per pass. */
+#define RG_FLAG_ENCODE_PER_EVAL_BATCH ((uint64_t)1)
+
+/* Which rows a text table must have. */
+typedef enum rg_rows { RG_ROWS_USERS = 1, RG_ROWS_ITEMS = 2 } rg_rows;
+
+typedef struct rg_tensor_list_s rg_tensor_list; /* opaque in C; see tensor_list.hpp */
+typedef struct rg_instance_s* rg_instance;      /* a plugin object */
+
+/* One option of a plugin: name, type ("int", "float", "bool", "string"), default as JSON text. */
+typedef struct rg_option_spec {
+  const char* name;
+  const char* type;
+  const char* default_json;
+  const char* help;
+} rg_option_spec;
+
+/* One embedding table an enhancer needs (loaded and checked by the host). `cols` = 0: any width. */
+typedef struct rg_input_spec {
+  const char* name;
+  int32_t rows; /* rg_rows */
+  int64_t cols;
+  const char* help;
+} rg_input_spec;
+
+/* What the host gives every plugin instance at creation.
+ * `graph` names (all on `device`; V = n_users + n_items nodes, users first):
+ *   "adj.rowptr" [V+1] int64, "adj.row" [E] int64, "adj.col" [E] int64 : the bipartite adjacency,
+ *        both directions, sorted by (row, col); the same structure is the plain edge list P.
+ *   "adj.norm" [E] float : D^-1/2 A D^-1/2 values of those entries.
+ *   "adj.t_rowptr" [V+1] int64, "adj.t_perm" [E] int64 : the transpose, as a permutation of entries.
+ *   "train.user" [T] int64, "train.item" [T] int64 : training interactions.
+ * `inputs`: the enhancer's declared text tables, by declared name, float32 [rows x cols]. */
+typedef struct rg_context {
+  uint32_t struct_size;
+  int64_t n_users;
+  int64_t n_items;
+  const char* device;
+  uint64_t seed;
+  const rg_tensor_list* graph;
+  const rg_tensor_list* inputs;
+} rg_context;
+
+/* Calls only a base model has.
+ *  layer0:  out <- "E0" [V x d], the layer-0 node embeddings before any enhancer touches them.
+ *  encode:  out <- "user" [M x d], "item" [N x d] (final embeddings used by BPR and for scoring),
+ *           "layer.0" .. "layer.L" [V x d] (per-layer node embeddings), plus named extras.
+ *           `e0` is NULL or a list holding "E0" that replaces layer0() (enhancers' transform).
+ *  loss:    out <- named scalar loss terms (weights already applied) for `batch`
+ *           ("users", "pos", "neg" int64 [B]) and the `encoding` returned by encode(TRAIN). */
+typedef struct rg_base_model_api {
+  rg_status (*layer0)(rg_instance self, rg_tensor_list* out);
+  rg_status (*encode)(rg_instance self, int32_t mode, const rg_tensor_list* e0, rg_tensor_list* out);
+  rg_status (*loss)(rg_instance self, const rg_tensor_list* batch, const rg_tensor_list* encoding,
+                    rg_tensor_list* out);
+} rg_base_model_api;
+
+/* Calls only an enhancer has. Every pointer may be NULL (the hook is not used).
+ *  transform_inputs: out <- "E0", given "E0" in `e0` (stacked enhancers chain in order).
+ *  loss:             out <- named scalar loss terms, given the batch and the base encoding.
+ *  after_step:       runs after every optimizer step (EMA teachers). */
+typedef struct rg_enhancer_api {
+  rg_status (*transform_inputs)(rg_instance self, int32_t mode, const rg_tensor_list* e0,
+                                rg_tensor_list* out);
+  rg_status (*loss)(rg_instance self, const rg_tensor_list* batch, const rg_tensor_list* encoding,
+                    rg_tensor_list* out);
+  rg_status (*after_step)(rg_instance self);
+} rg_enhancer_api;
+
+/* The descriptor. Field order is part of the ABI; `abi_version` stays first forever. */
+typedef struct rg_plugin_info {
+  uint32_t abi_version;
+  uint32_t struct_size;
+  int32_t torch_major;
+  int32_t torch_minor;
+  int32_t cxx11_abi; /* value of _GLIBCXX_USE_CXX11_ABI the plugin was built with */
+  int32_t kind;      /* rg_plugin_kind */
+  const char* name;
+  const char* version;
+  const char* description;
+  uint64_t flags;
+  const rg_option_spec* options;
+  uint32_t n_options;
+  const rg_input_spec* inputs;
+  uint32_t n_inputs;
+
+  const char* (*last_error)(void);
+  /* options_json: a JSON object holding every declared option (the host fills defaults). */
+  rg_status (*create)(const rg_context* context, const char* options_json, rg_instance* out);
+  void (*destroy)(rg_instance self);
+  /* out <- trainable parameters (the optimizer's), by name. */
+  rg_status (*parameters)(rg_instance self, rg_tensor_list* out);
+  /* out <- non-trainable state that checkpoints must keep (e.g. EMA teacher weights). */
+  rg_status (*buffers)(rg_instance self, rg_tensor_list* out);
+
+  const rg_base_model_api* base_model; /* non-NULL iff kind == RG_KIND_BASE_MODEL */
+  const rg_enhancer_api* enhancer;     /* non-NULL iff kind == RG_KIND_ENHANCER */
+} rg_plugin_info;
+
+typedef const rg_plugin_info* (*rg_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* RECGRID_ABI_H */

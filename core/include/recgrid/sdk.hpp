@@ -1,0 +1,275 @@
+// RecGrid plugin SDK: write a plugin as ordinary C++.
+//
+//   class MyModel : public recgrid::BaseModel {
+//    public:
+//     static recgrid::PluginSpec spec();                       // name, version, options
+//     MyModel(const recgrid::Context& ctx, const recgrid::Options& opts);
+//     at::Tensor layer0() override;
+//     recgrid::NamedTensors encode(recgrid::Mode, const at::Tensor& e0) override;
+//     recgrid::NamedTensors loss(const recgrid::Batch&, const recgrid::NamedTensors&) override;
+//   };
+//   RECGRID_EXPORT_PLUGIN(MyModel)
+//
+// The macro builds the C descriptor of abi.h, turns every exception into a status code plus
+// last_error() text, and exports the single entry point. Link the plugin with recgrid_core and
+// build it with recgrid_add_plugin() (hidden visibility: the entry point is the only export).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/util/Exception.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "recgrid/abi.h"
+#include "recgrid/graph.hpp"
+#include "recgrid/tensor_list.hpp"
+
+namespace recgrid {
+
+enum class Mode { Train = RG_MODE_TRAIN, Eval = RG_MODE_EVAL };
+
+// Resolved option values of one plugin instance (every declared option is present).
+class Options {
+ public:
+  explicit Options(nlohmann::json values) : values_(std::move(values)) {}
+  template <class T>
+  T get(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) throw std::invalid_argument("option '" + name + "' was not declared");
+    return it->get<T>();
+  }
+  const nlohmann::json& json() const { return values_; }
+
+ private:
+  nlohmann::json values_;
+};
+
+struct Context {
+  int64_t n_users = 0;
+  int64_t n_items = 0;
+  c10::Device device = c10::Device(c10::kCPU);
+  uint64_t seed = 0;
+  Graph graph;
+  at::Tensor train_user, train_item;  // [T] int64
+  NamedTensors inputs;                // declared text tables, by name
+  int64_t n_nodes() const { return n_users + n_items; }
+};
+
+struct Batch {
+  at::Tensor users, pos, neg;  // [B] int64 each
+};
+
+// What a plugin declares about itself.
+struct PluginSpec {
+  std::string name;
+  std::string version;
+  std::string description;
+  std::vector<rg_option_spec> options;  // {name, type, default_json, help}
+  std::vector<rg_input_spec> inputs;    // enhancers only
+  uint64_t flags = 0;
+};
+
+// Parameters and buffers, registered by name (the C++-frontend `register_parameter` idea).
+class Module {
+ public:
+  virtual ~Module() = default;
+  const NamedTensors& parameters() const { return parameters_; }
+  const NamedTensors& buffers() const { return buffers_; }
+
+ protected:
+  at::Tensor register_parameter(std::string name, at::Tensor value) {
+    value.set_requires_grad(true);
+    parameters_.add(std::move(name), value);
+    return value;
+  }
+  at::Tensor register_buffer(std::string name, at::Tensor value) {
+    buffers_.add(std::move(name), value);
+    return value;
+  }
+
+ private:
+  NamedTensors parameters_, buffers_;
+};
+
+class BaseModel : public Module {
+ public:
+  static constexpr rg_plugin_kind kind = RG_KIND_BASE_MODEL;
+  // Layer-0 node embeddings [V x d] (users first).
+  virtual at::Tensor layer0() = 0;
+  // "user", "item", "layer.0".."layer.L" and extras, from layer-0 embeddings e0.
+  virtual NamedTensors encode(Mode mode, const at::Tensor& e0) = 0;
+  // Named, weighted loss terms of the model for one batch.
+  virtual NamedTensors loss(const Batch& batch, const NamedTensors& encoding) = 0;
+};
+
+class Enhancer : public Module {
+ public:
+  static constexpr rg_plugin_kind kind = RG_KIND_ENHANCER;
+  virtual at::Tensor transform_inputs(Mode, const at::Tensor& e0) { return e0; }
+  virtual NamedTensors loss(const Batch&, const NamedTensors&) { return {}; }
+  virtual void after_step() {}
+};
+
+namespace detail {
+
+// Per-plugin error text: plugins are built with hidden visibility, so each library has its own.
+inline std::string& last_error_text() {
+  thread_local std::string text;
+  return text;
+}
+inline const char* last_error() { return last_error_text().c_str(); }
+
+template <class F>
+rg_status guarded(F&& body) noexcept {
+  try {
+    body();
+    return RG_OK;
+  } catch (const c10::Error& e) {
+    last_error_text() = e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    last_error_text() = e.what();
+  } catch (...) {
+    last_error_text() = "unknown exception";
+  }
+  return RG_ERROR;
+}
+
+inline Context to_context(const rg_context* c) {
+  Context ctx;
+  ctx.n_users = c->n_users;
+  ctx.n_items = c->n_items;
+  ctx.device = c10::Device(std::string(c->device));
+  ctx.seed = c->seed;
+  const NamedTensors& g = c->graph->items;
+  ctx.graph.n_nodes = c->n_users + c->n_items;
+  ctx.graph.rowptr = g.at("adj.rowptr");
+  ctx.graph.row = g.at("adj.row");
+  ctx.graph.col = g.at("adj.col");
+  ctx.graph.norm = g.at("adj.norm");
+  ctx.graph.t_rowptr = g.at("adj.t_rowptr");
+  ctx.graph.t_perm = g.at("adj.t_perm");
+  ctx.train_user = g.at("train.user");
+  ctx.train_item = g.at("train.item");
+  if (c->inputs) ctx.inputs = c->inputs->items;
+  return ctx;
+}
+
+inline Batch to_batch(const rg_tensor_list* b) {
+  return Batch{b->items.at("users"), b->items.at("pos"), b->items.at("neg")};
+}
+
+template <class T>
+T& self(rg_instance h) {
+  return *reinterpret_cast<T*>(h);
+}
+
+template <class T>
+struct Glue {
+  static rg_status create(const rg_context* c, const char* options_json, rg_instance* out) {
+    return guarded([&] {
+      Options opts(nlohmann::json::parse(options_json));
+      *out = reinterpret_cast<rg_instance>(new T(to_context(c), opts));
+    });
+  }
+  static void destroy(rg_instance h) { delete reinterpret_cast<T*>(h); }
+  static rg_status parameters(rg_instance h, rg_tensor_list* out) {
+    return guarded([&] { out->items = self<T>(h).parameters(); });
+  }
+  static rg_status buffers(rg_instance h, rg_tensor_list* out) {
+    return guarded([&] { out->items = self<T>(h).buffers(); });
+  }
+  // Base model calls.
+  static rg_status layer0(rg_instance h, rg_tensor_list* out) {
+    return guarded([&] { out->items.add("E0", self<T>(h).layer0()); });
+  }
+  static rg_status encode(rg_instance h, int32_t mode, const rg_tensor_list* e0, rg_tensor_list* out) {
+    return guarded([&] {
+      T& m = self<T>(h);
+      at::Tensor input = e0 ? e0->items.at("E0") : m.layer0();
+      out->items = m.encode(static_cast<Mode>(mode), input);
+    });
+  }
+  static rg_status base_loss(rg_instance h, const rg_tensor_list* batch, const rg_tensor_list* enc,
+                             rg_tensor_list* out) {
+    return guarded([&] { out->items = self<T>(h).loss(to_batch(batch), enc->items); });
+  }
+  // Enhancer calls.
+  static rg_status transform_inputs(rg_instance h, int32_t mode, const rg_tensor_list* e0, rg_tensor_list* out) {
+    return guarded([&] { out->items.add("E0", self<T>(h).transform_inputs(static_cast<Mode>(mode), e0->items.at("E0"))); });
+  }
+  static rg_status enhancer_loss(rg_instance h, const rg_tensor_list* batch, const rg_tensor_list* enc,
+                                 rg_tensor_list* out) {
+    return guarded([&] { out->items = self<T>(h).loss(to_batch(batch), enc->items); });
+  }
+  static rg_status after_step(rg_instance h) {
+    return guarded([&] { self<T>(h).after_step(); });
+  }
+};
+
+template <class T>
+const rg_base_model_api* base_model_api() {
+  if constexpr (std::is_base_of_v<BaseModel, T>) {
+    static const rg_base_model_api api = {&Glue<T>::layer0, &Glue<T>::encode, &Glue<T>::base_loss};
+    return &api;
+  } else {
+    return nullptr;
+  }
+}
+
+template <class T>
+const rg_enhancer_api* enhancer_api() {
+  if constexpr (std::is_base_of_v<Enhancer, T>) {
+    static const rg_enhancer_api api = {&Glue<T>::transform_inputs, &Glue<T>::enhancer_loss,
+                                        &Glue<T>::after_step};
+    return &api;
+  } else {
+    return nullptr;
+  }
+}
+
+template <class T>
+const rg_plugin_info* describe() {
+  static_assert(std::is_base_of_v<BaseModel, T> != std::is_base_of_v<Enhancer, T>,
+                "a plugin derives from exactly one of BaseModel, Enhancer");
+  static const PluginSpec spec = T::spec();
+  static const rg_plugin_info info = {
+      RECGRID_ABI_VERSION,
+      sizeof(rg_plugin_info),
+      TORCH_VERSION_MAJOR,
+      TORCH_VERSION_MINOR,
+      _GLIBCXX_USE_CXX11_ABI,
+      T::kind,
+      spec.name.c_str(),
+      spec.version.c_str(),
+      spec.description.c_str(),
+      spec.flags,
+      spec.options.data(),
+      static_cast<uint32_t>(spec.options.size()),
+      spec.inputs.data(),
+      static_cast<uint32_t>(spec.inputs.size()),
+      &last_error,
+      &Glue<T>::create,
+      &Glue<T>::destroy,
+      &Glue<T>::parameters,
+      &Glue<T>::buffers,
+      base_model_api<T>(),
+      enhancer_api<T>(),
+  };
+  return &info;
+}
+
+}  // namespace detail
+}  // namespace recgrid
+
+// The one exported symbol of a plugin library.
+#define RECGRID_EXPORT_PLUGIN(Class)                                                         \
+  extern "C" __attribute__((visibility("default"))) const rg_plugin_info* recgrid_plugin_info() { \
+    return ::recgrid::detail::describe<Class>();                                            \
+  }

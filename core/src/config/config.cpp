@@ -1,0 +1,381 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+namespace recgrid::config {
+
+namespace fs = std::filesystem;
+
+extern const char* const kDefaultsYaml;  // configs/defaults.yaml, embedded by CMake
+
+namespace {
+
+const char* const kDefaultsName = "<built-in defaults>";
+
+YAML::Node parse_yaml_text(const std::string& text, const std::string& name) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": invalid YAML: " + e.msg);
+  }
+}
+
+YAML::Node parse_yaml_file(const std::string& path) {
+  if (!fs::is_regular_file(path)) throw ConfigError(path + ": no such config file");
+  try {
+    return YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": invalid YAML: " + e.msg);
+  }
+}
+
+int line_of(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
+
+std::string join(const std::string& prefix, const std::string& key) { return prefix.empty() ? key : prefix + "." + key; }
+
+}  // namespace
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config: merging layers and remembering origins
+
+Config::Config() : root_(YAML::Node(YAML::NodeType::Map)) { merge(parse_yaml_text(kDefaultsYaml, kDefaultsName), kDefaultsName); }
+
+void Config::record(const std::string& prefix, const YAML::Node& value, const std::string& file, int line) {
+  for (auto it = origins_.lower_bound(prefix + "."); it != origins_.end() && it->first.rfind(prefix + ".", 0) == 0;)
+    it = origins_.erase(it);  // the old subtree is gone
+  const int here = line_of(value) ? line_of(value) : line;
+  origins_[prefix] = Origin{file, here};
+  if (value.IsMap())
+    for (const auto& kv : value) record(join(prefix, kv.first.as<std::string>()), kv.second, file, here);
+}
+
+void Config::merge_into(YAML::Node dst, const YAML::Node& src, const std::string& prefix, const std::string& file,
+                        int line) {
+  if (!src.IsMap())
+    throw ConfigError(Origin{file, line_of(src) ? line_of(src) : line}.str() + ": expected a mapping" +
+                      (prefix.empty() ? "" : " under '" + prefix + "'"));
+  for (const auto& kv : src) {
+    const std::string key = kv.first.as<std::string>();
+    const std::string path = join(prefix, key);
+    const YAML::Node& current = static_cast<const YAML::Node&>(dst)[key];
+    if (kv.second.IsMap() && current.IsDefined() && current.IsMap()) {
+      origins_[path] = Origin{file, line_of(kv.first)};
+      merge_into(dst[key], kv.second, path, file, line_of(kv.first));
+    } else {
+      dst[key] = YAML::Clone(kv.second);
+      record(path, kv.second, file, line_of(kv.first) ? line_of(kv.first) : line);
+    }
+  }
+}
+
+void Config::merge(const YAML::Node& layer, const std::string& file) {
+  if (!layer || layer.IsNull()) return;  // an empty file sets nothing
+  merge_into(root_, layer, "", file, 0);
+}
+
+void Config::set(const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set " + assignment + ": expected KEY=VALUE with a dotted key, e.g. train.epochs=5");
+  const std::string key = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception&) {
+    value = YAML::Node(assignment.substr(eq + 1));
+  }
+  // Build {a: {b: {c: value}}} and merge it like any other layer.
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  YAML::Node layer = value;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    YAML::Node wrap(YAML::NodeType::Map);
+    wrap[*it] = layer;
+    layer = wrap;
+  }
+  merge(layer, "--set " + key);
+}
+
+Origin Config::origin(const std::string& dotted_key) const {
+  for (std::string k = dotted_key;;) {
+    if (auto it = origins_.find(k); it != origins_.end()) return it->second;
+    const size_t dot = k.rfind('.');
+    if (dot == std::string::npos) return Origin{"<unknown>", 0};
+    k = k.substr(0, dot);
+  }
+}
+
+std::string Config::dump() const {
+  YAML::Emitter out;
+  out << root_;
+  return std::string(out.c_str()) + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers from files
+
+namespace {
+
+// configs/<kind>/<name>.yaml, searched from the experiment's folder upwards.
+std::string resolve_named(const std::string& value, const std::string& kind, const fs::path& experiment,
+                          const Origin& where) {
+  const fs::path base = experiment.parent_path();
+  if (value.find('/') != std::string::npos || value.size() > 5 && value.substr(value.size() - 5) == ".yaml") {
+    const fs::path p = base / value;
+    if (!fs::is_regular_file(p)) throw ConfigError(where.str() + ": extends." + kind + ": no file " + p.string());
+    return p.string();
+  }
+  for (fs::path dir = fs::absolute(base); !dir.empty(); dir = dir.parent_path()) {
+    const fs::path candidate = dir / (kind + "s") / (value + ".yaml");
+    if (fs::is_regular_file(candidate)) return candidate.string();
+    if (fs::is_regular_file(dir / "configs" / (kind + "s") / (value + ".yaml")))
+      return (dir / "configs" / (kind + "s") / (value + ".yaml")).string();
+    if (dir == dir.parent_path()) break;
+  }
+  throw ConfigError(where.str() + ": extends." + kind + ": no " + kind + " config named '" + value +
+                    "' (looked for " + kind + "s/" + value + ".yaml above " + base.string() + ")");
+}
+
+}  // namespace
+
+Config load_layers(const std::string& experiment, const std::vector<std::string>& sets) {
+  Config config;
+  if (!experiment.empty()) {
+    YAML::Node exp = parse_yaml_file(experiment);
+    if (exp && !exp.IsNull() && !exp.IsMap()) throw ConfigError(experiment + ": expected a mapping at the top level");
+    YAML::Node extends = exp && exp.IsMap() ? YAML::Node(exp["extends"]) : YAML::Node();
+    if (extends && extends.IsDefined()) {
+      const Origin where{experiment, line_of(extends)};
+      if (!extends.IsMap()) throw ConfigError(where.str() + ": 'extends' expects {dataset: NAME, model: NAME}");
+      for (const auto& kv : extends) {
+        const std::string k = kv.first.as<std::string>();
+        if (k != "dataset" && k != "model")
+          throw ConfigError(Origin{experiment, line_of(kv.first)}.str() + ": unknown key 'extends." + k +
+                            "'; did you mean 'extends." + (edit_distance(k, "model") < edit_distance(k, "dataset") ? "model" : "dataset") + "'?");
+      }
+      if (extends["dataset"]) {
+        const std::string path = resolve_named(extends["dataset"].as<std::string>(), "dataset", experiment, where);
+        config.merge(parse_yaml_file(path), path);
+      }
+      if (extends["model"]) {
+        const std::string path = resolve_named(extends["model"].as<std::string>(), "model", experiment, where);
+        YAML::Node model = parse_yaml_file(path);
+        YAML::Node per_dataset;
+        if (model && model.IsMap() && model["for_dataset"]) {
+          per_dataset = YAML::Clone(model["for_dataset"]);
+          model.remove("for_dataset");
+        }
+        config.merge(model, path);
+        const std::string ds = config.root()["dataset"]["name"].as<std::string>("");
+        if (per_dataset && per_dataset.IsMap() && per_dataset[ds]) config.merge(per_dataset[ds], path);
+      }
+      exp.remove("extends");
+    }
+    config.merge(exp, experiment);
+  }
+  for (const std::string& s : sets) config.set(s);
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+namespace {
+
+// Host-owned keys and their types.
+const std::vector<std::pair<std::string, std::string>>& host_schema() {
+  static const std::vector<std::pair<std::string, std::string>> schema = {
+      {"name", "string"},           {"dataset.name", "string"},      {"dataset.format", "string"},
+      {"dataset.root", "string"},   {"dataset.path", "string"},      {"dataset.n_users", "int"},
+      {"dataset.n_items", "int"},   {"train.epochs", "int"},         {"train.batch_size", "int"},
+      {"train.lr", "float"},        {"train.reg_weight", "float"},   {"train.test_step", "int"},
+      {"train.patience", "int"},    {"train.eval_batch", "int"},     {"train.topk", "int_list"},
+      {"train.seed", "int"},        {"train.threads", "int"},        {"train.device", "string"},
+      {"model.name", "string"},     {"enhancers", "string_list"},
+  };
+  return schema;
+}
+
+bool scalar_is(const YAML::Node& n, const std::string& type) {
+  if (!n.IsScalar()) return false;
+  const std::string s = n.Scalar();
+  try {
+    if (type == "int") {
+      size_t used = 0;
+      std::stoll(s, &used);
+      return used == s.size();
+    }
+    if (type == "float") {
+      size_t used = 0;
+      std::stod(s, &used);
+      return used == s.size();
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (type == "bool") return s == "true" || s == "false" || s == "True" || s == "False";
+  return type == "string";
+}
+
+bool has_type(const YAML::Node& n, const std::string& type) {
+  if (type == "int_list" || type == "string_list") {
+    if (!n.IsSequence()) return false;
+    for (const auto& e : n)
+      if (!scalar_is(e, type == "int_list" ? "int" : "string")) return false;
+    return true;
+  }
+  if (type == "string") return n.IsScalar() || n.IsNull();
+  return scalar_is(n, type);
+}
+
+std::string show(const YAML::Node& n) {
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+class Validator {
+ public:
+  Validator(Config& config, const SchemaLookup& plugins) : config_(config), plugins_(plugins) {}
+
+  YAML::Node run() {
+    YAML::Node root = config_.root();
+    for (const auto& [key, type] : host_schema()) valid_.push_back(key);
+    check_model(root);
+    check_enhancers(root);
+    check_section(root, "", {"name", "dataset", "train", "model", "enhancers", "enhancer"});
+    for (const char* section : {"dataset", "train"}) check_section(root[section], section, {});
+    for (const auto& [key, type] : host_schema()) check_type(lookup(root, key), key, type);
+    return root;
+  }
+
+ private:
+  // The node at a dotted key, or an undefined node when any part is missing.
+  static YAML::Node lookup(const YAML::Node& root, const std::string& dotted) {
+    YAML::Node n = root;
+    std::stringstream ss(dotted);
+    for (std::string p; std::getline(ss, p, '.');) {
+      if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+      const YAML::Node& cn = n;
+      YAML::Node child = cn[p];
+      if (!child.IsDefined()) return child;
+      n.reset(child);
+    }
+    return n;
+  }
+
+  [[noreturn]] void unknown(const std::string& key) const {
+    std::string best;
+    size_t best_d = SIZE_MAX;
+    for (const std::string& k : valid_) {
+      const size_t d = edit_distance(key, k);
+      if (d < best_d) best_d = d, best = k;
+    }
+    throw ConfigError(config_.origin(key).str() + ": unknown key '" + key + "'" +
+                      (best.empty() ? "" : "; did you mean '" + best + "'?"));
+  }
+
+  void check_type(const YAML::Node& n, const std::string& key, const std::string& type) const {
+    if (!n.IsDefined()) return;
+    if (!has_type(n, type))
+      throw ConfigError(config_.origin(key).str() + ": '" + key + "' expects " + type + ", found '" + show(n) + "'");
+  }
+
+  // Every key under `section` must be a valid dotted key (or one of `children` at the top level).
+  void check_section(const YAML::Node& node, const std::string& section, const std::set<std::string>& children) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsMap())
+      throw ConfigError(config_.origin(section).str() + ": '" + section + "' expects a mapping, found '" + show(node) + "'");
+    for (const auto& kv : node) {
+      const std::string key = join(section, kv.first.as<std::string>());
+      const bool known = section.empty() ? children.count(kv.first.as<std::string>()) > 0
+                                         : std::find(valid_.begin(), valid_.end(), key) != valid_.end();
+      if (!known) unknown(key);
+    }
+  }
+
+  // Checks a plugin's options under `prefix` and fills in its defaults.
+  void check_plugin_options(YAML::Node node, const std::string& prefix, const std::vector<rg_option_spec>& specs,
+                            const std::set<std::string>& reserved) {
+    std::vector<std::string> names;
+    for (const auto& s : specs) {
+      names.push_back(s.name);
+      valid_.push_back(join(prefix, s.name));
+    }
+    for (const auto& kv : node) {
+      const std::string k = kv.first.as<std::string>();
+      if (reserved.count(k)) continue;
+      if (std::find(names.begin(), names.end(), k) == names.end()) unknown(join(prefix, k));
+    }
+    for (const auto& s : specs) {
+      const std::string key = join(prefix, s.name);
+      const YAML::Node& given = static_cast<const YAML::Node&>(node)[s.name];
+      if (given.IsDefined()) check_type(given, key, s.type);
+      else node[s.name] = parse_yaml_text(s.default_json, std::string("default of ") + key);
+    }
+  }
+
+  std::vector<rg_option_spec> schema_of(const std::string& name, rg_plugin_kind kind, const std::string& key) {
+    try {
+      return plugins_(name, kind);
+    } catch (const std::exception& e) {
+      throw ConfigError(config_.origin(key).str() + ": '" + key + "': " + e.what());
+    }
+  }
+
+  void check_model(YAML::Node root) {
+    YAML::Node model = root["model"];
+    if (!model.IsMap()) throw ConfigError(config_.origin("model").str() + ": 'model' expects a mapping");
+    check_type(model["name"], "model.name", "string");
+    const std::string name = model["name"].as<std::string>("");
+    if (name.empty()) throw ConfigError(config_.origin("model.name").str() + ": 'model.name' is empty");
+    check_plugin_options(model, "model", schema_of(name, RG_KIND_BASE_MODEL, "model.name"), {"name"});
+  }
+
+  void check_enhancers(YAML::Node root) {
+    check_type(root["enhancers"], "enhancers", "string_list");
+    std::vector<std::string> names;
+    for (const auto& e : root["enhancers"]) names.push_back(e.as<std::string>());
+    YAML::Node options = root["enhancer"];
+    if (!options.IsDefined() || options.IsNull()) options = root["enhancer"] = YAML::Node(YAML::NodeType::Map);
+    if (!options.IsMap()) throw ConfigError(config_.origin("enhancer").str() + ": 'enhancer' expects a mapping");
+    for (const auto& kv : options) {
+      const std::string n = kv.first.as<std::string>();
+      if (std::find(names.begin(), names.end(), n) == names.end())
+        throw ConfigError(config_.origin("enhancer." + n).str() + ": options for enhancer '" + n +
+                          "', which is not listed in 'enhancers'");
+    }
+    for (const std::string& n : names) {
+      if (!static_cast<const YAML::Node&>(options)[n].IsDefined()) options[n] = YAML::Node(YAML::NodeType::Map);
+      check_plugin_options(options[n], "enhancer." + n, schema_of(n, RG_KIND_ENHANCER, "enhancers"), {});
+    }
+  }
+
+  Config& config_;
+  const SchemaLookup& plugins_;
+  std::vector<std::string> valid_;
+};
+
+}  // namespace
+
+YAML::Node validate(Config& config, const SchemaLookup& plugins) { return Validator(config, plugins).run(); }
+
+}  // namespace recgrid::config

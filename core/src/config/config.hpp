@@ -1,0 +1,65 @@
+// Layered YAML configuration: built-in defaults < dataset file < model file < experiment file
+// < `--set key=value`. Every value remembers the file and line it came from, so errors can say
+// where a bad key was written.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "recgrid/abi.h"
+
+namespace recgrid::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Origin {
+  std::string file;  // a path, "<built-in defaults>" or "--set"
+  int line = 0;      // 1-based; 0 when unknown
+  std::string str() const { return line > 0 ? file + ":" + std::to_string(line) : file; }
+};
+
+class Config {
+ public:
+  Config();  // the built-in defaults
+  // Merges a YAML mapping in; `file` and the nodes' marks become the origins of what it sets.
+  void merge(const YAML::Node& layer, const std::string& file);
+  // `key=value` with a dotted key; the value is parsed as YAML ("3", "1e-3", "[a, b]").
+  void set(const std::string& assignment);
+  const YAML::Node& root() const { return root_; }
+  Origin origin(const std::string& dotted_key) const;
+  std::string dump() const;  // the resolved YAML text
+
+ private:
+  void merge_into(YAML::Node dst, const YAML::Node& src, const std::string& prefix, const std::string& file, int line);
+  void record(const std::string& prefix, const YAML::Node& value, const std::string& file, int line);
+  YAML::Node root_;
+  std::map<std::string, Origin> origins_;
+};
+
+// Builds the layered config for an experiment file: its optional `extends: {dataset: NAME, model: NAME}`
+// names configs/datasets/NAME.yaml and configs/models/NAME.yaml (found in the experiment's folder or a
+// parent of it; a value with '/' or '.yaml' is a path relative to the experiment file). A model file's
+// `for_dataset: {DATASET: {...}}` block is applied on top of it for that dataset.
+// `experiment` empty: defaults only. Then every `--set` in order.
+Config load_layers(const std::string& experiment, const std::vector<std::string>& sets);
+
+// The option declarations of a plugin, found by name and kind; throws if there is no such plugin.
+using SchemaLookup = std::function<std::vector<rg_option_spec>(const std::string& name, rg_plugin_kind kind)>;
+
+// Checks every key and type against the host schema and the plugins' option declarations, fills the
+// plugins' defaults in, and throws ConfigError naming the key, where it was set and the closest valid
+// key. Returns the resolved tree.
+YAML::Node validate(Config& config, const SchemaLookup& plugins);
+
+// Levenshtein distance; the "did you mean" helper.
+size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace recgrid::config

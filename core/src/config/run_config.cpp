@@ -1,0 +1,88 @@
+#include "config/run_config.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "config/config.hpp"
+
+namespace recgrid::config {
+
+namespace fs = std::filesystem;
+
+nlohmann::json to_json(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& kv : node) j[kv.first.as<std::string>()] = to_json(kv.second);
+    return j;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& e : node) j.push_back(to_json(e));
+    return j;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string s = node.Scalar();
+  if (node.Tag() == "!") return s;  // quoted in the YAML: a string, whatever it looks like
+  if (s == "true" || s == "True") return true;
+  if (s == "false" || s == "False") return false;
+  try {
+    size_t used = 0;
+    const long long i = std::stoll(s, &used);
+    if (used == s.size()) return i;
+    const double d = std::stod(s, &used);
+    if (used == s.size()) return d;
+  } catch (const std::exception&) {
+  }
+  return s;
+}
+
+RunConfig to_run_config(const YAML::Node& r) {
+  RunConfig c;
+  c.name = r["name"].as<std::string>("");
+  const YAML::Node d = r["dataset"];
+  c.dataset.name = d["name"].as<std::string>("");
+  c.dataset.format = d["format"].as<std::string>();
+  if (c.dataset.format != "sslrec" && c.dataset.format != "tsv")
+    throw ConfigError("dataset.format: expected 'sslrec' or 'tsv', found '" + c.dataset.format + "'");
+  std::string root = d["root"].as<std::string>();
+  if (const char* env = std::getenv("RECGRID_DATA_ROOT"); env && *env && root == "../shared/data") root = env;
+  const std::string path = d["path"].as<std::string>("");
+  if (path.empty()) throw ConfigError("dataset.path is empty: name the folder of the split files");
+  c.dataset.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
+  c.dataset.n_users = d["n_users"].as<int64_t>();
+  c.dataset.n_items = d["n_items"].as<int64_t>();
+
+  const YAML::Node t = r["train"];
+  c.train.epochs = t["epochs"].as<int64_t>();
+  c.train.batch_size = t["batch_size"].as<int64_t>();
+  c.train.lr = t["lr"].as<double>();
+  c.train.reg_weight = t["reg_weight"].as<double>();
+  c.train.test_step = t["test_step"].as<int64_t>();
+  c.train.patience = t["patience"].as<int64_t>();
+  c.train.eval_batch = t["eval_batch"].as<int64_t>();
+  c.train.topk = t["topk"].as<std::vector<int>>();
+  c.train.seed = t["seed"].as<uint64_t>();
+  c.train.threads = t["threads"].as<int64_t>();
+  c.train.device = t["device"].as<std::string>();
+  const std::pair<const char*, int64_t> positive[] = {{"train.batch_size", c.train.batch_size},
+                                                      {"train.test_step", c.train.test_step},
+                                                      {"train.patience", c.train.patience},
+                                                      {"train.eval_batch", c.train.eval_batch}};
+  for (auto [key, v] : positive)
+    if (v <= 0) throw ConfigError(std::string(key) + " must be positive, found " + std::to_string(v));
+  if (c.train.topk.empty()) throw ConfigError("train.topk is empty");
+  for (int k : c.train.topk)
+    if (k <= 0) throw ConfigError("train.topk values must be positive");
+
+  YAML::Node model = YAML::Clone(r["model"]);
+  c.model.name = model["name"].as<std::string>();
+  model.remove("name");
+  c.model.options = to_json(model);
+  for (const auto& e : r["enhancers"]) {
+    const std::string n = e.as<std::string>();
+    c.enhancers.push_back(PluginChoice{n, to_json(r["enhancer"][n])});
+  }
+  return c;
+}
+
+}  // namespace recgrid::config

@@ -1,0 +1,47 @@
+// The resolved configuration as typed values: what the trainer reads.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace recgrid::config {
+
+struct DatasetConfig {
+  std::string name, format, path;  // path: resolved folder of the split files
+  int64_t n_users = 0, n_items = 0;
+};
+
+struct TrainConfig {
+  int64_t epochs = 0, batch_size = 0, test_step = 1, patience = 1, eval_batch = 0, threads = 0;
+  double lr = 0, reg_weight = 0;
+  std::vector<int> topk;
+  uint64_t seed = 0;
+  std::string device;
+};
+
+struct PluginChoice {
+  std::string name;
+  nlohmann::json options;  // every declared option, resolved
+};
+
+struct RunConfig {
+  std::string name;
+  DatasetConfig dataset;
+  TrainConfig train;
+  PluginChoice model;
+  std::vector<PluginChoice> enhancers;  // in stacking order
+};
+
+// From a validated tree (see validate()). Relative dataset paths are resolved against dataset.root,
+// itself relative to the working directory; $RECGRID_DATA_ROOT replaces the built-in root.
+RunConfig to_run_config(const YAML::Node& resolved);
+
+// A YAML subtree as JSON (scalars typed by what they parse as: bool, int, float, string).
+nlohmann::json to_json(const YAML::Node& node);
+
+}  // namespace recgrid::config

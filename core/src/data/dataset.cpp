@@ -1,0 +1,158 @@
+#include "data/dataset.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <unordered_set>
+
+#include "data/ndarray.hpp"
+#include "data/pickle.hpp"
+
+namespace recgrid::data {
+
+namespace fs = std::filesystem;
+
+UserItemIndex::UserItemIndex(const Interactions& split, int64_t n_users) : ptr_(n_users + 1, 0) {
+  for (int64_t u : split.user) ++ptr_[u + 1];
+  std::partial_sum(ptr_.begin(), ptr_.end(), ptr_.begin());
+  items_.resize(split.size());
+  std::vector<int64_t> fill(ptr_.begin(), ptr_.end() - 1);
+  for (size_t k = 0; k < split.size(); ++k) items_[fill[split.user[k]]++] = split.item[k];
+  for (int64_t u = 0; u < n_users; ++u) std::sort(items_.begin() + ptr_[u], items_.begin() + ptr_[u + 1]);
+}
+
+bool UserItemIndex::contains(int64_t user, int64_t item) const {
+  return std::binary_search(begin(user), end(user), item);
+}
+
+namespace {
+
+std::string fmt_count(size_t n) {
+  std::string s = std::to_string(n);
+  for (int k = static_cast<int>(s.size()) - 3; k > 0; k -= 3) s.insert(static_cast<size_t>(k), ",");
+  return s;
+}
+
+Interactions from_coo(const CooMatrix& m, const std::string& path, std::vector<std::string>& warnings) {
+  Interactions out;
+  size_t zeros = 0;
+  for (size_t k = 0; k < m.row.size(); ++k) {
+    if (m.data[k] == 0) {  // REF binarises with (value != 0)
+      ++zeros;
+      continue;
+    }
+    out.user.push_back(m.row[k]);
+    out.item.push_back(m.col[k]);
+  }
+  if (zeros) warnings.push_back(path + ": dropped " + fmt_count(zeros) + " explicit zero entries");
+  return out;
+}
+
+// Removes repeated (user, item) pairs, keeping the first occurrence and the original order.
+size_t dedupe(Interactions& s, int64_t n_items) {
+  std::unordered_set<int64_t> seen;
+  seen.reserve(s.size() * 2);
+  Interactions kept;
+  for (size_t k = 0; k < s.size(); ++k) {
+    if (!seen.insert(s.user[k] * n_items + s.item[k]).second) continue;
+    kept.user.push_back(s.user[k]);
+    kept.item.push_back(s.item[k]);
+  }
+  const size_t removed = s.size() - kept.size();
+  s = std::move(kept);
+  return removed;
+}
+
+size_t overlap(const Interactions& a, const Interactions& b, int64_t n_items) {
+  std::unordered_set<int64_t> in_a;
+  in_a.reserve(a.size() * 2);
+  for (size_t k = 0; k < a.size(); ++k) in_a.insert(a.user[k] * n_items + a.item[k]);
+  size_t n = 0;
+  for (size_t k = 0; k < b.size(); ++k) n += in_a.count(b.user[k] * n_items + b.item[k]);
+  return n;
+}
+
+}  // namespace
+
+void check_dataset(Dataset& ds) {
+  const std::pair<const char*, Interactions*> splits[] = {{"train", &ds.train}, {"valid", &ds.valid}, {"test", &ds.test}};
+  for (auto [name, s] : splits) {
+    for (size_t k = 0; k < s->size(); ++k) {
+      if (s->user[k] < 0 || s->user[k] >= ds.n_users || s->item[k] < 0 || s->item[k] >= ds.n_items)
+        throw FormatError(ds.name + " " + name + " split, entry " + std::to_string(k) + ": (user " +
+                          std::to_string(s->user[k]) + ", item " + std::to_string(s->item[k]) +
+                          ") is outside " + std::to_string(ds.n_users) + " users x " + std::to_string(ds.n_items) +
+                          " items");
+    }
+    if (size_t d = dedupe(*s, ds.n_items))
+      ds.warnings.push_back(std::string(name) + " split: removed " + fmt_count(d) + " duplicate interactions");
+  }
+  if (ds.train.size() == 0) throw FormatError(ds.name + ": the train split is empty");
+  const std::pair<const char*, size_t> shared[] = {{"train/valid", overlap(ds.train, ds.valid, ds.n_items)},
+                                                   {"train/test", overlap(ds.train, ds.test, ds.n_items)},
+                                                   {"valid/test", overlap(ds.valid, ds.test, ds.n_items)}};
+  for (auto [pair, n] : shared)
+    if (n) ds.warnings.push_back(std::string(pair) + " splits share " + fmt_count(n) + " interactions");
+}
+
+Dataset load_sslrec(const std::string& dir) {
+  Dataset ds;
+  ds.name = fs::path(dir).filename().string();
+  const std::string files[3] = {dir + "/trn_mat.pkl", dir + "/val_mat.pkl", dir + "/tst_mat.pkl"};
+  Interactions* targets[3] = {&ds.train, &ds.valid, &ds.test};
+  for (int k = 0; k < 3; ++k) {
+    CooMatrix m = read_coo_pickle(files[k]);
+    if (k == 0) {
+      ds.n_users = m.rows;
+      ds.n_items = m.cols;
+    } else if (m.rows != ds.n_users || m.cols != ds.n_items) {
+      throw FormatError(files[k] + ": shape (" + std::to_string(m.rows) + ", " + std::to_string(m.cols) +
+                        ") differs from the train matrix (" + std::to_string(ds.n_users) + ", " +
+                        std::to_string(ds.n_items) + ")");
+    }
+    *targets[k] = from_coo(m, files[k], ds.warnings);
+  }
+  check_dataset(ds);
+  return ds;
+}
+
+Interactions read_tsv(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw FormatError(path + ": cannot open file");
+  Interactions out;
+  std::string line;
+  for (int64_t lineno = 1; std::getline(f, line); ++lineno) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    int64_t u, i;
+    std::string rest;
+    if (!(in >> u >> i) || (in >> rest) || u < 0 || i < 0)
+      throw FormatError(path + ":" + std::to_string(lineno) +
+                        ": expected 'user<TAB>item' (two non-negative integer ids), found '" + line + "'");
+    out.user.push_back(u);
+    out.item.push_back(i);
+  }
+  return out;
+}
+
+Dataset load_tsv(const std::string& dir, int64_t n_users, int64_t n_items) {
+  Dataset ds;
+  ds.name = fs::path(dir).filename().string();
+  ds.train = read_tsv(dir + "/train.tsv");
+  ds.valid = read_tsv(dir + "/valid.tsv");
+  ds.test = read_tsv(dir + "/test.tsv");
+  int64_t max_u = -1, max_i = -1;
+  for (const Interactions* s : {&ds.train, &ds.valid, &ds.test}) {
+    for (int64_t u : s->user) max_u = std::max(max_u, u);
+    for (int64_t i : s->item) max_i = std::max(max_i, i);
+  }
+  ds.n_users = n_users > 0 ? n_users : max_u + 1;
+  ds.n_items = n_items > 0 ? n_items : max_i + 1;
+  check_dataset(ds);
+  return ds;
+}
+
+}  // namespace recgrid::data

@@ -1,0 +1,36 @@
+// Ranking metrics of ALGORITHMS.md §1.4, on one user's ranked list. Pure C++ (no tensors), so the
+// tests can check them on hand-computed cases.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace recgrid::eval {
+
+// The k highest scores of scores[0, n), best first. Ties go to the lower item index, so a ranking
+// is a pure function of the scores (torch.topk leaves tie order unspecified). NaN ranks last.
+// Writes min(k, n) indices to `out` and returns that count.
+int top_k(const float* scores, int64_t n, int k, int64_t* out);
+
+// Sums of per-user Recall@K and NDCG@K over evaluation users.
+class MetricSums {
+ public:
+  explicit MetricSums(std::vector<int> ks);
+  // `ranked` holds the user's top max(ks) items; [truth_begin, truth_end) the sorted ground truth
+  // (non-empty: users without ground truth are not evaluation users).
+  void add_user(const int64_t* ranked, int n_ranked, const int64_t* truth_begin, const int64_t* truth_end);
+  void merge(const MetricSums& other);
+  // "recall@K" and "ndcg@K" -> mean over the users added.
+  std::map<std::string, double> means() const;
+  int64_t users() const { return users_; }
+  const std::vector<int>& ks() const { return ks_; }
+
+ private:
+  std::vector<int> ks_;
+  std::vector<double> recall_, ndcg_;
+  int64_t users_ = 0;
+};
+
+}  // namespace recgrid::eval

@@ -1,0 +1,218 @@
+#define BOOST_DLL_USE_STD_FS
+#include "plugin/loader.hpp"
+
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+namespace recgrid::plugin {
+
+namespace fs = std::filesystem;
+
+const char* kind_name(int32_t kind) {
+  return kind == RG_KIND_BASE_MODEL ? "base model" : kind == RG_KIND_ENHANCER ? "enhancer" : "unknown kind";
+}
+
+namespace {
+
+std::string version_pair(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+void check_descriptor(const rg_plugin_info* info, const std::string& path) {
+  if (!info) throw PluginError("plugin " + path + ": " RECGRID_ENTRY_POINT "() returned no descriptor");
+  if (info->abi_version != RECGRID_ABI_VERSION)
+    throw PluginError("plugin " + path + " was built for RecGrid plugin ABI version " +
+                      std::to_string(info->abi_version) + ", but this host uses ABI version " +
+                      std::to_string(RECGRID_ABI_VERSION) + ": rebuild the plugin against this RecGrid");
+  if (info->struct_size != sizeof(rg_plugin_info))
+    throw PluginError("plugin " + path + ": descriptor size " + std::to_string(info->struct_size) +
+                      " differs from the host's " + std::to_string(sizeof(rg_plugin_info)) + " (same ABI version " +
+                      std::to_string(RECGRID_ABI_VERSION) + "; rebuild the plugin)");
+  if (info->torch_major != TORCH_VERSION_MAJOR || info->torch_minor != TORCH_VERSION_MINOR)
+    throw PluginError("plugin " + path + " was built with LibTorch " + version_pair(info->torch_major, info->torch_minor) +
+                      ", but this host uses LibTorch " + version_pair(TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR));
+  if (info->cxx11_abi != _GLIBCXX_USE_CXX11_ABI)
+    throw PluginError("plugin " + path + " was built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(info->cxx11_abi) +
+                      ", but this host uses " + std::to_string(_GLIBCXX_USE_CXX11_ABI));
+  const bool base = info->kind == RG_KIND_BASE_MODEL, enh = info->kind == RG_KIND_ENHANCER;
+  if ((!base && !enh) || (base && !info->base_model) || (enh && !info->enhancer) || !info->create ||
+      !info->destroy || !info->last_error || !info->parameters || !info->buffers || !info->name)
+    throw PluginError("plugin " + path + ": incomplete descriptor (kind " + std::to_string(info->kind) + ")");
+}
+
+}  // namespace
+
+const LoadedPlugin& load_plugin(const std::string& path) {
+  // Libraries and descriptors live until the process ends (never unloaded).
+  static std::mutex mutex;
+  static auto* loaded = new std::map<std::string, std::unique_ptr<LoadedPlugin>>();
+  static auto* libraries = new std::vector<std::unique_ptr<boost::dll::shared_library>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  const std::string key = fs::weakly_canonical(path).string();
+  if (auto it = loaded->find(key); it != loaded->end()) return *it->second;
+
+  auto lib = std::make_unique<boost::dll::shared_library>();
+  boost::dll::fs::error_code ec;
+  lib->load(key, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec) throw PluginError("plugin " + path + ": cannot load library: " + ec.message());
+  if (!lib->has(RECGRID_ENTRY_POINT))
+    throw PluginError("plugin " + path + ": not a RecGrid plugin (no exported '" RECGRID_ENTRY_POINT "' entry point)");
+  auto entry = lib->get<const rg_plugin_info*()>(RECGRID_ENTRY_POINT);
+  const rg_plugin_info* info = entry();
+  check_descriptor(info, path);
+  auto plugin = std::make_unique<LoadedPlugin>(LoadedPlugin{key, info});
+  libraries->push_back(std::move(lib));
+  const LoadedPlugin& result = *plugin;
+  (*loaded)[key] = std::move(plugin);
+  return result;
+}
+
+std::vector<std::string> default_plugin_dirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("RECGRID_PLUGIN_PATH"); env && *env) {
+    std::stringstream ss(env);
+    for (std::string d; std::getline(ss, d, ':');)
+      if (!d.empty()) dirs.push_back(d);
+    return dirs;
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back((exe.parent_path().parent_path() / "plugins").string());
+    dirs.push_back((exe.parent_path().parent_path() / "lib" / "recgrid" / "plugins").string());
+  }
+  return dirs;
+}
+
+Registry::Registry(const std::vector<std::string>& dirs) : dirs_(dirs) {
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".so") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      try {
+        const LoadedPlugin& p = load_plugin(f.string());
+        const bool duplicate = std::any_of(plugins_.begin(), plugins_.end(),
+                                           [&](const LoadedPlugin* q) { return q->name() == p.name(); });
+        if (duplicate) problems_.push_back("plugin " + f.string() + ": name '" + p.name() + "' is already taken");
+        else plugins_.push_back(&p);
+      } catch (const PluginError& e) {
+        problems_.push_back(e.what());
+      }
+    }
+  }
+}
+
+std::string Registry::where() const {
+  std::string s;
+  for (const auto& d : dirs_) s += (s.empty() ? "" : ", ") + d;
+  return s.empty() ? "(no plugin folders)" : s;
+}
+
+const LoadedPlugin& Registry::get(const std::string& name, rg_plugin_kind kind) const {
+  std::string known;
+  for (const LoadedPlugin* p : plugins_) {
+    if (p->info->kind != kind) continue;
+    if (p->name() == name) return *p;
+    known += (known.empty() ? "" : ", ") + p->name();
+  }
+  std::string msg = "no " + std::string(kind_name(kind)) + " plugin named '" + name + "' in " + where() +
+                    " (available: " + (known.empty() ? "none" : known) + ")";
+  for (const auto& problem : problems_) msg += "\n  refused: " + problem;
+  throw PluginError(msg);
+}
+
+// ---- Instance ----
+
+Instance::Instance(const LoadedPlugin& plugin, const rg_context& context, const std::string& options_json)
+    : plugin_(plugin), name_(plugin.name()) {
+  check(plugin_.info->create(&context, options_json.c_str(), &handle_), "create");
+}
+
+Instance::~Instance() {
+  if (handle_) plugin_.info->destroy(handle_);
+}
+
+void Instance::check(rg_status status, const char* call) const {
+  if (status == RG_OK) return;
+  const char* msg = plugin_.info->last_error();
+  throw PluginError("plugin '" + name_ + "' failed in " + call + "(): " + (msg && *msg ? msg : "(no message)"));
+}
+
+const rg_base_model_api& Instance::base(const char* call) const {
+  if (!plugin_.info->base_model)
+    throw PluginError("plugin '" + name_ + "' is not a base model; cannot call " + call + "()");
+  return *plugin_.info->base_model;
+}
+
+const rg_enhancer_api& Instance::enhancer(const char* call) const {
+  if (!plugin_.info->enhancer) throw PluginError("plugin '" + name_ + "' is not an enhancer; cannot call " + call + "()");
+  return *plugin_.info->enhancer;
+}
+
+NamedTensors Instance::parameters() {
+  rg_tensor_list out;
+  check(plugin_.info->parameters(handle_, &out), "parameters");
+  return out.items;
+}
+
+NamedTensors Instance::buffers() {
+  rg_tensor_list out;
+  check(plugin_.info->buffers(handle_, &out), "buffers");
+  return out.items;
+}
+
+at::Tensor Instance::layer0() {
+  rg_tensor_list out;
+  check(base("layer0").layer0(handle_, &out), "layer0");
+  return out.items.at("E0");
+}
+
+NamedTensors Instance::encode(rg_mode mode, const at::Tensor* e0) {
+  rg_tensor_list in, out;
+  if (e0) in.items.add("E0", *e0);
+  check(base("encode").encode(handle_, mode, e0 ? &in : nullptr, &out), "encode");
+  return out.items;
+}
+
+NamedTensors Instance::loss(const NamedTensors& batch, const NamedTensors& encoding) {
+  const rg_tensor_list b{batch}, enc{encoding};
+  rg_tensor_list out;
+  check(base("loss").loss(handle_, &b, &enc, &out), "loss");
+  return out.items;
+}
+
+at::Tensor Instance::transform_inputs(rg_mode mode, const at::Tensor& e0) {
+  const auto& api = enhancer("transform_inputs");
+  if (!api.transform_inputs) return e0;
+  rg_tensor_list in, out;
+  in.items.add("E0", e0);
+  check(api.transform_inputs(handle_, mode, &in, &out), "transform_inputs");
+  return out.items.at("E0");
+}
+
+NamedTensors Instance::enhancer_loss(const NamedTensors& batch, const NamedTensors& encoding) {
+  const auto& api = enhancer("loss");
+  if (!api.loss) return {};
+  const rg_tensor_list b{batch}, enc{encoding};
+  rg_tensor_list out;
+  check(api.loss(handle_, &b, &enc, &out), "loss");
+  return out.items;
+}
+
+void Instance::after_step() {
+  const auto& api = enhancer("after_step");
+  if (api.after_step) check(api.after_step(handle_), "after_step");
+}
+
+}  // namespace recgrid::plugin

@@ -1,0 +1,86 @@
+// Host side of the plugin boundary: load a library, check its descriptor, call it safely.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "recgrid/abi.h"
+#include "recgrid/tensor_list.hpp"
+
+namespace recgrid::plugin {
+
+// A refused library or a failed plugin call; the message names the plugin (or file) and the call.
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadedPlugin {
+  std::string path;
+  const rg_plugin_info* info = nullptr;
+  std::string name() const { return info->name; }
+  bool is_base_model() const { return info->kind == RG_KIND_BASE_MODEL; }
+};
+
+// Loads `path` (once; libraries stay loaded for the life of the process) and checks the ABI version,
+// descriptor size, LibTorch major.minor and C++ ABI flag. Throws PluginError on any mismatch.
+const LoadedPlugin& load_plugin(const std::string& path);
+
+// Plugin folders searched by default: $RECGRID_PLUGIN_PATH (':'-separated), else the build tree's
+// `<exe>/../plugins` and the installed `<exe>/../lib/recgrid/plugins`.
+std::vector<std::string> default_plugin_dirs();
+
+class Registry {
+ public:
+  // Loads every *.so in `dirs`; a library that is refused is recorded in `problems()`, not fatal.
+  explicit Registry(const std::vector<std::string>& dirs);
+  const LoadedPlugin& get(const std::string& name, rg_plugin_kind kind) const;
+  const std::vector<const LoadedPlugin*>& plugins() const { return plugins_; }
+  const std::vector<std::string>& problems() const { return problems_; }
+  std::string where() const;
+
+ private:
+  std::vector<std::string> dirs_;
+  std::vector<const LoadedPlugin*> plugins_;
+  std::vector<std::string> problems_;
+};
+
+const char* kind_name(int32_t kind);
+
+// One plugin object. Every call checks the status and turns a failure into a PluginError
+// "plugin 'NAME' failed in CALL: MESSAGE"; the instance stays usable afterwards.
+class Instance {
+ public:
+  Instance(const LoadedPlugin& plugin, const rg_context& context, const std::string& options_json);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  const LoadedPlugin& plugin() const { return plugin_; }
+  const std::string& name() const { return name_; }
+
+  NamedTensors parameters();
+  NamedTensors buffers();
+  // Base model calls.
+  at::Tensor layer0();
+  NamedTensors encode(rg_mode mode, const at::Tensor* e0);
+  NamedTensors loss(const NamedTensors& batch, const NamedTensors& encoding);
+  // Enhancer calls.
+  at::Tensor transform_inputs(rg_mode mode, const at::Tensor& e0);
+  NamedTensors enhancer_loss(const NamedTensors& batch, const NamedTensors& encoding);
+  void after_step();
+
+ private:
+  void check(rg_status status, const char* call) const;
+  const rg_base_model_api& base(const char* call) const;
+  const rg_enhancer_api& enhancer(const char* call) const;
+
+  const LoadedPlugin& plugin_;
+  std::string name_;
+  rg_instance handle_ = nullptr;
+};
+
+}  // namespace recgrid::plugin

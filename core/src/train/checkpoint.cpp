@@ -1,0 +1,94 @@
+#include "train/checkpoint.hpp"
+
+#include <torch/optim/optimizer.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace recgrid::train {
+
+namespace {
+
+void write_tensors(torch::serialize::OutputArchive& archive, const NamedTensors& params, const NamedTensors& buffers) {
+  for (const auto& [name, t] : params) archive.write("param." + name, t.detach());
+  for (const auto& [name, t] : buffers) archive.write("buffer." + name, t.detach(), /*is_buffer=*/true);
+}
+
+void read_tensors(torch::serialize::InputArchive& archive, const NamedTensors& params, const NamedTensors& buffers,
+                  const std::string& path) {
+  c10::NoGradGuard no_grad;
+  for (const auto& [prefix, group] : {std::make_pair("param.", &params), std::make_pair("buffer.", &buffers)}) {
+    for (const auto& [name, target] : *group) {
+      at::Tensor saved;
+      if (!archive.try_read(prefix + name, saved, std::string(prefix) == "buffer."))
+        throw std::runtime_error(path + ": checkpoint has no tensor '" + name + "' (different model or options?)");
+      if (!saved.sizes().equals(target.sizes()))
+        throw std::runtime_error(path + ": tensor '" + name + "' has shape " + c10::str(saved.sizes()) +
+                                 " in the checkpoint but " + c10::str(target.sizes()) + " in the model");
+      const_cast<at::Tensor&>(target).copy_(saved);
+    }
+  }
+}
+
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename " + tmp);
+}
+
+at::Tensor scalar(double v) { return at::scalar_tensor(v, at::kDouble); }
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
+                     torch::optim::Optimizer& optimizer, const LoopState& s) {
+  torch::serialize::OutputArchive archive;
+  write_tensors(archive, params, buffers);
+  torch::serialize::OutputArchive opt;
+  optimizer.save(opt);
+  archive.write("optimizer", opt);
+  archive.write("state.epoch", scalar(static_cast<double>(s.epoch)), true);
+  archive.write("state.best_epoch", scalar(static_cast<double>(s.best_epoch)), true);
+  archive.write("state.best_recall", scalar(s.best_recall), true);
+  archive.write("state.bad_evals", scalar(static_cast<double>(s.bad_evals)), true);
+  archive.write("state.elapsed_s", scalar(s.elapsed_s), true);
+  save_archive(archive, path);
+}
+
+LoopState load_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
+                          torch::optim::Optimizer& optimizer) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  read_tensors(archive, params, buffers, path);
+  torch::serialize::InputArchive opt;
+  archive.read("optimizer", opt);
+  optimizer.load(opt);
+  auto get = [&](const char* key) {
+    at::Tensor t;
+    archive.read(key, t, true);
+    return t.item<double>();
+  };
+  LoopState s;
+  s.epoch = static_cast<int64_t>(get("state.epoch"));
+  s.best_epoch = static_cast<int64_t>(get("state.best_epoch"));
+  s.best_recall = get("state.best_recall");
+  s.bad_evals = static_cast<int64_t>(get("state.bad_evals"));
+  s.elapsed_s = get("state.elapsed_s");
+  return s;
+}
+
+void save_tensors(const std::string& path, const NamedTensors& params, const NamedTensors& buffers) {
+  torch::serialize::OutputArchive archive;
+  write_tensors(archive, params, buffers);
+  save_archive(archive, path);
+}
+
+void load_tensors(const std::string& path, const NamedTensors& params, const NamedTensors& buffers) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  read_tensors(archive, params, buffers, path);
+}
+
+}  // namespace recgrid::train

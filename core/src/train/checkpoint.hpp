@@ -1,0 +1,35 @@
+// Checkpoints of a run: model tensors, optimizer state and the early-stopping bookkeeping, written
+// atomically so that a run killed at any moment can continue from the last one (--resume).
+#pragma once
+
+#include <string>
+
+#include "recgrid/tensor_list.hpp"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace recgrid::train {
+
+// Where the loop stands after an evaluated epoch.
+struct LoopState {
+  int64_t epoch = -1;          // last finished epoch
+  int64_t best_epoch = -1;
+  double best_recall = -1.0;   // best validation Recall@20 so far
+  int64_t bad_evals = 0;       // consecutive evaluations without improvement
+  double elapsed_s = 0;        // wall time spent before this checkpoint (all sessions)
+};
+
+// Full checkpoint: tensors (parameters and buffers, by name), optimizer, loop state.
+void save_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
+                     torch::optim::Optimizer& optimizer, const LoopState& state);
+LoopState load_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
+                          torch::optim::Optimizer& optimizer);
+
+// Model tensors only (the best snapshot).
+void save_tensors(const std::string& path, const NamedTensors& params, const NamedTensors& buffers);
+// Copies the saved values into the given tensors in place; every name must be present with its shape.
+void load_tensors(const std::string& path, const NamedTensors& params, const NamedTensors& buffers);
+
+}  // namespace recgrid::train

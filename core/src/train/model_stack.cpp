@@ -1,0 +1,81 @@
+#include "train/model_stack.hpp"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+namespace recgrid::train {
+
+namespace {
+
+void add_qualified(NamedTensors& into, const std::string& owner, const NamedTensors& items) {
+  for (const auto& [name, t] : items) into.add(owner + "." + name, t);
+}
+
+}  // namespace
+
+ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig& config, const data::Dataset& ds,
+                       const NamedTensors& graph_tensors)
+    : reg_weight_(config.train.reg_weight) {
+  const rg_tensor_list graph_list{graph_tensors};
+  const rg_tensor_list no_inputs{};
+  rg_context ctx{sizeof(rg_context), ds.n_users, ds.n_items, config.train.device.c_str(), config.train.seed,
+                 &graph_list, &no_inputs};
+  base_ = std::make_unique<plugin::Instance>(registry.get(config.model.name, RG_KIND_BASE_MODEL), ctx,
+                                             config.model.options.dump());
+  for (const auto& choice : config.enhancers) {
+    const plugin::LoadedPlugin& p = registry.get(choice.name, RG_KIND_ENHANCER);
+    if (p.info->n_inputs > 0)
+      throw plugin::PluginError("enhancer '" + choice.name + "' declares " + std::to_string(p.info->n_inputs) +
+                                " text input table(s); this RecGrid version cannot load text inputs yet");
+    enhancers_.push_back(std::make_unique<plugin::Instance>(p, ctx, choice.options.dump()));
+  }
+  add_qualified(parameters_, base_->name(), base_->parameters());
+  add_qualified(buffers_, base_->name(), base_->buffers());
+  for (auto& e : enhancers_) {
+    add_qualified(parameters_, e->name(), e->parameters());
+    add_qualified(buffers_, e->name(), e->buffers());
+  }
+}
+
+at::Tensor ModelStack::layer0(rg_mode mode) {
+  at::Tensor e0 = base_->layer0();
+  for (auto& e : enhancers_) e0 = e->transform_inputs(mode, e0);
+  return e0;
+}
+
+NamedTensors ModelStack::train_losses(const NamedTensors& batch) {
+  const at::Tensor e0 = layer0(RG_MODE_TRAIN);
+  const NamedTensors encoding = base_->encode(RG_MODE_TRAIN, &e0);
+  NamedTensors terms;
+  add_qualified(terms, base_->name(), base_->loss(batch, encoding));
+  for (auto& e : enhancers_) add_qualified(terms, e->name(), e->enhancer_loss(batch, encoding));
+  // Reg (ALGORITHMS.md §0): every registered tensor in full, buffers included (they carry no gradient).
+  at::Tensor reg = at::zeros({}, parameters_.begin()->second.options().requires_grad(false));
+  for (const NamedTensors* group : {&parameters_, &buffers_})
+    for (const auto& entry : *group) reg = reg + entry.second.pow(2).sum();
+  terms.add("reg", reg * reg_weight_);
+  return terms;
+}
+
+eval::Embeddings ModelStack::eval_embeddings() {
+  c10::NoGradGuard no_grad;
+  const at::Tensor e0 = layer0(RG_MODE_EVAL);
+  const NamedTensors enc = base_->encode(RG_MODE_EVAL, &e0);
+  return {enc.at("user"), enc.at("item")};
+}
+
+bool ModelStack::encode_per_eval_batch() const {
+  return (base_->plugin().info->flags & RG_FLAG_ENCODE_PER_EVAL_BATCH) != 0;
+}
+
+void ModelStack::after_step() {
+  for (auto& e : enhancers_) e->after_step();
+}
+
+std::vector<std::pair<std::string, std::string>> ModelStack::versions() const {
+  std::vector<std::pair<std::string, std::string>> v{{base_->name(), base_->plugin().info->version}};
+  for (const auto& e : enhancers_) v.emplace_back(e->name(), e->plugin().info->version);
+  return v;
+}
+
+}  // namespace recgrid::train
