@@ -90,7 +90,8 @@ typedef struct rg_input_spec {
  *   "adj.rowptr" [V+1] int64, "adj.row" [E] int64, "adj.col" [E] int64 : the bipartite adjacency,
  *        both directions, sorted by (row, col); the same structure is the plain edge list P.
  *   "adj.norm" [E] float : D^-1/2 A D^-1/2 values of those entries.
- *   "adj.t_rowptr" [V+1] int64, "adj.t_perm" [E] int64 : the transpose, as a permutation of entries.
+ *   "adj.t_rowptr" [V+1], "adj.t_col" [E], "adj.t_perm" [E] int64 : the transpose (CSR), its entry k
+ *        being entry t_perm[k] of the list above.
  *   "train.user" [T] int64, "train.item" [T] int64 : training interactions.
  * `inputs`: the enhancer's declared text tables, by declared name, float32 [rows x cols]. */
 typedef struct rg_context {
@@ -106,6 +107,7 @@ typedef struct rg_context {
 /* Calls only a base model has.
  *  layer0:  out <- "E0" [V x d], the layer-0 node embeddings before any enhancer touches them.
  *  encode:  out <- "user" [M x d], "item" [N x d] (final embeddings used by BPR and for scoring),
+ *           "final" [V x d] (the same rows as one node-level tensor, users first),
  *           "layer.0" .. "layer.L" [V x d] (per-layer node embeddings), plus named extras.
  *           `e0` is NULL or a list holding "E0" that replaces layer0() (enhancers' transform).
  *  loss:    out <- named scalar loss terms (weights already applied) for `batch`

@@ -15,6 +15,7 @@ struct Graph {
   at::Tensor col;        // [E] int64
   at::Tensor norm;       // [E] float: 1 / sqrt(deg_row * deg_col)
   at::Tensor t_rowptr;   // [V+1] int64: CSR row pointer of the transpose
+  at::Tensor t_col;      // [E] int64: column of each transpose entry (= row of the original entry)
   at::Tensor t_perm;     // [E] int64: entries of the transpose, as indices into this list
   int64_t n_edges() const { return row.numel(); }
 };

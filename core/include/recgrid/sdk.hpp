@@ -154,6 +154,7 @@ inline Context to_context(const rg_context* c) {
   ctx.graph.col = g.at("adj.col");
   ctx.graph.norm = g.at("adj.norm");
   ctx.graph.t_rowptr = g.at("adj.t_rowptr");
+  ctx.graph.t_col = g.at("adj.t_col");
   ctx.graph.t_perm = g.at("adj.t_perm");
   ctx.train_user = g.at("train.user");
   ctx.train_item = g.at("train.item");

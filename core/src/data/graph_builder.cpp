@@ -42,11 +42,12 @@ Graph build_graph(const Dataset& ds, const at::Device& device) {
   }
 
   // Transpose: a stable counting sort of the entries by column.
-  std::vector<int64_t> t_rowptr(V + 1, 0), t_perm(E);
+  std::vector<int64_t> t_rowptr(V + 1, 0), t_perm(E), t_col(E);
   for (int64_t e = 0; e < E; ++e) ++t_rowptr[col[e] + 1];
   for (int64_t v = 0; v < V; ++v) t_rowptr[v + 1] += t_rowptr[v];
   std::vector<int64_t> fill(t_rowptr.begin(), t_rowptr.end() - 1);
   for (int64_t e = 0; e < E; ++e) t_perm[fill[col[e]]++] = e;
+  for (int64_t k = 0; k < E; ++k) t_col[k] = row[t_perm[k]];
 
   Graph g;
   g.n_nodes = V;
@@ -55,6 +56,7 @@ Graph build_graph(const Dataset& ds, const at::Device& device) {
   g.col = to_tensor(col, device);
   g.norm = at::tensor(norm, at::kFloat).to(device);
   g.t_rowptr = to_tensor(t_rowptr, device);
+  g.t_col = to_tensor(t_col, device);
   g.t_perm = to_tensor(t_perm, device);
   return g;
 }
@@ -66,6 +68,7 @@ NamedTensors graph_tensors(const Graph& graph, const Dataset& ds, const at::Devi
   t.add("adj.col", graph.col);
   t.add("adj.norm", graph.norm);
   t.add("adj.t_rowptr", graph.t_rowptr);
+  t.add("adj.t_col", graph.t_col);
   t.add("adj.t_perm", graph.t_perm);
   t.add("train.user", to_tensor(ds.train.user, device));
   t.add("train.item", to_tensor(ds.train.item, device));

@@ -51,17 +51,19 @@ class LightGCN final : public recgrid::BaseModel {
       sum = sum + layer;
       out.add("layer." + std::to_string(l), layer);
     }
+    out.add("final", sum);
     out.add("user", sum.narrow(0, 0, n_users_));
     out.add("item", sum.narrow(0, n_users_, sum.size(0) - n_users_));
     return out;
   }
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
-    const at::Tensor& users = enc.at("user");
-    const at::Tensor& items = enc.at("item");
+    // One gather from the node-level sum (items are nodes M + i): its backward is a single
+    // scatter, where gathering from the user/item slices would add two full-size slice backwards.
+    const int64_t B = b.users.size(0);
+    const at::Tensor rows = enc.at("final").index_select(0, at::cat({b.users, b.pos + n_users_, b.neg + n_users_}));
     recgrid::NamedTensors out;
-    out.add("bpr", recgrid::ops::bpr_loss(users.index_select(0, b.users), items.index_select(0, b.pos),
-                                          items.index_select(0, b.neg)));
+    out.add("bpr", recgrid::ops::bpr_loss(rows.narrow(0, 0, B), rows.narrow(0, B, B), rows.narrow(0, 2 * B, B)));
     return out;
   }
 
