@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Sets up, builds, and runs the whole test suite (unit + integration on small real data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+ctest --test-dir build --output-on-failure -j "$(nproc)"

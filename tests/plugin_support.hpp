@@ -1,0 +1,45 @@
+// Creating plugin instances in tests, the way the host does.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "data/graph_builder.hpp"
+#include "plugin/loader.hpp"
+#include "test_support.hpp"
+
+namespace recgrid::test {
+
+inline std::string plugin_path(const std::string& name) { return binary_dir() + "/plugins/" + name + ".so"; }
+inline std::string test_plugin_path(const std::string& name) { return binary_dir() + "/test_plugins/" + name + ".so"; }
+inline std::string bad_plugin_path(const std::string& name) { return binary_dir() + "/test_plugins_bad/" + name + ".so"; }
+
+// Every declared option at its default, then `overrides`.
+inline std::string options_json(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {
+  nlohmann::json j = nlohmann::json::object();
+  for (uint32_t k = 0; k < p.info->n_options; ++k)
+    j[p.info->options[k].name] = nlohmann::json::parse(p.info->options[k].default_json);
+  if (overrides.is_object())
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) j[it.key()] = it.value();
+  return j.dump();
+}
+
+// A dataset's graph as a plugin context (keeps the tensors alive).
+struct HostContext {
+  data::Dataset ds;
+  Graph graph;
+  rg_tensor_list graph_list, inputs;
+  rg_context ctx{};
+  explicit HostContext(data::Dataset dataset) : ds(std::move(dataset)) {
+    graph = data::build_graph(ds, at::kCPU);
+    graph_list.items = data::graph_tensors(graph, ds, at::kCPU);
+    ctx = rg_context{sizeof(rg_context), ds.n_users, ds.n_items, "cpu", 2023, &graph_list, &inputs};
+  }
+  std::unique_ptr<plugin::Instance> create(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {
+    return std::make_unique<plugin::Instance>(p, ctx, options_json(p, overrides));
+  }
+};
+
+}  // namespace recgrid::test

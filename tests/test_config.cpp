@@ -1,0 +1,122 @@
+// Configuration layering, validation messages and defaults (no plugins loaded: a fake schema).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config.hpp"
+#include "config/run_config.hpp"
+
+using namespace recgrid::config;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A configs/ tree in a temp folder.
+struct ConfigTree {
+  fs::path root;
+  ConfigTree() {
+    root = fs::path(::testing::TempDir()) / "cfgtree";
+    fs::remove_all(root);
+    fs::create_directories(root / "datasets");
+    fs::create_directories(root / "models");
+    fs::create_directories(root / "experiments");
+    write("datasets/toy.yaml", "dataset:\n  name: toy\n  path: toy_dir\n  format: tsv\ntrain:\n  epochs: 11\n");
+    write("models/fake.yaml",
+          "model:\n  name: fake\n  depth: 2\ntrain:\n  epochs: 12\n  lr: 0.5\nfor_dataset:\n  toy:\n    model:\n      depth: 4\n");
+  }
+  std::string write(const std::string& rel, const std::string& text) const {
+    std::ofstream(root / rel) << text;
+    return (root / rel).string();
+  }
+};
+
+std::vector<rg_option_spec> fake_schema(const std::string& name, rg_plugin_kind kind) {
+  static const std::vector<rg_option_spec> model = {{"depth", "int", "1", ""}, {"rate", "float", "0.25", ""}};
+  static const std::vector<rg_option_spec> enh = {{"weight", "float", "0.01", ""}, {"mode", "string", "\"on\"", ""}};
+  if (kind == RG_KIND_BASE_MODEL && (name == "fake" || name == "lightgcn")) return model;
+  if (kind == RG_KIND_ENHANCER && name == "boost") return enh;
+  throw std::runtime_error("no plugin named '" + name + "'");
+}
+
+std::string config_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Config, LayersInOrder) {
+  ConfigTree t;
+  const std::string exp =
+      t.write("experiments/e.yaml", "extends:\n  dataset: toy\n  model: fake\ntrain:\n  epochs: 13\n");
+  Config c = load_layers(exp, {"train.lr=0.125"});
+  const YAML::Node r = validate(c, fake_schema);
+  EXPECT_EQ(r["train"]["epochs"].as<int>(), 13);         // experiment > model > dataset
+  EXPECT_EQ(r["train"]["lr"].as<double>(), 0.125);       // --set > model file
+  EXPECT_EQ(r["model"]["depth"].as<int>(), 4);           // model file's for_dataset block
+  EXPECT_EQ(r["model"]["rate"].as<double>(), 0.25);      // plugin default filled in
+  EXPECT_EQ(r["train"]["batch_size"].as<int>(), 4096);   // built-in default
+  EXPECT_EQ(c.origin("train.epochs").file, exp);
+  EXPECT_EQ(c.origin("train.epochs").line, 5);
+  EXPECT_EQ(c.origin("train.lr").file, "--set train.lr");
+  const RunConfig run = to_run_config(r);
+  EXPECT_EQ(run.model.options["depth"], 4);
+  EXPECT_EQ(run.dataset.format, "tsv");
+  EXPECT_EQ(fs::path(run.dataset.path).filename(), "toy_dir");
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndClosestKey) {
+  ConfigTree t;
+  const std::string exp = t.write("experiments/typo.yaml", "model:\n  name: fake\ntrain:\n  lr_rate: 0.1\n");
+  Config c = load_layers(exp, {});
+  const std::string msg = config_error([&] { validate(c, fake_schema); });
+  EXPECT_NE(msg.find(exp + ":4: unknown key 'train.lr_rate'; did you mean 'train.lr'?"), std::string::npos) << msg;
+}
+
+TEST(Config, UnknownPluginOptionSuggestsTheOption) {
+  Config c = load_layers("", {"model.name=fake", "model.dept=3"});
+  const std::string msg = config_error([&] { validate(c, fake_schema); });
+  EXPECT_NE(msg.find("unknown key 'model.dept'; did you mean 'model.depth'?"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--set model.dept"), std::string::npos) << msg;
+}
+
+TEST(Config, WrongTypeIsAnError) {
+  ConfigTree t;
+  const std::string exp = t.write("experiments/type.yaml", "model:\n  name: fake\n  depth: deep\n");
+  Config c = load_layers(exp, {});
+  const std::string msg = config_error([&] { validate(c, fake_schema); });
+  EXPECT_NE(msg.find(exp + ":3: 'model.depth' expects int, found 'deep'"), std::string::npos) << msg;
+  Config c2 = load_layers("", {"model.name=fake", "train.topk=[5, x]"});
+  EXPECT_NE(config_error([&] { validate(c2, fake_schema); }).find("'train.topk' expects int_list"), std::string::npos);
+}
+
+TEST(Config, EnhancerOptionsValidatedAndDefaulted) {
+  Config c = load_layers("", {"model.name=fake", "enhancers=[boost]", "enhancer.boost.weight=2"});
+  const YAML::Node r = validate(c, fake_schema);
+  EXPECT_EQ(r["enhancer"]["boost"]["weight"].as<double>(), 2.0);
+  EXPECT_EQ(r["enhancer"]["boost"]["mode"].as<std::string>(), "on");
+  Config bad = load_layers("", {"model.name=fake", "enhancers=[boost]", "enhancer.other.weight=1"});
+  EXPECT_NE(config_error([&] { validate(bad, fake_schema); }).find("not listed in 'enhancers'"), std::string::npos);
+  Config missing = load_layers("", {"model.name=fake", "enhancers=[nope]"});
+  EXPECT_NE(config_error([&] { validate(missing, fake_schema); }).find("no plugin named 'nope'"), std::string::npos);
+}
+
+TEST(Config, BadYamlAndMissingFiles) {
+  ConfigTree t;
+  const std::string exp = t.write("experiments/broken.yaml", "train: [1, 2\n");
+  EXPECT_NE(config_error([&] { load_layers(exp, {}); }).find(exp + ":2"), std::string::npos);
+  const std::string ext = t.write("experiments/ext.yaml", "extends:\n  dataset: nosuch\n");
+  EXPECT_NE(config_error([&] { load_layers(ext, {}); }).find("no dataset config named 'nosuch'"), std::string::npos);
+  EXPECT_NE(config_error([&] { load_layers("", {"novalue"}); }).find("expected KEY=VALUE"), std::string::npos);
+}
+
+TEST(Config, EditDistance) {
+  EXPECT_EQ(edit_distance("lr_rate", "lr"), 5u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+}

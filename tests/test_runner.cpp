@@ -1,0 +1,153 @@
+// End to end through the `recgrid` executable on the small real dataset: run folder contents,
+// determinism, resume after a crash, and user-facing errors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result run_cli(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + " " + recgrid::test::binary_dir() + "/bin/recgrid " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// A quick LightGCN run on the scientific TSV data.
+std::string quick(const std::string& out, int epochs, const std::string& extra = "") {
+  return recgrid::test::source_dir() + "/configs/quickstart.yaml --no-progress --out " + out +
+         " --set dataset.root=" + recgrid::test::shared_data() + " --set train.epochs=" + std::to_string(epochs) +
+         " " + extra;
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string d = ::testing::TempDir() + "/runner_" + name;
+  fs::remove_all(d);
+  return d;
+}
+
+json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return json::parse(f);
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::vector<json> lines;
+  std::ifstream f(path);
+  for (std::string line; std::getline(f, line);)
+    if (!line.empty()) lines.push_back(json::parse(line));
+  return lines;
+}
+
+}  // namespace
+
+TEST(Runner, WritesTheRunFolder) {
+  const std::string out = fresh_dir("folder");
+  const Result r = run_cli("run " + quick(out, 7));
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"config.yaml", "log.txt", "metrics.jsonl", "results.json", "best.pt", "checkpoint.pt"})
+    EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
+  const auto lines = read_jsonl(out + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 3u);  // epochs 0, 3, 6 (test_step 3)
+  EXPECT_EQ(lines[2]["epoch"], 6);
+  EXPECT_TRUE(lines[0]["loss"].contains("lightgcn.bpr"));
+  const json res = read_json(out + "/results.json");
+  EXPECT_EQ(res["epochs_run"], 7);
+  EXPECT_EQ(res["stopped_by"], "max_epochs");
+  const int best = res["best_epoch"];
+  EXPECT_TRUE(best == 0 || best == 3 || best == 6);
+  for (const char* split : {"valid", "test"}) {
+    const json& m = res[split];
+    EXPECT_LE(m["recall@5"].get<double>(), m["recall@10"].get<double>());
+    EXPECT_LE(m["recall@10"].get<double>(), m["recall@20"].get<double>());
+    EXPECT_GT(m["recall@20"].get<double>(), 0.0);
+    EXPECT_LT(m["ndcg@20"].get<double>(), 1.0);
+  }
+  // The best validation line in metrics.jsonl is the validation reported in results.json.
+  EXPECT_DOUBLE_EQ(lines[best / 3]["valid"]["recall@20"].get<double>(), res["valid"]["recall@20"].get<double>());
+  // The resolved configuration holds the plugin defaults and the --set values.
+  const std::string cfg = recgrid::read_text_for_test(out + "/config.yaml");
+  EXPECT_NE(cfg.find("keep_rate: 0.8"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("epochs: 7"), std::string::npos) << cfg;
+}
+
+TEST(Runner, SameSeedSameNumbersAndResumeAfterACrash) {
+  const std::string a = fresh_dir("det_a"), b = fresh_dir("det_b"), c = fresh_dir("crash");
+  ASSERT_EQ(run_cli("run " + quick(a, 13)).code, 0);
+  ASSERT_EQ(run_cli("run " + quick(b, 13)).code, 0);
+  // Killed right after the epoch-6 checkpoint, then resumed.
+  const Result crashed = run_cli("run " + quick(c, 13), "RECGRID_ABORT_AFTER_EPOCH=6");
+  ASSERT_EQ(crashed.code, 75) << crashed.output;
+  EXPECT_FALSE(fs::exists(c + "/results.json"));
+  const Result again = run_cli("run " + quick(c, 13));
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.output.find("pass --resume"), std::string::npos) << again.output;
+  const Result resumed = run_cli("run " + quick(c, 13, "--resume"));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed after epoch 6"), std::string::npos) << resumed.output;
+
+  const json ra = read_json(a + "/results.json"), rb = read_json(b + "/results.json"), rc = read_json(c + "/results.json");
+  EXPECT_EQ(ra["test"], rb["test"]);
+  EXPECT_EQ(ra["valid"], rb["valid"]);
+  EXPECT_EQ(ra["test"], rc["test"]);
+  EXPECT_EQ(ra["best_epoch"], rc["best_epoch"]);
+  const auto la = read_jsonl(a + "/metrics.jsonl"), lc = read_jsonl(c + "/metrics.jsonl");
+  ASSERT_EQ(la.size(), lc.size());
+  for (size_t k = 0; k < la.size(); ++k) {
+    EXPECT_EQ(la[k]["epoch"], lc[k]["epoch"]);
+    EXPECT_EQ(la[k]["loss"], lc[k]["loss"]);
+    EXPECT_EQ(la[k]["valid"], lc[k]["valid"]);
+  }
+}
+
+TEST(Runner, EarlyStoppingRestoresTheBestEpoch) {
+  const std::string out = fresh_dir("early");
+  // patience 1: stop at the first validation that does not improve.
+  const Result r = run_cli("run " + quick(out, 400, "--set train.patience=1 --set train.test_step=1 --set train.lr=0.05"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json res = read_json(out + "/results.json");
+  EXPECT_EQ(res["stopped_by"], "early_stopping");
+  const auto lines = read_jsonl(out + "/metrics.jsonl");
+  EXPECT_EQ(res["best_epoch"], lines[lines.size() - 2]["epoch"]);
+  EXPECT_LE(lines.back()["valid"]["recall@20"].get<double>(), res["valid"]["recall@20"].get<double>());
+}
+
+TEST(Runner, UserErrorsAreClear) {
+  const std::string out = fresh_dir("errors");
+  Result r = run_cli("run " + quick(out, 1, "--set train.lr_rate=1"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown key 'train.lr_rate'; did you mean 'train.lr'?"), std::string::npos) << r.output;
+  r = run_cli("run " + quick(out, 1, "--set model.name=nosuch"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("no base model plugin named 'nosuch'"), std::string::npos) << r.output;
+  r = run_cli("run " + quick(out, 1, "--set dataset.path=missing_dataset"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("missing_dataset/train.tsv: cannot open file"), std::string::npos) << r.output;
+}
+
+TEST(Runner, PluginsListsKindVersionAndOptions) {
+  const Result r = run_cli("plugins");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("lightgcn 1.0.0 (base model)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("keep_rate (float, default 0.8)"), std::string::npos) << r.output;
+}
