@@ -138,7 +138,9 @@ namespace {
 std::string resolve_named(const std::string& value, const std::string& kind, const fs::path& experiment,
                           const Origin& where) {
   const fs::path base = experiment.parent_path();
-  if (value.find('/') != std::string::npos || value.size() > 5 && value.substr(value.size() - 5) == ".yaml") {
+  const bool is_path = value.find('/') != std::string::npos ||
+                       (value.size() > 5 && value.compare(value.size() - 5, 5, ".yaml") == 0);
+  if (is_path) {
     const fs::path p = base / value;
     if (!fs::is_regular_file(p)) throw ConfigError(where.str() + ": extends." + kind + ": no file " + p.string());
     return p.string();

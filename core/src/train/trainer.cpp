@@ -8,6 +8,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -36,6 +37,13 @@ namespace {
 enum Stream : uint64_t { kSampling = 1, kTorch = 2, kEvalTorch = 3 };
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& dir) {
   auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -181,8 +189,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   const int64_t steps = static_cast<int64_t>((n_samples + cfg.train.batch_size - 1) / cfg.train.batch_size);
   std::string stop_reason = "max_epochs";
   std::string best_text = "";
-  double train_time_total = 0, eval_time_total = 0;
-  int64_t epochs_this_session = 0, evals_this_session = 0;
+  std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
 
   for (int64_t epoch = state.epoch + 1; epoch < cfg.train.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
@@ -214,16 +221,14 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
       progress.update(epoch, cfg.train.epochs, step + 1, steps, total_sum / static_cast<double>(step + 1), best_text);
     }
     const double train_s = seconds_since(epoch_start);
-    train_time_total += train_s;
-    ++epochs_this_session;
+    train_times.push_back(train_s);
     if (epoch % cfg.train.test_step != 0) continue;
 
     // Validation and early stopping (§1.5): strictly better Recall@20 resets patience.
     const auto eval_start = Clock::now();
     const auto valid = eval_with(valid_eval, static_cast<uint64_t>(epoch));
     const double eval_s = seconds_since(eval_start);
-    eval_time_total += eval_s;
-    ++evals_this_session;
+    eval_times.push_back(eval_s);
     const double recall = valid.at("recall@20");
     const bool improved = recall > state.best_recall;
     if (improved) {
@@ -282,8 +287,8 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
       {"test", test},
       {"wall_time_s", wall},
       {"setup_time_s", std::chrono::duration<double>(session_start - wall_start).count()},
-      {"mean_epoch_train_s", epochs_this_session ? train_time_total / epochs_this_session : 0.0},
-      {"mean_eval_s", evals_this_session ? eval_time_total / evals_this_session : 0.0},
+      {"median_epoch_train_s", median(train_times)},
+      {"median_eval_s", median(eval_times)},
       {"peak_rss_mib", peak_rss_mib()},
       {"threads", threads},
       {"recgrid_version", RECGRID_VERSION},
