@@ -4,6 +4,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 #include "recgrid/graph.hpp"
 
 namespace recgrid::ops {
@@ -11,6 +13,11 @@ namespace recgrid::ops {
 // out[r] = sum over entries e of row r of values[e] * x[col[e]]   (sparse [V x V] times dense [V x d]).
 // Differentiable in x and in values (adaptive masks need the latter).
 at::Tensor spmm(const Graph& graph, const at::Tensor& values, const at::Tensor& x);
+
+// L propagation layers E^{l+1} = S E^l with S = (graph, values), and their sum, in one fused
+// autograd function: returns {sum_{l=0..L} E^l, E^1, ..., E^L}. Same math as L spmm calls and L
+// additions, with fewer passes over [V x d] tensors in forward and backward.
+std::vector<at::Tensor> propagate(const Graph& graph, const at::Tensor& values, const at::Tensor& e0, int64_t layers);
 
 // Drop_p (ALGORITHMS.md §0): keep each entry with probability keep_rate, values unchanged
 // (no rescaling); keep_rate >= 1 returns `values` itself.

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 namespace recgrid::ops {
 
@@ -17,39 +18,53 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// out[r] = sum_{k in [ptr[r], ptr[r+1])} val[k] * x[idx[k]]  for rows r in [lo, hi).
+// One sparse-times-dense row pass, with optional fused extras:
+//   out[r] = sum_{k in [ptr[r], ptr[r+1])} val[k] * x[idx[k]] + add0[r] + add1[r]
+//   sum_out[r] = sum_in[r] + out[r]
+// Fusing the additions saves full passes over [V x d] tensors, which cost as much as the product.
+template <class T>
+struct RowPass {
+  const int64_t* ptr;
+  const int64_t* idx;
+  const T* val;
+  const T* x;
+  int64_t d;
+  T* out;
+  const T* add0 = nullptr;
+  const T* add1 = nullptr;
+  const T* sum_in = nullptr;
+  T* sum_out = nullptr;
+};
+
 // D > 0 fixes the width at compile time so the accumulator lives in registers; D = 0 is generic.
-template <int D, class scalar_t>
-inline void csr_rows_impl(const int64_t* ptr, const int64_t* idx, const scalar_t* val, const scalar_t* x,
-                          int64_t d, scalar_t* out, int64_t lo, int64_t hi) {
-  if constexpr (D > 0) {
-    for (int64_t r = lo; r < hi; ++r) {
-      scalar_t acc[D] = {};
-      for (int64_t k = ptr[r]; k < ptr[r + 1]; ++k) {
-        const scalar_t w = val[k];
-        const scalar_t* xr = x + idx[k] * D;
-        for (int c = 0; c < D; ++c) acc[c] += w * xr[c];
-      }
-      for (int c = 0; c < D; ++c) out[r * D + c] = acc[c];
+template <int D, class T>
+inline void row_pass_impl(const RowPass<T>& p, int64_t lo, int64_t hi) {
+  const int64_t d = D > 0 ? D : p.d;
+  T fixed[D > 0 ? D : 1];
+  std::vector<T> generic(D > 0 ? 0 : static_cast<size_t>(d));
+  T* acc = D > 0 ? fixed : generic.data();
+  for (int64_t r = lo; r < hi; ++r) {
+    for (int64_t c = 0; c < d; ++c) acc[c] = 0;
+    for (int64_t k = p.ptr[r]; k < p.ptr[r + 1]; ++k) {
+      const T w = p.val[k];
+      const T* xr = p.x + p.idx[k] * d;
+      for (int64_t c = 0; c < d; ++c) acc[c] += w * xr[c];
     }
-  } else {
-    for (int64_t r = lo; r < hi; ++r) {
-      scalar_t* o = out + r * d;
-      for (int64_t c = 0; c < d; ++c) o[c] = 0;
-      for (int64_t k = ptr[r]; k < ptr[r + 1]; ++k) {
-        const scalar_t w = val[k];
-        const scalar_t* xr = x + idx[k] * d;
-        for (int64_t c = 0; c < d; ++c) o[c] += w * xr[c];
-      }
-    }
+    const int64_t o = r * d;
+    if (p.add0)
+      for (int64_t c = 0; c < d; ++c) acc[c] += p.add0[o + c];
+    if (p.add1)
+      for (int64_t c = 0; c < d; ++c) acc[c] += p.add1[o + c];
+    for (int64_t c = 0; c < d; ++c) p.out[o + c] = acc[c];
+    if (p.sum_out)
+      for (int64_t c = 0; c < d; ++c) p.sum_out[o + c] = p.sum_in[o + c] + acc[c];
   }
 }
 
 // The float kernels again, compiled for AVX2/FMA and chosen at run time when the CPU has them.
 template <int D>
-__attribute__((target("avx2,fma"))) void csr_rows_avx2(const int64_t* ptr, const int64_t* idx, const float* val,
-                                                       const float* x, int64_t d, float* out, int64_t lo, int64_t hi) {
-  csr_rows_impl<D, float>(ptr, idx, val, x, d, out, lo, hi);
+__attribute__((target("avx2,fma"))) void row_pass_avx2(const RowPass<float>& p, int64_t lo, int64_t hi) {
+  row_pass_impl<D, float>(p, lo, hi);
 }
 
 bool cpu_has_avx2() {
@@ -57,20 +72,65 @@ bool cpu_has_avx2() {
   return yes;
 }
 
-// Row-parallel sparse x dense product in CSR form; every output row is written by one thread.
-template <class scalar_t>
-void csr_rows(const int64_t* ptr, int64_t n_rows, const int64_t* idx, const scalar_t* val, const scalar_t* x,
-              int64_t d, scalar_t* out) {
+// Row-parallel over n_rows; every output row is written by one thread, in a fixed order.
+template <class T>
+void row_pass(const RowPass<T>& p, int64_t n_rows) {
   at::parallel_for(0, n_rows, 512, [&](int64_t lo, int64_t hi) {
-    if constexpr (std::is_same_v<scalar_t, float>) {
+    if constexpr (std::is_same_v<T, float>) {
       if (cpu_has_avx2()) {
-        if (d == 32) return csr_rows_avx2<32>(ptr, idx, val, x, d, out, lo, hi);
-        if (d == 64) return csr_rows_avx2<64>(ptr, idx, val, x, d, out, lo, hi);
-        return csr_rows_avx2<0>(ptr, idx, val, x, d, out, lo, hi);
+        if (p.d == 32) return row_pass_avx2<32>(p, lo, hi);
+        if (p.d == 64) return row_pass_avx2<64>(p, lo, hi);
+        return row_pass_avx2<0>(p, lo, hi);
       }
     }
-    if (d == 32) return csr_rows_impl<32, scalar_t>(ptr, idx, val, x, d, out, lo, hi);
-    csr_rows_impl<0, scalar_t>(ptr, idx, val, x, d, out, lo, hi);
+    if (p.d == 32) return row_pass_impl<32, T>(p, lo, hi);
+    row_pass_impl<0, T>(p, lo, hi);
+  });
+}
+
+template <class T>
+const T* ptr_or_null(const at::Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// out = S x (+ add0 + add1), S given by CSR (rowptr, idx, val); optionally sum_out = sum_in + out.
+at::Tensor product(const at::Tensor& rowptr, const at::Tensor& idx, const at::Tensor& val, const at::Tensor& x,
+                   const at::Tensor& add0 = {}, const at::Tensor& add1 = {}, const at::Tensor& sum_in = {},
+                   at::Tensor* sum_out = nullptr) {
+  at::Tensor out = at::empty_like(x);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "recgrid_row_pass", [&] {
+    RowPass<scalar_t> p{rowptr.data_ptr<int64_t>(), idx.data_ptr<int64_t>(), val.data_ptr<scalar_t>(),
+                        x.data_ptr<scalar_t>(), x.size(1), out.data_ptr<scalar_t>()};
+    p.add0 = ptr_or_null<scalar_t>(add0);
+    p.add1 = ptr_or_null<scalar_t>(add1);
+    if (sum_out) {
+      p.sum_in = sum_in.data_ptr<scalar_t>();
+      p.sum_out = sum_out->data_ptr<scalar_t>();
+    }
+    row_pass(p, rowptr.numel() - 1);
+  });
+  return out;
+}
+
+// grad_values[e] += g[row e] . x[col e]
+void accumulate_value_grad(at::Tensor& grad_values, const at::Tensor& g, const at::Tensor& x, const at::Tensor& row,
+                           const at::Tensor& col) {
+  const int64_t n_edges = grad_values.numel(), d = x.size(1);
+  const int64_t* rowp = row.data_ptr<int64_t>();
+  const int64_t* colp = col.data_ptr<int64_t>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "recgrid_value_grad", [&] {
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    scalar_t* out = grad_values.data_ptr<scalar_t>();
+    at::parallel_for(0, n_edges, 4096, [&](int64_t lo, int64_t hi) {
+      for (int64_t e = lo; e < hi; ++e) {
+        const scalar_t* a = gp + rowp[e] * d;
+        const scalar_t* b = xp + colp[e] * d;
+        scalar_t acc = 0;
+        for (int64_t c = 0; c < d; ++c) acc += a[c] * b[c];
+        out[e] += acc;
+      }
+    });
   });
 }
 
@@ -80,13 +140,8 @@ class SpmmFunction : public torch::autograd::Function<SpmmFunction> {
                             const at::Tensor& rowptr, const at::Tensor& row, const at::Tensor& col,
                             const at::Tensor& t_rowptr, const at::Tensor& t_col, const at::Tensor& t_perm) {
     at::Tensor xc = x.contiguous(), vc = values.contiguous();
-    at::Tensor out = at::empty_like(xc);
-    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "recgrid_spmm_forward", [&] {
-      csr_rows<scalar_t>(rowptr.data_ptr<int64_t>(), rowptr.numel() - 1, col.data_ptr<int64_t>(),
-                         vc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), xc.size(1), out.data_ptr<scalar_t>());
-    });
     ctx->save_for_backward({vc, xc, row, col, t_rowptr, t_col, t_perm});
-    return out;
+    return product(rowptr, col, vc, xc);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -94,37 +149,63 @@ class SpmmFunction : public torch::autograd::Function<SpmmFunction> {
     const at::Tensor &values = s[0], &x = s[1], &row = s[2], &col = s[3], &t_rowptr = s[4], &t_col = s[5],
                      &t_perm = s[6];
     at::Tensor g = grads[0].contiguous();
-    const int64_t d = x.size(1);
     at::Tensor grad_x, grad_values;
-    if (ctx->needs_input_grad(1)) {  // grad_x = S^T g: the same kernel on the transpose's rows
-      grad_x = at::empty_like(x);
-      const at::Tensor t_values = values.index_select(0, t_perm);
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "recgrid_spmm_backward_x", [&] {
-        csr_rows<scalar_t>(t_rowptr.data_ptr<int64_t>(), t_rowptr.numel() - 1, t_col.data_ptr<int64_t>(),
-                           t_values.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), d, grad_x.data_ptr<scalar_t>());
-      });
-    }
-    if (ctx->needs_input_grad(0)) {  // grad_values[e] = g[row e] . x[col e]
-      grad_values = at::empty_like(values);
-      const int64_t n_edges = values.numel();
-      const int64_t* rowp = row.data_ptr<int64_t>();
-      const int64_t* colp = col.data_ptr<int64_t>();
-      AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "recgrid_spmm_backward_values", [&] {
-        const scalar_t* gp = g.data_ptr<scalar_t>();
-        const scalar_t* xp = x.data_ptr<scalar_t>();
-        scalar_t* out = grad_values.data_ptr<scalar_t>();
-        at::parallel_for(0, n_edges, 4096, [&](int64_t lo, int64_t hi) {
-          for (int64_t e = lo; e < hi; ++e) {
-            const scalar_t* a = gp + rowp[e] * d;
-            const scalar_t* b = xp + colp[e] * d;
-            scalar_t acc = 0;
-            for (int64_t c = 0; c < d; ++c) acc += a[c] * b[c];
-            out[e] = acc;
-          }
-        });
-      });
+    if (ctx->needs_input_grad(1)) grad_x = product(t_rowptr, t_col, values.index_select(0, t_perm), g);  // S^T g
+    if (ctx->needs_input_grad(0)) {
+      grad_values = at::zeros_like(values);
+      accumulate_value_grad(grad_values, g, x, row, col);
     }
     return {grad_values, grad_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+// L layers of E^{l+1} = S E^l and their sum, fused (LightGCN-style propagation).
+// Outputs: [sum_{l=0..L} E^l, E^1, ..., E^L].
+// Backward, with G = d/d sum and g_l = d/d E^l (either may be absent):
+//   D_L = G + g_L,   D_l = S^T D_{l+1} + G + g_l,   d/d E^0 = S^T D_1 + G,
+//   d/d S_e = sum_l D_{l+1}[row e] . E^l[col e].
+class PropagateFunction : public torch::autograd::Function<PropagateFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& values, const at::Tensor& e0,
+                               const at::Tensor& rowptr, const at::Tensor& row, const at::Tensor& col,
+                               const at::Tensor& t_rowptr, const at::Tensor& t_col, const at::Tensor& t_perm,
+                               int64_t layers) {
+    ctx->set_materialize_grads(false);
+    at::Tensor x = e0.contiguous(), vc = values.contiguous();
+    at::Tensor sum = layers > 0 ? at::empty_like(x) : x.clone();
+    variable_list outputs{sum};
+    std::vector<at::Tensor> saved{vc, x, row, col, t_rowptr, t_col, t_perm};
+    for (int64_t l = 0; l < layers; ++l) {
+      const at::Tensor& prev = l == 0 ? x : outputs.back();
+      outputs.push_back(product(rowptr, col, vc, prev, {}, {}, l == 0 ? x : sum, &sum));
+      saved.push_back(outputs.back());
+    }
+    ctx->save_for_backward(saved);
+    ctx->saved_data["layers"] = layers;
+    return outputs;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    const at::Tensor &values = s[0], &e0 = s[1], &row = s[2], &col = s[3], &t_rowptr = s[4], &t_col = s[5],
+                     &t_perm = s[6];
+    const int64_t L = ctx->saved_data["layers"].toInt();
+    auto grad = [&](int64_t k) { return grads[k].defined() ? grads[k].contiguous() : at::Tensor(); };
+    const at::Tensor G = grad(0);
+    const bool want_values = ctx->needs_input_grad(0);
+    at::Tensor grad_values = want_values ? at::zeros_like(values) : at::Tensor();
+    if (L == 0) return {grad_values, G, {}, {}, {}, {}, {}, {}, {}, {}};
+
+    const at::Tensor t_values = values.index_select(0, t_perm);
+    at::Tensor D = grad(L);  // D_L
+    if (!D.defined()) D = G.defined() ? G : at::zeros_like(e0);
+    else if (G.defined()) D = D + G;
+    for (int64_t l = L - 1; l >= 0; --l) {  // D holds D_{l+1}
+      const at::Tensor& input = l == 0 ? e0 : s[7 + l - 1];  // E^l
+      if (want_values) accumulate_value_grad(grad_values, D, input, row, col);
+      D = product(t_rowptr, t_col, t_values, D, G, l > 0 ? grad(l) : at::Tensor());
+    }
+    return {grad_values, D, {}, {}, {}, {}, {}, {}, {}, {}};
   }
 };
 
@@ -140,6 +221,23 @@ at::Tensor spmm(const Graph& graph, const at::Tensor& values, const at::Tensor& 
                                graph.t_perm);
   // Other devices: the same product from generic differentiable ops.
   return at::zeros_like(x).index_add(0, graph.row, x.index_select(0, graph.col) * values.unsqueeze(1).to(x.dtype()));
+}
+
+std::vector<at::Tensor> propagate(const Graph& graph, const at::Tensor& values, const at::Tensor& e0, int64_t layers) {
+  TORCH_CHECK(layers >= 0, "propagate: layers must be >= 0");
+  TORCH_CHECK(e0.dim() == 2 && e0.size(0) == graph.n_nodes, "propagate: e0 must be [", graph.n_nodes, " x d], got ",
+              e0.sizes());
+  if (e0.is_cpu() && values.scalar_type() == e0.scalar_type())
+    return PropagateFunction::apply(values, e0, graph.rowptr, graph.row, graph.col, graph.t_rowptr, graph.t_col,
+                                    graph.t_perm, layers);
+  std::vector<at::Tensor> out{e0};
+  at::Tensor layer = e0;
+  for (int64_t l = 0; l < layers; ++l) {
+    layer = spmm(graph, values, layer);
+    out[0] = out[0] + layer;
+    out.push_back(layer);
+  }
+  return out;
 }
 
 at::Tensor drop_edges(const at::Tensor& values, double keep_rate) {

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/optim/adam.h>
 
 #include <spdlog/sinks/basic_file_sink.h>
@@ -191,7 +192,11 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   std::string best_text = "";
   std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
 
+  // RECGRID_TRACE=FILE: a Chrome trace of the operators of the second training epoch (developers).
+  const char* trace_path = std::getenv("RECGRID_TRACE");
   for (int64_t epoch = state.epoch + 1; epoch < cfg.train.epochs; ++epoch) {
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
+    if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
     const auto epoch_start = Clock::now();
     const data::Triplets triplets = sampler.sample_epoch(derive_seed(cfg.train.seed, kSampling, epoch));
     at::manual_seed(derive_seed(cfg.train.seed, kTorch, epoch));
@@ -222,6 +227,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     }
     const double train_s = seconds_since(epoch_start);
     train_times.push_back(train_s);
+    trace.reset();
     if (epoch % cfg.train.test_step != 0) continue;
 
     // Validation and early stopping (§1.5): strictly better Recall@20 resets patience.

@@ -43,14 +43,11 @@ class LightGCN final : public recgrid::BaseModel {
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     const at::Tensor values =
         mode == recgrid::Mode::Train ? recgrid::ops::drop_edges(graph_.norm, keep_rate_) : graph_.norm;
+    const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, values, e0, layers_);
+    const at::Tensor& sum = prop[0];
     recgrid::NamedTensors out;
-    at::Tensor layer = e0, sum = e0;
     out.add("layer.0", e0);
-    for (int64_t l = 1; l <= layers_; ++l) {
-      layer = recgrid::ops::spmm(graph_, values, layer);
-      sum = sum + layer;
-      out.add("layer." + std::to_string(l), layer);
-    }
+    for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), prop[l]);
     out.add("final", sum);
     out.add("user", sum.narrow(0, 0, n_users_));
     out.add("item", sum.narrow(0, n_users_, sum.size(0) - n_users_));
