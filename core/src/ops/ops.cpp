@@ -39,25 +39,37 @@ struct RowPass {
 // D > 0 fixes the width at compile time so the accumulator lives in registers; D = 0 is generic.
 template <int D, class T>
 inline void row_pass_impl(const RowPass<T>& p, int64_t lo, int64_t hi) {
+  // Locals, not struct members, in the loops: the compiler then keeps them in registers instead of
+  // reloading them after every store (measured 2x on the amazon graph).
   const int64_t d = D > 0 ? D : p.d;
+  const int64_t* __restrict ptr = p.ptr;
+  const int64_t* __restrict idx = p.idx;
+  const T* __restrict val = p.val;
+  const T* __restrict x = p.x;
+  const T* add0 = p.add0;
+  const T* add1 = p.add1;
+  const T* sum_in = p.sum_in;
+  T* out = p.out;
+  T* sum_out = p.sum_out;
   T fixed[D > 0 ? D : 1];
   std::vector<T> generic(D > 0 ? 0 : static_cast<size_t>(d));
-  T* acc = D > 0 ? fixed : generic.data();
+  T* __restrict acc = D > 0 ? fixed : generic.data();
   for (int64_t r = lo; r < hi; ++r) {
     for (int64_t c = 0; c < d; ++c) acc[c] = 0;
-    for (int64_t k = p.ptr[r]; k < p.ptr[r + 1]; ++k) {
-      const T w = p.val[k];
-      const T* xr = p.x + p.idx[k] * d;
+    const int64_t end = ptr[r + 1];
+    for (int64_t k = ptr[r]; k < end; ++k) {
+      const T w = val[k];
+      const T* __restrict xr = x + idx[k] * d;
       for (int64_t c = 0; c < d; ++c) acc[c] += w * xr[c];
     }
     const int64_t o = r * d;
-    if (p.add0)
-      for (int64_t c = 0; c < d; ++c) acc[c] += p.add0[o + c];
-    if (p.add1)
-      for (int64_t c = 0; c < d; ++c) acc[c] += p.add1[o + c];
-    for (int64_t c = 0; c < d; ++c) p.out[o + c] = acc[c];
-    if (p.sum_out)
-      for (int64_t c = 0; c < d; ++c) p.sum_out[o + c] = p.sum_in[o + c] + acc[c];
+    if (add0)
+      for (int64_t c = 0; c < d; ++c) acc[c] += add0[o + c];
+    if (add1)
+      for (int64_t c = 0; c < d; ++c) acc[c] += add1[o + c];
+    for (int64_t c = 0; c < d; ++c) out[o + c] = acc[c];
+    if (sum_out)
+      for (int64_t c = 0; c < d; ++c) sum_out[o + c] = sum_in[o + c] + acc[c];
   }
 }
 
