@@ -30,3 +30,32 @@ at::Tensor xavier_uniform(int64_t rows, int64_t cols, const at::TensorOptions& o
 at::Tensor bpr_loss(const at::Tensor& users, const at::Tensor& pos, const at::Tensor& neg);
 
 }  // namespace recgrid::ops
+
+namespace recgrid::ops {
+
+// ---- Contrastive and intent primitives (ALGORITHMS.md §0) -----------------------------------
+
+// x / sqrt(||x||^2 + 1e-8), row-wise (RLMRec's normalisation inside NCE_A).
+at::Tensor normalize_rows_eps(const at::Tensor& x);
+
+// lse[b] = log sum_j exp(inv_tau * q_b . k_j), streamed over `chunk` rows of k at a time: memory is
+// O(B x chunk), never O(B x N); forward and backward are exact (the backward recomputes each chunk).
+at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, int64_t chunk = 1024);
+
+// NCE_A(X, Y, Yall, tau): sum over rows b of  -x~_b.y~_b / tau + log sum_j exp(x~_b.yall~_j / tau),
+// rows normalised with normalize_rows_eps. Callers divide by B. Negatives streamed (see above).
+at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk = 1024);
+
+// NCE_B / NCE_C: mean_b -log( exp(x^_b.y^_b/tau) / (sum_j exp(x^_b.y^_j/tau) + 1e-8) + 1e-8 ),
+// x^ = x / max(||x||, 1e-12); negatives = all rows of y (same row count as x). Dense [B x B].
+at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau);
+
+// Int_C(X) = softmax_row(X C) C^T for prototypes C [d x K].
+at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes);
+
+// AM(X): per directed edge (h, t) of the plain graph, alpha = (cos(X_h, X_t) + 1) / 2, normalised
+// over each row h (D^-1 alpha; 0 for an empty row). Returns the [E] edge values, differentiable in X;
+// use them with spmm(graph, values, E). Memory O(E): no V x V matrix.
+at::Tensor adaptive_mask(const Graph& graph, const at::Tensor& x);
+
+}  // namespace recgrid::ops

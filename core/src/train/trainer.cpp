@@ -24,6 +24,7 @@
 #include "train/checkpoint.hpp"
 #include "train/model_stack.hpp"
 #include "train/progress.hpp"
+#include "util/allocator.hpp"
 #include "util/files.hpp"
 #include "util/random.hpp"
 
@@ -134,6 +135,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     return nlohmann::json::parse(read_text(o.out_dir + "/results.json"));
   }
   const bool resuming = prepare_run_dir(o);
+  keep_freed_memory_for_reuse();
   auto log = make_logger(o.out_dir);
   const int threads = cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

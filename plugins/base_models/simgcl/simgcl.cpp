@@ -1,0 +1,101 @@
+// SimGCL (ALGORITHMS.md §2.3).
+//
+//   perturbed view: H = Â E^l,  E^{l+1} = H + eps * sign(H) ⊙ normrow(Δ),  Δ ~ U[0,1)^{V x d}
+//                   (each node's noise has norm eps; layer 0 unperturbed), E* = sum_{l=0..L} E^l
+//   views 1, 2 perturbed independently; view 3 = plain LightGCN on Â (BPR, scoring); no edge dropout
+//   loss = BPR(view 3) + cl_weight / B * [ NCE_A(V1_U[u], V2_U[u], V2_U, tau) + NCE_A(V1_I[p], V2_I[p], V2_I, tau) ]
+#include <ATen/ATen.h>
+
+#include "recgrid/ops.hpp"
+#include "recgrid/sdk.hpp"
+
+namespace {
+
+class SimGCL final : public recgrid::BaseModel {
+ public:
+  static recgrid::PluginSpec spec() {
+    return {"simgcl",
+            "1.0.0",
+            "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
+            {
+                {"layers", "int", "3", "number of propagation layers L"},
+                {"embedding_size", "int", "32", "width d of the ID embeddings"},
+                {"eps", "float", "0.9", "norm of each node's perturbation"},
+                {"cl_weight", "float", "0.1", "weight of the contrastive loss"},
+                {"temperature", "float", "0.2", "InfoNCE temperature tau"},
+                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE"},
+            }};
+  }
+
+  SimGCL(const recgrid::Context& ctx, const recgrid::Options& opts)
+      : graph_(ctx.graph),
+        n_users_(ctx.n_users),
+        layers_(opts.get<int64_t>("layers")),
+        eps_(opts.get<double>("eps")),
+        cl_weight_(opts.get<double>("cl_weight")),
+        tau_(opts.get<double>("temperature")),
+        chunk_(opts.get<int64_t>("chunk")) {
+    const int64_t d = opts.get<int64_t>("embedding_size");
+    if (layers_ < 0 || d <= 0 || eps_ < 0 || tau_ <= 0 || chunk_ <= 0)
+      throw std::invalid_argument("simgcl: need layers >= 0, embedding_size > 0, eps >= 0, temperature > 0, chunk > 0");
+    const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
+    user_emb_ = register_parameter("user_emb", recgrid::ops::xavier_uniform(ctx.n_users, d, options));
+    item_emb_ = register_parameter("item_emb", recgrid::ops::xavier_uniform(ctx.n_items, d, options));
+  }
+
+  at::Tensor layer0() override { return at::cat({user_emb_, item_emb_}, 0); }
+
+  recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
+    recgrid::NamedTensors out;
+    const std::vector<at::Tensor> main = recgrid::ops::propagate(graph_, graph_.norm, e0, layers_);
+    out.add("final", main[0]);
+    out.add("layer.0", e0);
+    for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), main[l]);
+    split(out, "", main[0]);
+    if (mode == recgrid::Mode::Train) {
+      for (const char* view : {"view1.", "view2."}) {
+        at::Tensor layer = e0, sum = e0;
+        for (int64_t l = 1; l <= layers_; ++l) {
+          const at::Tensor h = recgrid::ops::spmm(graph_, graph_.norm, layer);
+          const at::Tensor delta = at::rand_like(h);
+          const at::Tensor noise = delta / delta.norm(2, 1, true).clamp_min(1e-12);
+          layer = h + eps_ * h.sign() * noise;
+          sum = sum + layer;
+          out.add(std::string(view) + "layer." + std::to_string(l), layer);
+        }
+        split(out, view, sum);
+      }
+    }
+    return out;
+  }
+
+  recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
+    const int64_t B = b.users.size(0);
+    const at::Tensor rows = enc.at("final").index_select(0, at::cat({b.users, b.pos + n_users_, b.neg + n_users_}));
+    recgrid::NamedTensors out;
+    out.add("bpr", recgrid::ops::bpr_loss(rows.narrow(0, 0, B), rows.narrow(0, B, B), rows.narrow(0, 2 * B, B)));
+    const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
+    const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
+    using recgrid::ops::nce_a;
+    const at::Tensor cl = nce_a(u1.index_select(0, b.users), u2.index_select(0, b.users), u2, tau_, chunk_) +
+                          nce_a(i1.index_select(0, b.pos), i2.index_select(0, b.pos), i2, tau_, chunk_);
+    out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
+    return out;
+  }
+
+ private:
+  void split(recgrid::NamedTensors& out, const std::string& prefix, const at::Tensor& sum) const {
+    out.add(prefix + "user", sum.narrow(0, 0, n_users_));
+    out.add(prefix + "item", sum.narrow(0, n_users_, sum.size(0) - n_users_));
+  }
+
+  recgrid::Graph graph_;
+  int64_t n_users_, layers_;
+  double eps_, cl_weight_, tau_;
+  int64_t chunk_;
+  at::Tensor user_emb_, item_emb_;
+};
+
+}  // namespace
+
+RECGRID_EXPORT_PLUGIN(SimGCL)
