@@ -1,0 +1,68 @@
+// Streamed InfoNCE and the intent/mask primitives against dense formulas (ALGORITHMS.md §0).
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include "data/graph_builder.hpp"
+#include "recgrid/ops.hpp"
+#include "reference_math.hpp"
+#include "test_support.hpp"
+
+using namespace recgrid;
+
+TEST(Contrastive, ChunkedNceEqualsDenseValueAndGradient) {
+  at::manual_seed(2);
+  const at::Tensor x = at::randn({37, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({37, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor all = at::randn({53, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor want = test::ref_nce_a(x, y, all, 0.2);
+  const auto gw = test::grads(want, {x, y, all});
+  for (int64_t chunk : {1, 7, 53, 1000}) {  // one row, uneven blocks, exact fit, one block
+    SCOPED_TRACE(chunk);
+    const at::Tensor got = ops::nce_a(x, y, all, 0.2, chunk);
+    EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-9);
+    const auto gg = test::grads(got, {x, y, all});
+    for (size_t k = 0; k < 3; ++k) EXPECT_TRUE(at::allclose(gg[k], gw[k], 1e-8, 1e-10)) << k;
+  }
+}
+
+TEST(Contrastive, LogSumExpStaysFiniteAtLargeScales) {
+  // inv_tau * |q| * |k| far above exp's range: the max-shifted path must be taken.
+  const at::Tensor q = at::full({2, 3}, 10.0), k = at::full({4, 3}, 10.0);
+  const at::Tensor lse = ops::logsumexp_similarity(q, k, 1.0, 3);
+  EXPECT_NEAR(lse[0].item<double>(), 300.0 + std::log(4.0), 1e-3);
+}
+
+TEST(Contrastive, NceBMatchesTheFormula) {
+  at::manual_seed(3);
+  const at::Tensor x = at::randn({9, 4}, at::kDouble), y = at::randn({9, 4}, at::kDouble);
+  EXPECT_NEAR(ops::nce_b(x, y, 0.3).item<double>(), test::ref_nce_b(x, y, 0.3).item<double>(), 1e-12);
+}
+
+TEST(AdaptiveMask, RowsSumToOneAndMatchDense) {
+  const data::Dataset ds = test::tiny_dataset();
+  const Graph g = data::build_graph(ds, at::kCPU);
+  at::manual_seed(5);
+  const at::Tensor x = at::randn({g.n_nodes, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor m = ops::adaptive_mask(g, x);
+  const at::Tensor row_sums = at::zeros({g.n_nodes}, at::kDouble).index_add(0, g.row, m.detach());
+  EXPECT_TRUE(at::allclose(row_sums, at::ones_like(row_sums), 1e-12, 1e-12));
+  const at::Tensor ref = test::ref_adaptive_mask(g, x);
+  EXPECT_TRUE(at::allclose(test::dense(g, m), ref, 1e-12, 1e-12));
+  // Gradients flow through alpha: compare d/dx of the propagated result.
+  const at::Tensor e = at::randn({g.n_nodes, 6}, at::kDouble);
+  const auto got = test::grads((ops::spmm(g, m, e) * e).sum(), {x});
+  const auto want = test::grads((ref.mm(e) * e).sum(), {x});
+  EXPECT_TRUE(at::allclose(got[0], want[0], 1e-10, 1e-12));
+}
+
+TEST(Intents, AggregationIsSoftmaxMixtureOfPrototypes) {
+  at::manual_seed(6);
+  const at::Tensor x = at::randn({5, 4}), c = at::randn({4, 3});
+  const at::Tensor z = ops::intent_aggregate(x, c);
+  EXPECT_TRUE(at::allclose(z, test::ref_intents(x, c)));
+  // Each row is a convex combination of the prototypes (columns of C).
+  const at::Tensor w = x.mm(c).softmax(1);
+  EXPECT_TRUE(at::allclose(w.sum(1), at::ones({5})));
+}
