@@ -12,6 +12,6 @@ for m in "${models[@]}"; do
     echo "== $m / $d"
     ./build/bin/recgrid run "configs/experiments/$m-$d.yaml" --out "runs/table2-base/$m-$d" --resume --no-progress \
       > /dev/null 2>> "runs/table2-base.log" || { echo "cell $m-$d failed: see runs/table2-base/$m-$d/log.txt"; exit 1; }
-    grep -E '"(recall@20|ndcg@20)"' "runs/table2-base/$m-$d/results.json" | tail -2
+    sed -n '/"test"/,/}/p' "runs/table2-base/$m-$d/results.json" | grep -E '"(recall|ndcg)@20"'  # test metrics
   done
 done
