@@ -9,12 +9,11 @@
 // option eval_noise = false scores with ε = 0 instead (deterministic, not the paper's protocol).
 #include <ATen/ATen.h>
 
-#include "recgrid/ops.hpp"
-#include "recgrid/sdk.hpp"
+#include "recgrid/id_model.hpp"
 
 namespace {
 
-class BIGCF final : public recgrid::BaseModel {
+class BIGCF final : public recgrid::IdEmbeddingModel {
  public:
   static recgrid::PluginSpec spec() {
     return {"bigcf",
@@ -34,24 +33,20 @@ class BIGCF final : public recgrid::BaseModel {
   }
 
   BIGCF(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : graph_(ctx.graph),
-        n_users_(ctx.n_users),
+      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+        graph_(ctx.graph),
         layers_(opts.get<int64_t>("layers")),
         cl_weight_(opts.get<double>("cl_weight")),
         tau_(opts.get<double>("temperature")),
         cen_weight_(opts.get<double>("cen_weight")),
         eval_noise_(opts.get<bool>("eval_noise")) {
     const int64_t d = opts.get<int64_t>("embedding_size"), K = opts.get<int64_t>("intents");
-    if (layers_ < 0 || d <= 0 || K <= 0 || tau_ <= 0)
-      throw std::invalid_argument("bigcf: need layers >= 0, embedding_size > 0, intents > 0, temperature > 0");
+    if (layers_ < 0 || K <= 0 || tau_ <= 0)
+      throw std::invalid_argument("bigcf: need layers >= 0, intents > 0, temperature > 0");
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    user_emb_ = register_parameter("user_emb", recgrid::ops::xavier_uniform(ctx.n_users, d, options));
-    item_emb_ = register_parameter("item_emb", recgrid::ops::xavier_uniform(ctx.n_items, d, options));
     user_intents_ = register_parameter("user_intents", recgrid::ops::xavier_uniform(d, K, options));
     item_intents_ = register_parameter("item_intents", recgrid::ops::xavier_uniform(d, K, options));
   }
-
-  at::Tensor layer0() override { return at::cat({user_emb_, item_emb_}, 0); }
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, graph_.norm, e0, layers_);
@@ -69,8 +64,7 @@ class BIGCF final : public recgrid::BaseModel {
     out.add("intent.user", user_intents_);
     out.add("intent.item", item_intents_);
     out.add("final", final);
-    out.add("user", final.narrow(0, 0, n_users_));
-    out.add("item", final.narrow(0, n_users_, final.size(0) - n_users_));
+    add_users_items(out, "", final);
     return out;
   }
 
@@ -92,10 +86,10 @@ class BIGCF final : public recgrid::BaseModel {
 
  private:
   recgrid::Graph graph_;
-  int64_t n_users_, layers_;
+  int64_t layers_;
   double cl_weight_, tau_, cen_weight_;
   bool eval_noise_;
-  at::Tensor user_emb_, item_emb_, user_intents_, item_intents_;
+  at::Tensor user_intents_, item_intents_;
 };
 
 }  // namespace

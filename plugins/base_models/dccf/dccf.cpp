@@ -12,12 +12,11 @@
 
 #include <cmath>
 
-#include "recgrid/ops.hpp"
-#include "recgrid/sdk.hpp"
+#include "recgrid/id_model.hpp"
 
 namespace {
 
-class DCCF final : public recgrid::BaseModel {
+class DCCF final : public recgrid::IdEmbeddingModel {
  public:
   static recgrid::PluginSpec spec() {
     return {"dccf",
@@ -34,23 +33,19 @@ class DCCF final : public recgrid::BaseModel {
   }
 
   DCCF(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : graph_(ctx.graph),
-        n_users_(ctx.n_users),
+      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+        graph_(ctx.graph),
         layers_(opts.get<int64_t>("layers")),
         cl_weight_(opts.get<double>("cl_weight")),
         tau_(opts.get<double>("temperature")),
         chunk_(opts.get<int64_t>("chunk")) {
     const int64_t d = opts.get<int64_t>("embedding_size"), K = opts.get<int64_t>("intents");
-    if (layers_ < 0 || d <= 0 || K <= 0 || tau_ <= 0 || chunk_ <= 0)
-      throw std::invalid_argument("dccf: need layers >= 0, embedding_size > 0, intents > 0, temperature > 0, chunk > 0");
+    if (layers_ < 0 || K <= 0 || tau_ <= 0 || chunk_ <= 0)
+      throw std::invalid_argument("dccf: need layers >= 0, intents > 0, temperature > 0, chunk > 0");
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    user_emb_ = register_parameter("user_emb", recgrid::ops::xavier_uniform(ctx.n_users, d, options));
-    item_emb_ = register_parameter("item_emb", recgrid::ops::xavier_uniform(ctx.n_items, d, options));
     user_intents_ = register_parameter("user_intents", recgrid::ops::xavier_uniform(d, K, options));
     item_intents_ = register_parameter("item_intents", recgrid::ops::xavier_uniform(d, K, options));
   }
-
-  at::Tensor layer0() override { return at::cat({user_emb_, item_emb_}, 0); }
 
   recgrid::NamedTensors encode(recgrid::Mode, const at::Tensor& e0) override {
     using namespace recgrid::ops;
@@ -75,19 +70,16 @@ class DCCF final : public recgrid::BaseModel {
       out.add("layer." + std::to_string(l + 1), layer);
     }
     out.add("final", sum);
-    out.add("user", sum.narrow(0, 0, n_users_));
-    out.add("item", sum.narrow(0, n_users_, sum.size(0) - n_users_));
+    add_users_items(out, "", sum);
     return out;
   }
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
-    const int64_t B = b.users.size(0);
-    const at::Tensor rows = enc.at("final").index_select(0, at::cat({b.users, b.pos + n_users_, b.neg + n_users_}));
     recgrid::NamedTensors out;
-    out.add("bpr", recgrid::ops::bpr_loss(rows.narrow(0, 0, B), rows.narrow(0, B, B), rows.narrow(0, 2 * B, B)));
+    out.add("bpr", bpr(b, enc.at("final")));
     const at::Tensor uq = std::get<0>(at::_unique(b.users));
     const at::Tensor iq = std::get<0>(at::_unique(b.pos)) + n_users_;
-    at::Tensor cl = at::zeros({}, rows.options());
+    at::Tensor cl = at::zeros({}, enc.at("final").options());
     for (int64_t l = 0; l < layers_; ++l) {
       const std::string tag = "." + std::to_string(l);
       const at::Tensor& zg = enc.at("zg" + tag);
@@ -105,10 +97,10 @@ class DCCF final : public recgrid::BaseModel {
 
  private:
   recgrid::Graph graph_;
-  int64_t n_users_, layers_;
+  int64_t layers_;
   double cl_weight_, tau_;
   int64_t chunk_;
-  at::Tensor user_emb_, item_emb_, user_intents_, item_intents_;
+  at::Tensor user_intents_, item_intents_;
 };
 
 }  // namespace

@@ -8,12 +8,11 @@
 // Negatives are all M users / all N items of view 2, streamed in chunks (ops::nce_a).
 #include <ATen/ATen.h>
 
-#include "recgrid/ops.hpp"
-#include "recgrid/sdk.hpp"
+#include "recgrid/id_model.hpp"
 
 namespace {
 
-class SGL final : public recgrid::BaseModel {
+class SGL final : public recgrid::IdEmbeddingModel {
  public:
   static recgrid::PluginSpec spec() {
     return {"sgl",
@@ -30,22 +29,16 @@ class SGL final : public recgrid::BaseModel {
   }
 
   SGL(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : graph_(ctx.graph),
-        n_users_(ctx.n_users),
+      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+        graph_(ctx.graph),
         layers_(opts.get<int64_t>("layers")),
         keep_rate_(opts.get<double>("keep_rate")),
         cl_weight_(opts.get<double>("cl_weight")),
         tau_(opts.get<double>("temperature")),
         chunk_(opts.get<int64_t>("chunk")) {
-    const int64_t d = opts.get<int64_t>("embedding_size");
-    if (layers_ < 0 || d <= 0 || keep_rate_ <= 0 || keep_rate_ > 1 || tau_ <= 0 || chunk_ <= 0)
-      throw std::invalid_argument("sgl: need layers >= 0, embedding_size > 0, keep_rate in (0, 1], temperature > 0, chunk > 0");
-    const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    user_emb_ = register_parameter("user_emb", recgrid::ops::xavier_uniform(ctx.n_users, d, options));
-    item_emb_ = register_parameter("item_emb", recgrid::ops::xavier_uniform(ctx.n_items, d, options));
+    if (layers_ < 0 || keep_rate_ <= 0 || keep_rate_ > 1 || tau_ <= 0 || chunk_ <= 0)
+      throw std::invalid_argument("sgl: need layers >= 0, keep_rate in (0, 1], temperature > 0, chunk > 0");
   }
-
-  at::Tensor layer0() override { return at::cat({user_emb_, item_emb_}, 0); }
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;
@@ -62,9 +55,8 @@ class SGL final : public recgrid::BaseModel {
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
     const int64_t B = b.users.size(0);
-    const at::Tensor rows = enc.at("final").index_select(0, at::cat({b.users, b.pos + n_users_, b.neg + n_users_}));
     recgrid::NamedTensors out;
-    out.add("bpr", recgrid::ops::bpr_loss(rows.narrow(0, 0, B), rows.narrow(0, B, B), rows.narrow(0, 2 * B, B)));
+    out.add("bpr", bpr(b, enc.at("final")));
     const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
     const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
     using recgrid::ops::nce_a;
@@ -86,15 +78,13 @@ class SGL final : public recgrid::BaseModel {
     } else {
       for (int64_t l = 1; l <= layers_; ++l) out.add(prefix + "layer." + std::to_string(l), prop[l]);
     }
-    out.add(prefix + "user", sum.narrow(0, 0, n_users_));
-    out.add(prefix + "item", sum.narrow(0, n_users_, sum.size(0) - n_users_));
+    add_users_items(out, prefix, sum);
   }
 
   recgrid::Graph graph_;
-  int64_t n_users_, layers_;
+  int64_t layers_;
   double keep_rate_, cl_weight_, tau_;
   int64_t chunk_;
-  at::Tensor user_emb_, item_emb_;
 };
 
 }  // namespace

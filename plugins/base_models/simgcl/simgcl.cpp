@@ -6,12 +6,11 @@
 //   loss = BPR(view 3) + cl_weight / B * [ NCE_A(V1_U[u], V2_U[u], V2_U, tau) + NCE_A(V1_I[p], V2_I[p], V2_I, tau) ]
 #include <ATen/ATen.h>
 
-#include "recgrid/ops.hpp"
-#include "recgrid/sdk.hpp"
+#include "recgrid/id_model.hpp"
 
 namespace {
 
-class SimGCL final : public recgrid::BaseModel {
+class SimGCL final : public recgrid::IdEmbeddingModel {
  public:
   static recgrid::PluginSpec spec() {
     return {"simgcl",
@@ -28,22 +27,16 @@ class SimGCL final : public recgrid::BaseModel {
   }
 
   SimGCL(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : graph_(ctx.graph),
-        n_users_(ctx.n_users),
+      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+        graph_(ctx.graph),
         layers_(opts.get<int64_t>("layers")),
         eps_(opts.get<double>("eps")),
         cl_weight_(opts.get<double>("cl_weight")),
         tau_(opts.get<double>("temperature")),
         chunk_(opts.get<int64_t>("chunk")) {
-    const int64_t d = opts.get<int64_t>("embedding_size");
-    if (layers_ < 0 || d <= 0 || eps_ < 0 || tau_ <= 0 || chunk_ <= 0)
-      throw std::invalid_argument("simgcl: need layers >= 0, embedding_size > 0, eps >= 0, temperature > 0, chunk > 0");
-    const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    user_emb_ = register_parameter("user_emb", recgrid::ops::xavier_uniform(ctx.n_users, d, options));
-    item_emb_ = register_parameter("item_emb", recgrid::ops::xavier_uniform(ctx.n_items, d, options));
+    if (layers_ < 0 || eps_ < 0 || tau_ <= 0 || chunk_ <= 0)
+      throw std::invalid_argument("simgcl: need layers >= 0, eps >= 0, temperature > 0, chunk > 0");
   }
-
-  at::Tensor layer0() override { return at::cat({user_emb_, item_emb_}, 0); }
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;
@@ -51,7 +44,7 @@ class SimGCL final : public recgrid::BaseModel {
     out.add("final", main[0]);
     out.add("layer.0", e0);
     for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), main[l]);
-    split(out, "", main[0]);
+    add_users_items(out, "", main[0]);
     if (mode == recgrid::Mode::Train) {
       for (const char* view : {"view1.", "view2."}) {
         at::Tensor layer = e0, sum = e0;
@@ -63,7 +56,7 @@ class SimGCL final : public recgrid::BaseModel {
           sum = sum + layer;
           out.add(std::string(view) + "layer." + std::to_string(l), layer);
         }
-        split(out, view, sum);
+        add_users_items(out, view, sum);
       }
     }
     return out;
@@ -71,9 +64,8 @@ class SimGCL final : public recgrid::BaseModel {
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
     const int64_t B = b.users.size(0);
-    const at::Tensor rows = enc.at("final").index_select(0, at::cat({b.users, b.pos + n_users_, b.neg + n_users_}));
     recgrid::NamedTensors out;
-    out.add("bpr", recgrid::ops::bpr_loss(rows.narrow(0, 0, B), rows.narrow(0, B, B), rows.narrow(0, 2 * B, B)));
+    out.add("bpr", bpr(b, enc.at("final")));
     const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
     const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
     using recgrid::ops::nce_a;
@@ -84,16 +76,10 @@ class SimGCL final : public recgrid::BaseModel {
   }
 
  private:
-  void split(recgrid::NamedTensors& out, const std::string& prefix, const at::Tensor& sum) const {
-    out.add(prefix + "user", sum.narrow(0, 0, n_users_));
-    out.add(prefix + "item", sum.narrow(0, n_users_, sum.size(0) - n_users_));
-  }
-
   recgrid::Graph graph_;
-  int64_t n_users_, layers_;
+  int64_t layers_;
   double eps_, cl_weight_, tau_;
   int64_t chunk_;
-  at::Tensor user_emb_, item_emb_;
 };
 
 }  // namespace
