@@ -21,7 +21,11 @@ function(recgrid_add_plugin name)
     PREFIX ""
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
-    LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR})
+    LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR}
+    INSTALL_RPATH "$ORIGIN/../..")
   # Only the entry point leaves the library, not even template instantiations of the standard library.
   target_link_options(${name} PRIVATE "-Wl,--version-script=${RECGRID_CMAKE_DIR}/plugin_exports.map")
+  if(TARGET recgrid_core AND NOT RECGRID_SKIP_INSTALL)  # in the RecGrid tree: install beside the runner's default plugin folder
+    install(TARGETS ${name} LIBRARY DESTINATION lib/recgrid/plugins)
+  endif()
 endfunction()

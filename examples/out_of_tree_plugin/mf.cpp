@@ -1,0 +1,32 @@
+// The smallest base model: matrix factorisation (no propagation), E* = E0, BPR loss.
+// It shows everything a plugin needs: a spec, a constructor, layer0/encode/loss, one export line.
+#include "recgrid/id_model.hpp"
+
+namespace {
+
+class MatrixFactorisation final : public recgrid::IdEmbeddingModel {
+ public:
+  static recgrid::PluginSpec spec() {
+    return {"mf", "0.1.0", "matrix factorisation with BPR (example plugin)",
+            {{"embedding_size", "int", "32", "width d of the ID embeddings"}}};
+  }
+  MatrixFactorisation(const recgrid::Context& ctx, const recgrid::Options& opts)
+      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")) {}
+
+  recgrid::NamedTensors encode(recgrid::Mode, const at::Tensor& e0) override {
+    recgrid::NamedTensors out;
+    out.add("final", e0);
+    out.add("layer.0", e0);
+    add_users_items(out, "", e0);
+    return out;
+  }
+  recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
+    recgrid::NamedTensors out;
+    out.add("bpr", bpr(b, enc.at("final")));
+    return out;
+  }
+};
+
+}  // namespace
+
+RECGRID_EXPORT_PLUGIN(MatrixFactorisation)
