@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# The base rows of the paper's Table 2: 5 base models x 3 datasets, one run folder per cell under
-# runs/table2-base/. Resumable: a finished cell is skipped (its results are printed again), an
-# interrupted one continues from its checkpoint. Run it again after a stop until every cell is done.
+# The base rows of the paper's Table 2: 5 base models x 3 datasets.
+# Each cell trains in runs/table2-base/<model>-<dataset>/ (checkpointed: an interrupted cell resumes)
+# and, once finished, its record (results.json, metrics.jsonl, config.yaml, log.txt) is copied to
+# results/table2-base/<model>-<dataset>/, which is committed. A cell with a committed record is
+# skipped, so the grid can be finished over several sittings and machines.
 # Usage: scripts/run-table2-base.sh [MODEL...]   (default: all five)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(lightgcn sgl simgcl dccf bigcf)
+mkdir -p runs results/table2-base
 for m in "${models[@]}"; do
   for d in amazon yelp movie; do
-    echo "== $m / $d"
-    ./build/bin/recgrid run "configs/experiments/$m-$d.yaml" --out "runs/table2-base/$m-$d" --resume --no-progress \
-      > /dev/null 2>> "runs/table2-base.log" || { echo "cell $m-$d failed: see runs/table2-base/$m-$d/log.txt"; exit 1; }
-    sed -n '/"test"/,/}/p' "runs/table2-base/$m-$d/results.json" | grep -E '"(recall|ndcg)@20"'  # test metrics
+    cell="$m-$d" record="results/table2-base/$m-$d"
+    if [ -f "$record/results.json" ]; then
+      echo "== $cell: done (recorded in $record)"
+      continue
+    fi
+    echo "== $cell: training in runs/table2-base/$cell"
+    ./build/bin/recgrid run "configs/experiments/$cell.yaml" --out "runs/table2-base/$cell" --resume --no-progress \
+      > /dev/null 2>> runs/table2-base.log || { echo "cell $cell failed: see runs/table2-base/$cell/log.txt"; exit 1; }
+    mkdir -p "$record"
+    cp "runs/table2-base/$cell"/{results.json,metrics.jsonl,config.yaml,log.txt} "$record/"
+    sed -n '/"test"/,/}/p' "$record/results.json" | grep -E '"(recall|ndcg)@20"'  # test metrics
   done
 done
