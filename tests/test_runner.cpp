@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/npy.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -150,4 +151,22 @@ TEST(Runner, PluginsListsKindVersionAndOptions) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("lightgcn 1.0.0 (base model)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("keep_rate (float, default 0.8)"), std::string::npos) << r.output;
+}
+
+TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {
+  const std::string out = fresh_dir("text");
+  const std::string table = ::testing::TempDir() + "/scientific_items.npy";
+  recgrid::data::FloatTable t{1585, 4, std::vector<float>(1585 * 4, 0.25f)};  // every row sums to 1
+  recgrid::data::write_table_npy(table, t);
+  const std::string plugins = " --plugin-dir " + recgrid::test::binary_dir() + "/plugins --plugin-dir " +
+                              recgrid::test::binary_dir() + "/test_plugins";
+  Result r = run_cli("run " + quick(out, 1, "--set enhancers=[text_probe] --set dataset.text.profile_item=" + table) + plugins);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto lines = read_jsonl(out + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_DOUBLE_EQ(lines[0]["loss"]["text_probe.text"].get<double>(), 1.0);
+  // Without the file: a clear error naming the key to set.
+  r = run_cli("run " + quick(fresh_dir("text_missing"), 1, "--set enhancers=[text_probe]") + plugins);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("set dataset.text.profile_item"), std::string::npos) << r.output;
 }

@@ -211,7 +211,7 @@ const std::vector<std::pair<std::string, std::string>>& host_schema() {
       {"train.lr", "float"},        {"train.reg_weight", "float"},   {"train.test_step", "int"},
       {"train.patience", "int"},    {"train.eval_batch", "int"},     {"train.topk", "int_list"},
       {"train.seed", "int"},        {"train.threads", "int"},        {"train.device", "string"},
-      {"model.name", "string"},     {"enhancers", "string_list"},
+      {"model.name", "string"},     {"enhancers", "string_list"},    {"dataset.text", "string_map"},
   };
   return schema;
 }
@@ -238,6 +238,13 @@ bool scalar_is(const YAML::Node& n, const std::string& type) {
 }
 
 bool has_type(const YAML::Node& n, const std::string& type) {
+  if (type == "string_map") {
+    if (n.IsNull()) return true;
+    if (!n.IsMap()) return false;
+    for (const auto& kv : n)
+      if (!kv.second.IsScalar()) return false;
+    return true;
+  }
   if (type == "int_list" || type == "string_list") {
     if (!n.IsSequence()) return false;
     for (const auto& e : n)

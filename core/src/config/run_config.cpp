@@ -49,6 +49,11 @@ RunConfig to_run_config(const YAML::Node& r) {
   const std::string path = d["path"].as<std::string>("");
   if (path.empty()) throw ConfigError("dataset.path is empty: name the folder of the split files");
   c.dataset.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
+  for (const auto& kv : d["text"]) {
+    const std::string file = kv.second.as<std::string>();
+    c.dataset.text.emplace_back(kv.first.as<std::string>(),
+                                fs::path(file).is_absolute() ? file : (fs::path(c.dataset.path) / file).string());
+  }
   c.dataset.n_users = d["n_users"].as<int64_t>();
   c.dataset.n_items = d["n_items"].as<int64_t>();
 

@@ -14,6 +14,7 @@ namespace recgrid::config {
 struct DatasetConfig {
   std::string name, format, path;  // path: resolved folder of the split files
   int64_t n_users = 0, n_items = 0;
+  std::vector<std::pair<std::string, std::string>> text;  // input name -> resolved file path
 };
 
 struct TrainConfig {

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include "train/text_inputs.hpp"
+
 namespace recgrid::train {
 
 namespace {
@@ -24,10 +26,11 @@ ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig
                                              config.model.options.dump());
   for (const auto& choice : config.enhancers) {
     const plugin::LoadedPlugin& p = registry.get(choice.name, RG_KIND_ENHANCER);
-    if (p.info->n_inputs > 0)
-      throw plugin::PluginError("enhancer '" + choice.name + "' declares " + std::to_string(p.info->n_inputs) +
-                                " text input table(s); this RecGrid version cannot load text inputs yet");
-    enhancers_.push_back(std::make_unique<plugin::Instance>(p, ctx, choice.options.dump()));
+    const rg_tensor_list inputs{load_text_inputs(choice.name, p.info->inputs, p.info->n_inputs, config.dataset.text,
+                                                 ds.n_users, ds.n_items, at::Device(config.train.device))};
+    rg_context with_inputs = ctx;
+    with_inputs.inputs = &inputs;
+    enhancers_.push_back(std::make_unique<plugin::Instance>(p, with_inputs, choice.options.dump()));
   }
   add_qualified(parameters_, base_->name(), base_->parameters());
   add_qualified(buffers_, base_->name(), base_->buffers());

@@ -1,0 +1,23 @@
+// The embedding tables enhancers declare (rg_input_spec), loaded and checked by the host.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "recgrid/abi.h"
+#include "recgrid/tensor_list.hpp"
+
+namespace recgrid::train {
+
+// For each declared input, finds its file in `files` (dataset.text), reads it (.npy or pickled numpy),
+// and checks: rows = users or items of the dataset, columns = the declared width (if any), every value
+// finite. Errors name the enhancer, the input, the file, and the expected and found shapes.
+// Returns the tables as float32 tensors on `device`, by input name.
+NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* specs, uint32_t n_specs,
+                              const std::vector<std::pair<std::string, std::string>>& files, int64_t n_users,
+                              int64_t n_items, const at::Device& device);
+
+}  // namespace recgrid::train
