@@ -13,8 +13,9 @@ using namespace recgrid;
 
 TEST(Contrastive, ChunkedNceEqualsDenseValueAndGradient) {
   at::manual_seed(2);
-  const at::Tensor x = at::randn({37, 8}, at::kDouble).requires_grad_(true);
-  const at::Tensor y = at::randn({37, 8}, at::kDouble).requires_grad_(true);
+  // 150 rows: several 64-row tiles, shared by the threads.
+  const at::Tensor x = at::randn({150, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({150, 8}, at::kDouble).requires_grad_(true);
   const at::Tensor all = at::randn({53, 8}, at::kDouble).requires_grad_(true);
   const at::Tensor want = test::ref_nce_a(x, y, all, 0.2);
   const auto gw = test::grads(want, {x, y, all});

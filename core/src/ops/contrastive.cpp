@@ -2,10 +2,12 @@
 // built from device-agnostic tensor operations; the all-users / all-items denominators are streamed
 // in chunks with a custom backward so memory never grows with B x N.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "recgrid/ops.hpp"
 
@@ -16,60 +18,103 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Scores of one block of keys, scaled: inv_tau * q k_c^T, written into `buf` when it fits.
-at::Tensor block_scores(const at::Tensor& q, const at::Tensor& kc, double inv_tau, at::Tensor& buf) {
-  at::Tensor s = kc.size(0) == buf.size(1) ? at::mm_out(buf, q, kc.t()) : q.mm(kc.t());
-  return inv_tau == 1.0 ? s : s.mul_(inv_tau);
+// The similarity blocks are processed as [64 x chunk] tiles, one row block per task, so every tile
+// stays in cache between its product, its exp and its reduction: a [4096 x 1024] block that goes
+// through memory several times is what made the all-users InfoNCE memory-bound.
+constexpr int64_t kRowBlock = 64;
+
+int64_t row_blocks(int64_t rows) { return (rows + kRowBlock - 1) / kRowBlock; }
+
+// |q . k| <= max|q| * max|k|: below ~80, exp cannot overflow in fp32, so exponentials are summed
+// directly (as REF does); otherwise a max-shifted log-sum-exp.
+bool exp_is_safe(const at::Tensor& q, const at::Tensor& k) {
+  return q.norm(2, 1).max().item<double>() * k.norm(2, 1).max().item<double>() < 80.0;
 }
 
+at::Tensor lse_tiled(const at::Tensor& q, const at::Tensor& k, int64_t chunk) {
+  const int64_t B = q.size(0), n = k.size(0);
+  at::Tensor total = at::zeros({B}, q.options());
+  at::parallel_for(0, row_blocks(B), 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t blk = lo; blk < hi; ++blk) {
+      const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, B - r0);
+      const at::Tensor qb = q.narrow(0, r0, rows);
+      at::Tensor acc = total.narrow(0, r0, rows);
+      for (int64_t start = 0; start < n; start += chunk)
+        acc.add_(at::mm(qb, k.narrow(0, start, std::min(chunk, n - start)).t()).exp_().sum(1));
+    }
+  });
+  return total.log_();
+}
+
+at::Tensor lse_shifted(const at::Tensor& q, const at::Tensor& k, int64_t chunk) {
+  at::Tensor lse = at::full({q.size(0)}, -std::numeric_limits<double>::infinity(), q.options());
+  for (int64_t start = 0; start < k.size(0); start += chunk)
+    lse = at::logaddexp(lse, q.mm(k.narrow(0, start, std::min(chunk, k.size(0) - start)).t()).logsumexp(1));
+  return lse;
+}
+
+// p = softmax rows times g; grad_q = p k, grad_k = p^T q, tile by tile. Each thread adds into its own
+// grad_k buffer (threads own fixed row ranges), summed in thread order: deterministic.
+void lse_backward_tiled(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
+                        int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
+  const int64_t B = q.size(0), n = k.size(0);
+  std::vector<at::Tensor> parts(static_cast<size_t>(at::get_num_threads()));
+  at::parallel_for(0, row_blocks(B), 1, [&](int64_t lo, int64_t hi) {
+    at::Tensor& gk = parts[static_cast<size_t>(at::get_thread_num())];
+    if (!gk.defined()) gk = at::zeros_like(k);
+    for (int64_t blk = lo; blk < hi; ++blk) {
+      const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, B - r0);
+      const at::Tensor qb = q.narrow(0, r0, rows);
+      const at::Tensor shift = lse.narrow(0, r0, rows).unsqueeze(1), scale = g.narrow(0, r0, rows).unsqueeze(1);
+      at::Tensor gq = grad_q.narrow(0, r0, rows);
+      for (int64_t start = 0; start < n; start += chunk) {
+        const int64_t m = std::min(chunk, n - start);
+        const at::Tensor kc = k.narrow(0, start, m);
+        const at::Tensor p = at::mm(qb, kc.t()).sub_(shift).exp_().mul_(scale);
+        gq.addmm_(p, kc);
+        gk.narrow(0, start, m).addmm_(p.t(), qb);
+      }
+    }
+  });
+  grad_k = at::zeros_like(k);
+  for (const at::Tensor& part : parts)
+    if (part.defined()) grad_k.add_(part);
+}
+
+// The same on any device, one [B x chunk] block at a time.
+void lse_backward_blocks(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
+                         int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
+  grad_k = at::empty_like(k);
+  for (int64_t start = 0; start < k.size(0); start += chunk) {
+    const int64_t m = std::min(chunk, k.size(0) - start);
+    const at::Tensor kc = k.narrow(0, start, m);
+    const at::Tensor p = q.mm(kc.t()).sub_(lse.unsqueeze(1)).exp_().mul_(g.unsqueeze(1));
+    grad_q.addmm_(p, kc);
+    at::Tensor rows = grad_k.narrow(0, start, m);
+    at::mm_out(rows, p.t(), q);
+  }
+}
+
+// lse[b] = log sum_j exp(q_b . k_j) (queries already scaled by 1 / tau).
 class LogSumExpSimilarity : public torch::autograd::Function<LogSumExpSimilarity> {
  public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, double inv_tau,
-                            int64_t chunk) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, int64_t chunk) {
     at::NoGradGuard no_grad;
-    const int64_t n = k.size(0);
-    at::Tensor buf = at::empty({q.size(0), std::min(chunk, n)}, q.options());
-    // |score| <= inv_tau * max|q| * max|k|: below ~80, exp cannot overflow in fp32, so the sum of
-    // exponentials is accumulated directly (one in-place pass per block, as REF computes it);
-    // otherwise a max-shifted log-sum-exp per block.
-    const double bound = inv_tau * q.norm(2, 1).max().item<double>() * k.norm(2, 1).max().item<double>();
-    at::Tensor lse;
-    if (bound < 80.0) {
-      at::Tensor total = at::zeros({q.size(0)}, q.options());
-      for (int64_t start = 0; start < n; start += chunk)
-        total.add_(block_scores(q, k.narrow(0, start, std::min(chunk, n - start)), inv_tau, buf).exp_().sum(1));
-      lse = total.log_();
-    } else {
-      lse = at::full({q.size(0)}, -std::numeric_limits<double>::infinity(), q.options());
-      for (int64_t start = 0; start < n; start += chunk)
-        lse = at::logaddexp(lse, block_scores(q, k.narrow(0, start, std::min(chunk, n - start)), inv_tau, buf).logsumexp(1));
-    }
+    const at::Tensor lse = q.is_cpu() && exp_is_safe(q, k) ? lse_tiled(q, k, chunk) : lse_shifted(q, k, chunk);
     ctx->save_for_backward({q, k, lse});
-    ctx->saved_data["inv_tau"] = inv_tau;
     ctx->saved_data["chunk"] = chunk;
     return lse;
   }
 
-  // d lse_b / d q_b = inv_tau * sum_j p_bj k_j,  d lse_b / d k_j = inv_tau * p_bj q_b,  p = softmax.
+  // d lse_b / d q_b = sum_j p_bj k_j,  d lse_b / d k_j = p_bj q_b,  p = softmax over j.
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
     const at::Tensor &q = s[0], &k = s[1], &lse = s[2];
-    const double inv_tau = ctx->saved_data["inv_tau"].toDouble();
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
-    const int64_t n = k.size(0);
-    const at::Tensor g = grads[0].unsqueeze(1) * inv_tau;
-    const at::Tensor shift = lse.unsqueeze(1);
-    at::Tensor buf = at::empty({q.size(0), std::min(chunk, n)}, q.options());
-    at::Tensor grad_q = at::zeros_like(q), grad_k = at::empty_like(k);
-    for (int64_t start = 0; start < n; start += chunk) {
-      const int64_t m = std::min(chunk, n - start);
-      const at::Tensor kc = k.narrow(0, start, m);
-      const at::Tensor p = block_scores(q, kc, inv_tau, buf).sub_(shift).exp_().mul_(g);
-      grad_q.addmm_(p, kc);
-      at::Tensor rows = grad_k.narrow(0, start, m);
-      at::mm_out(rows, p.t(), q);
-    }
-    return {grad_q, grad_k, at::Tensor(), at::Tensor()};
+    at::Tensor grad_q = at::zeros_like(q), grad_k;
+    if (q.is_cpu()) lse_backward_tiled(q, k, lse, grads[0].contiguous(), chunk, grad_q, grad_k);
+    else lse_backward_blocks(q, k, lse, grads[0], chunk, grad_q, grad_k);
+    return {grad_q, grad_k, at::Tensor()};
   }
 };
 
@@ -81,8 +126,8 @@ at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double
   TORCH_CHECK(q.dim() == 2 && k.dim() == 2 && q.size(1) == k.size(1), "logsumexp_similarity: q ", q.sizes(),
               " and k ", k.sizes(), " must be [B x d] and [N x d]");
   TORCH_CHECK(chunk > 0, "logsumexp_similarity: chunk must be positive");
-  // Scaling the [B x d] queries once saves a pass over every [B x chunk] block, forward and backward.
-  return LogSumExpSimilarity::apply((q * inv_tau).contiguous(), k.contiguous(), 1.0, chunk);
+  // Scaling the [B x d] queries once saves a pass over every block, forward and backward.
+  return LogSumExpSimilarity::apply((q * inv_tau).contiguous(), k.contiguous(), chunk);
 }
 
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk) {
