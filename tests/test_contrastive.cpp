@@ -35,10 +35,19 @@ TEST(Contrastive, LogSumExpStaysFiniteAtLargeScales) {
   EXPECT_NEAR(lse[0].item<double>(), 300.0 + std::log(4.0), 1e-3);
 }
 
-TEST(Contrastive, NceBMatchesTheFormula) {
+TEST(Contrastive, NceBMatchesTheFormulaValueAndGradient) {
   at::manual_seed(3);
-  const at::Tensor x = at::randn({9, 4}, at::kDouble), y = at::randn({9, 4}, at::kDouble);
-  EXPECT_NEAR(ops::nce_b(x, y, 0.3).item<double>(), test::ref_nce_b(x, y, 0.3).item<double>(), 1e-12);
+  const at::Tensor x = at::randn({130, 4}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({130, 4}, at::kDouble).requires_grad_(true);
+  const at::Tensor want = test::ref_nce_b(x, y, 0.3);
+  const auto gw = test::grads(want, {x, y});
+  for (int64_t chunk : {7, 1024}) {
+    const at::Tensor got = ops::nce_b(x, y, 0.3, chunk);
+    EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-12);
+    const auto gg = test::grads(got, {x, y});
+    EXPECT_TRUE(at::allclose(gg[0], gw[0], 1e-9, 1e-12));
+    EXPECT_TRUE(at::allclose(gg[1], gw[1], 1e-9, 1e-12));
+  }
 }
 
 TEST(AdaptiveMask, RowsSumToOneAndMatchDense) {

@@ -47,8 +47,8 @@ at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk = 1024);
 
 // NCE_B / NCE_C: mean_b -log( exp(x^_b.y^_b/tau) / (sum_j exp(x^_b.y^_j/tau) + 1e-8) + 1e-8 ),
-// x^ = x / max(||x||, 1e-12); negatives = all rows of y (same row count as x). Dense [B x B].
-at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau);
+// x^ = x / max(||x||, 1e-12); negatives = all rows of y (same row count as x), streamed like nce_a.
+at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk = 1024);
 
 // Int_C(X) = softmax_row(X C) C^T for prototypes C [d x K].
 at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes);

@@ -136,12 +136,14 @@ at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_a
   return (logsumexp_similarity(xn, an, 1.0 / tau, chunk) - positive).sum();
 }
 
-at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau) {
+at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk) {
   const at::Tensor xn = x / x.norm(2, 1, true).clamp_min(1e-12);
   const at::Tensor yn = y / y.norm(2, 1, true).clamp_min(1e-12);
-  const at::Tensor all = (xn.mm(yn.t()) / tau).exp();
-  const at::Tensor positive = all.diagonal();
-  return -((positive / (all.sum(1) + 1e-8)) + 1e-8).log().mean();
+  // REF's formula, with its 1e-8 terms, from the streamed denominator: sum_j exp(s_bj) = exp(lse_b)
+  // (at most B e^{1/tau}: finite in fp32 for tau >= 0.05). No [B x B] matrix is kept.
+  const at::Tensor denominator = logsumexp_similarity(xn, yn, 1.0 / tau, chunk).exp();
+  const at::Tensor positive = ((xn * yn).sum(1) / tau).exp();
+  return -((positive / (denominator + 1e-8)) + 1e-8).log().mean();
 }
 
 at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes) {
