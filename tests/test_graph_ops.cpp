@@ -139,3 +139,19 @@ TEST(Propagate, MatchesLayerByLayerSpmmWithGradients) {
     }
   }
 }
+
+TEST(EdgeDot, ValueAndGradientMatchGathers) {
+  const data::Dataset ds = test::tiny_dataset();
+  const Graph g = data::build_graph(ds, at::kCPU);
+  at::manual_seed(8);
+  const at::Tensor x = at::randn({g.n_nodes, 5}, at::kDouble).requires_grad_(true);
+  const at::Tensor w = at::randn({g.n_edges()}, at::kDouble);
+  const at::Tensor got = ops::edge_dot(g, x);
+  const at::Tensor want = (x.index_select(0, g.row) * x.index_select(0, g.col)).sum(1);
+  EXPECT_TRUE(at::allclose(got, want, 1e-12, 1e-12));
+  (got * w).sum().backward();
+  const at::Tensor gx = x.grad().clone();
+  x.mutable_grad() = at::Tensor();
+  (want * w).sum().backward();
+  EXPECT_TRUE(at::allclose(gx, x.grad(), 1e-12, 1e-12));
+}

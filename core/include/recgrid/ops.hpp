@@ -14,6 +14,9 @@ namespace recgrid::ops {
 // Differentiable in x and in values (adaptive masks need the latter).
 at::Tensor spmm(const Graph& graph, const at::Tensor& values, const at::Tensor& x);
 
+// out[e] = x[row e] . x[col e] for every graph entry e, differentiable in x; O(E) memory.
+at::Tensor edge_dot(const Graph& graph, const at::Tensor& x);
+
 // L propagation layers E^{l+1} = S E^l with S = (graph, values), and their sum, in one fused
 // autograd function: returns {sum_{l=0..L} E^l, E^1, ..., E^L}. Same math as L spmm calls and L
 // additions, with fewer passes over [V x d] tensors in forward and backward.

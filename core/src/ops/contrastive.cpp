@@ -152,7 +152,7 @@ at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes) {
 
 at::Tensor adaptive_mask(const Graph& graph, const at::Tensor& x) {
   const at::Tensor xn = x / x.norm(2, 1, true).clamp_min(1e-12);
-  const at::Tensor alpha = ((xn.index_select(0, graph.row) * xn.index_select(0, graph.col)).sum(1) + 1) / 2;
+  const at::Tensor alpha = (edge_dot(graph, xn) + 1) / 2;
   const at::Tensor row_sum = at::zeros({graph.n_nodes}, alpha.options()).index_add(0, graph.row, alpha);
   // A row sum is 0 only if all its alphas are 0; the clamp then gives 0 / tiny = 0, not NaN.
   return alpha / row_sum.index_select(0, graph.row).clamp_min(1e-30);

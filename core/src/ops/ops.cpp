@@ -171,6 +171,47 @@ class SpmmFunction : public torch::autograd::Function<SpmmFunction> {
   }
 };
 
+// out[e] = x[row e] . x[col e] for every stored entry, row-parallel (no [E x d] gathers).
+// Backward: d/dx = S_g x + S_g^T x, where S_g holds the incoming gradient g on the graph's entries.
+class EdgeDotFunction : public torch::autograd::Function<EdgeDotFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& rowptr, const at::Tensor& row,
+                            const at::Tensor& col, const at::Tensor& t_rowptr, const at::Tensor& t_col,
+                            const at::Tensor& t_perm) {
+    const at::Tensor xc = x.contiguous();
+    at::Tensor out = at::empty({col.numel()}, xc.options());
+    const int64_t d = xc.size(1);
+    const int64_t* ptr = rowptr.data_ptr<int64_t>();
+    const int64_t* colp = col.data_ptr<int64_t>();
+    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "recgrid_edge_dot", [&] {
+      const scalar_t* xp = xc.data_ptr<scalar_t>();
+      scalar_t* o = out.data_ptr<scalar_t>();
+      at::parallel_for(0, rowptr.numel() - 1, 512, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) {
+          const scalar_t* a = xp + r * d;
+          for (int64_t e = ptr[r]; e < ptr[r + 1]; ++e) {
+            const scalar_t* b = xp + colp[e] * d;
+            scalar_t acc = 0;
+            for (int64_t c = 0; c < d; ++c) acc += a[c] * b[c];
+            o[e] = acc;
+          }
+        }
+      });
+    });
+    ctx->save_for_backward({xc, rowptr, row, col, t_rowptr, t_col, t_perm});
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    const at::Tensor &x = s[0], &rowptr = s[1], &col = s[3], &t_rowptr = s[4], &t_col = s[5], &t_perm = s[6];
+    const at::Tensor g = grads[0].contiguous();
+    const at::Tensor forward_part = product(rowptr, col, g, x);
+    const at::Tensor grad_x = product(t_rowptr, t_col, g.index_select(0, t_perm), x, forward_part);
+    return {grad_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
 // L layers of E^{l+1} = S E^l and their sum, fused (LightGCN-style propagation).
 // Outputs: [sum_{l=0..L} E^l, E^1, ..., E^L].
 // Backward, with G = d/d sum and g_l = d/d E^l (either may be absent):
@@ -233,6 +274,14 @@ at::Tensor spmm(const Graph& graph, const at::Tensor& values, const at::Tensor& 
                                graph.t_perm);
   // Other devices: the same product from generic differentiable ops.
   return at::zeros_like(x).index_add(0, graph.row, x.index_select(0, graph.col) * values.unsqueeze(1).to(x.dtype()));
+}
+
+at::Tensor edge_dot(const Graph& graph, const at::Tensor& x) {
+  TORCH_CHECK(x.dim() == 2 && x.size(0) == graph.n_nodes, "edge_dot: x must be [", graph.n_nodes, " x d], got ",
+              x.sizes());
+  if (x.is_cpu())
+    return EdgeDotFunction::apply(x, graph.rowptr, graph.row, graph.col, graph.t_rowptr, graph.t_col, graph.t_perm);
+  return (x.index_select(0, graph.row) * x.index_select(0, graph.col)).sum(1);
 }
 
 std::vector<at::Tensor> propagate(const Graph& graph, const at::Tensor& values, const at::Tensor& e0, int64_t layers) {
