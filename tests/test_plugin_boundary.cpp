@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <torch/csrc/api/include/torch/version.h>
 
 #include "plugin_support.hpp"
 
@@ -47,6 +48,19 @@ TEST(PluginLoader, RefusesAnotherAbiVersionNamingBothAndTheFile) {
   EXPECT_NE(msg.find("host uses ABI version " + std::to_string(RECGRID_ABI_VERSION)), std::string::npos) << msg;
 }
 
+TEST(PluginLoader, RefusesAnotherLibTorchOrCxxAbi) {
+  std::string path = test::bad_plugin_path("wrong_torch_model");
+  std::string msg = plugin_error([&] { plugin::load_plugin(path); });
+  const std::string ours = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
+  const std::string theirs = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR + 1);
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("built with LibTorch " + theirs + ", but this host uses LibTorch " + ours), std::string::npos) << msg;
+  path = test::bad_plugin_path("wrong_cxx_abi_model");
+  msg = plugin_error([&] { plugin::load_plugin(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("_GLIBCXX_USE_CXX11_ABI=" + std::to_string(1 - _GLIBCXX_USE_CXX11_ABI)), std::string::npos) << msg;
+}
+
 TEST(PluginLoader, RefusesALibraryWithoutTheEntryPoint) {
   const std::string path = test::bad_plugin_path("no_entry_point");
   const std::string msg = plugin_error([&] { plugin::load_plugin(path); });
@@ -57,7 +71,7 @@ TEST(PluginLoader, RefusesALibraryWithoutTheEntryPoint) {
 TEST(PluginLoader, RegistryRecordsRefusalsAndStillServesGoodPlugins) {
   const plugin::Registry reg({test::binary_dir() + "/plugins", test::binary_dir() + "/test_plugins_bad"});
   EXPECT_EQ(reg.get("lightgcn", RG_KIND_BASE_MODEL).name(), "lightgcn");
-  EXPECT_EQ(reg.problems().size(), 2u);
+  EXPECT_EQ(reg.problems().size(), 4u);  // wrong ABI, wrong LibTorch, wrong C++ ABI, no entry point
   const std::string msg = plugin_error([&] { reg.get("nosuch", RG_KIND_BASE_MODEL); });
   EXPECT_NE(msg.find("no base model plugin named 'nosuch'"), std::string::npos) << msg;
   const size_t available = msg.find("available: ");
