@@ -76,3 +76,16 @@ TEST(Intents, AggregationIsSoftmaxMixtureOfPrototypes) {
   const at::Tensor w = x.mm(c).softmax(1);
   EXPECT_TRUE(at::allclose(w.sum(1), at::ones({5})));
 }
+
+TEST(Contrastive, RowIndexedNceEqualsNceOnGatheredRows) {
+  at::manual_seed(12);
+  const at::Tensor x = at::randn({20, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({20, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor idx = at::tensor({3, 7, 3, 3, 19, 0, 7}, at::kLong);  // repeats
+  const at::Tensor want = ops::nce_a(x.index_select(0, idx), y.index_select(0, idx), y, 0.2, 5);
+  const at::Tensor got = ops::nce_a_rows(x, y, idx, y, 0.2, 5);
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-10);
+  const auto gw = test::grads(want, {x, y}), gg = test::grads(got, {x, y});
+  EXPECT_TRUE(at::allclose(gg[0], gw[0], 1e-9, 1e-12));
+  EXPECT_TRUE(at::allclose(gg[1], gw[1], 1e-9, 1e-12));
+}

@@ -49,6 +49,11 @@ at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double
 // rows normalised with normalize_rows_eps. Callers divide by B. Negatives streamed (see above).
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk = 1024);
 
+// NCE_A(X[idx], Y[idx], Yall, tau) for a batch index `idx` with repeats (users, items of a batch):
+// the same value and gradient, with the log-sum-exp computed once per distinct row.
+at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& y_all,
+                      double tau, int64_t chunk = 1024);
+
 // NCE_B / NCE_C: mean_b -log( exp(x^_b.y^_b/tau) / (sum_j exp(x^_b.y^_j/tau) + 1e-8) + 1e-8 ),
 // x^ = x / max(||x||, 1e-12); negatives = all rows of y (same row count as x), streamed like nce_a.
 at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk = 1024);

@@ -136,6 +136,17 @@ at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_a
   return (logsumexp_similarity(xn, an, 1.0 / tau, chunk) - positive).sum();
 }
 
+at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& y_all,
+                      double tau, int64_t chunk) {
+  const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
+                                                         /*return_counts=*/true);
+  (void)inverse;
+  const at::Tensor xn = normalize_rows_eps(x.index_select(0, distinct));
+  const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
+  const at::Tensor per_row = logsumexp_similarity(xn, normalize_rows_eps(y_all), 1.0 / tau, chunk) - (xn * yn).sum(1) / tau;
+  return (per_row * counts.to(per_row.dtype())).sum();  // each distinct row counted as often as it occurs
+}
+
 at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk) {
   const at::Tensor xn = x / x.norm(2, 1, true).clamp_min(1e-12);
   const at::Tensor yn = y / y.norm(2, 1, true).clamp_min(1e-12);

@@ -68,9 +68,8 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
     out.add("bpr", bpr(b, enc.at("final")));
     const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
     const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
-    using recgrid::ops::nce_a;
-    const at::Tensor cl = nce_a(u1.index_select(0, b.users), u2.index_select(0, b.users), u2, tau_, chunk_) +
-                          nce_a(i1.index_select(0, b.pos), i2.index_select(0, b.pos), i2, tau_, chunk_);
+    using recgrid::ops::nce_a_rows;
+    const at::Tensor cl = nce_a_rows(u1, u2, b.users, u2, tau_, chunk_) + nce_a_rows(i1, i2, b.pos, i2, tau_, chunk_);
     out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
     return out;
   }
