@@ -107,6 +107,12 @@ TEST(Runner, SameSeedSameNumbersAndResumeAfterACrash) {
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed after epoch 6"), std::string::npos) << resumed.output;
 
+  // Resuming with another configuration is refused, naming the first differing line.
+  const Result other = run_cli("run " + quick(c, 13, "--resume --set train.lr=0.002"));
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.output.find("First difference:"), std::string::npos) << other.output;
+  EXPECT_NE(other.output.find("now '  lr: 0.002'"), std::string::npos) << other.output;
+
   const json ra = read_json(a + "/results.json"), rb = read_json(b + "/results.json"), rc = read_json(c + "/results.json");
   EXPECT_EQ(ra["test"], rb["test"]);
   EXPECT_EQ(ra["valid"], rb["valid"]);

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "data/dataset.hpp"
@@ -63,6 +64,28 @@ data::Dataset load_dataset(const config::DatasetConfig& c) {
   return ds;
 }
 
+// "line N: saved '...' / now '...'" for the first line where two texts differ.
+std::string first_difference(const std::string& a, const std::string& b) {
+  std::istringstream sa(a), sb(b);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    const bool ha = static_cast<bool>(std::getline(sa, la)), hb = static_cast<bool>(std::getline(sb, lb));
+    if (!ha && !hb) return "(none)";
+    if (!ha || !hb || la != lb)
+      return "  line " + std::to_string(line) + ": saved '" + (ha ? la : "<end>") + "', now '" + (hb ? lb : "<end>") + "'";
+  }
+}
+
+// --resume continues only the same configuration.
+void check_same_config(const RunOptions& o) {
+  const std::string path = o.out_dir + "/config.yaml";
+  if (!fs::exists(path)) return;
+  const std::string saved = read_text(path);
+  if (saved != o.resolved_yaml)
+    throw std::runtime_error(path + " differs from this run's resolved configuration; --resume needs the same "
+                             "configuration. First difference:\n" + first_difference(saved, o.resolved_yaml));
+}
+
 // Prepares the run folder; returns true when a checkpoint should be resumed.
 bool prepare_run_dir(const RunOptions& o) {
   const fs::path dir(o.out_dir);
@@ -76,11 +99,7 @@ bool prepare_run_dir(const RunOptions& o) {
                              " run: pass --resume to continue it, --force to start over, or choose another --out");
   }
   fs::create_directories(dir);
-  if (o.resume && fs::exists(dir / "config.yaml")) {
-    if (read_text((dir / "config.yaml").string()) != o.resolved_yaml)
-      throw std::runtime_error(o.out_dir + "/config.yaml differs from this run's resolved configuration: "
-                               "--resume needs the same configuration (compare with the saved file)");
-  }
+  if (o.resume && !o.force) check_same_config(o);
   write_file_atomic((dir / "config.yaml").string(), o.resolved_yaml);
   return o.resume && !o.force && has_checkpoint;
 }
@@ -131,6 +150,7 @@ std::string format_metrics(const std::map<std::string, double>& m, const std::ve
 nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry& registry, const RunOptions& o) {
   const auto wall_start = Clock::now();
   if (o.resume && !o.force && fs::exists(o.out_dir + "/results.json")) {  // nothing left to do
+    check_same_config(o);
     spdlog::info("{} already finished; its results are unchanged", o.out_dir);
     return nlohmann::json::parse(read_text(o.out_dir + "/results.json"));
   }
