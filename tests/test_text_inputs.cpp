@@ -27,7 +27,8 @@ const rg_input_spec kItemSpec[] = {{"profile_item", RG_ROWS_ITEMS, 3, "item prof
 
 std::string load_error(const std::vector<std::pair<std::string, std::string>>& files) {
   try {
-    train::load_text_inputs("probe", kItemSpec, 1, files, 3, 4, at::kCPU);
+    train::TableCache cache;
+    train::load_text_inputs("probe", kItemSpec, 1, files, 3, 4, at::kCPU, cache);
   } catch (const std::exception& e) {
     return e.what();
   }
@@ -38,7 +39,9 @@ std::string load_error(const std::vector<std::pair<std::string, std::string>>& f
 
 TEST(TextInputs, LoadedWithTheirShapeAndValues) {
   const std::string path = write_table("items_ok.npy", 4, 3);
-  const NamedTensors t = train::load_text_inputs("probe", kItemSpec, 1, {{"profile_item", path}}, 3, 4, at::kCPU);
+  train::TableCache cache;
+  const NamedTensors t = train::load_text_inputs("probe", kItemSpec, 1, {{"profile_item", path}}, 3, 4, at::kCPU, cache);
+  EXPECT_EQ(cache.size(), 1u);
   const at::Tensor& table = t.at("profile_item");
   EXPECT_EQ(table.sizes(), (at::IntArrayRef{4, 3}));
   EXPECT_EQ(table[1][2].item<float>(), 2.5f);  // element 5 * 0.5
@@ -64,8 +67,9 @@ TEST(TextInputs, TheEnhancerReceivesTheTable) {
   const plugin::LoadedPlugin& p = plugin::load_plugin(test::test_plugin_path("text_probe_enhancer"));
   ASSERT_EQ(p.info->n_inputs, 1u);
   const std::string path = write_table("items_probe.npy", 4, 2);
+  train::TableCache cache;
   const rg_tensor_list inputs{train::load_text_inputs("text_probe", p.info->inputs, p.info->n_inputs,
-                                                      {{"profile_item", path}}, 3, 4, at::kCPU)};
+                                                      {{"profile_item", path}}, 3, 4, at::kCPU, cache)};
   rg_context ctx = host.ctx;
   ctx.inputs = &inputs;
   plugin::Instance probe(p, ctx, "{}");

@@ -24,10 +24,11 @@ ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig
                  &graph_list, &no_inputs};
   base_ = std::make_unique<plugin::Instance>(registry.get(config.model.name, RG_KIND_BASE_MODEL), ctx,
                                              config.model.options.dump());
+  TableCache tables;
   for (const auto& choice : config.enhancers) {
     const plugin::LoadedPlugin& p = registry.get(choice.name, RG_KIND_ENHANCER);
     const rg_tensor_list inputs{load_text_inputs(choice.name, p.info->inputs, p.info->n_inputs, config.dataset.text,
-                                                 ds.n_users, ds.n_items, at::Device(config.train.device))};
+                                                 ds.n_users, ds.n_items, at::Device(config.train.device), tables)};
     rg_context with_inputs = ctx;
     with_inputs.inputs = &inputs;
     enhancers_.push_back(std::make_unique<plugin::Instance>(p, with_inputs, choice.options.dump()));

@@ -21,9 +21,7 @@ std::string shape(int64_t rows, int64_t cols) {
 
 NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* specs, uint32_t n_specs,
                               const std::vector<std::pair<std::string, std::string>>& files, int64_t n_users,
-                              int64_t n_items, const at::Device& device) {
-  // Tables shared by several enhancers are read once per process.
-  static std::map<std::string, at::Tensor> cache;
+                              int64_t n_items, const at::Device& device, TableCache& cache) {
   NamedTensors out;
   for (uint32_t k = 0; k < n_specs; ++k) {
     const rg_input_spec& spec = specs[k];

@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,9 +16,11 @@ namespace recgrid::train {
 // For each declared input, finds its file in `files` (dataset.text), reads it (.npy or pickled numpy),
 // and checks: rows = users or items of the dataset, columns = the declared width (if any), every value
 // finite. Errors name the enhancer, the input, the file, and the expected and found shapes.
-// Returns the tables as float32 tensors on `device`, by input name.
+// Returns the tables as float32 tensors on `device`, by input name. `cache` (by file path) lets the
+// enhancers of one run share a table instead of reading it again.
+using TableCache = std::map<std::string, at::Tensor>;
 NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* specs, uint32_t n_specs,
                               const std::vector<std::pair<std::string, std::string>>& files, int64_t n_users,
-                              int64_t n_items, const at::Device& device);
+                              int64_t n_items, const at::Device& device, TableCache& cache);
 
 }  // namespace recgrid::train
