@@ -145,6 +145,50 @@ std::string format_metrics(const std::map<std::string, double>& m, const std::ve
   return s;
 }
 
+// Mean loss terms of one epoch, in the order the model reports them.
+struct EpochLosses {
+  std::vector<std::pair<std::string, double>> terms;
+  double total = 0;
+};
+
+// One epoch (§1.3, §1.5): fresh negatives, shuffled batches, zero_grad / loss / backward / Adam step /
+// after_step hooks. Its randomness depends only on the seed and the epoch number.
+EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, const data::BprSampler& sampler,
+                        const config::RunConfig& cfg, int64_t epoch, const at::Device& device, Progress& progress,
+                        const std::string& best_text) {
+  const data::Triplets triplets = sampler.sample_epoch(derive_seed(cfg.train.seed, kSampling, epoch));
+  at::manual_seed(derive_seed(cfg.train.seed, kTorch, epoch));
+  const size_t n_samples = triplets.size();
+  const int64_t steps = static_cast<int64_t>((n_samples + cfg.train.batch_size - 1) / cfg.train.batch_size);
+  EpochLosses sums;
+  for (int64_t step = 0; step < steps; ++step) {
+    const size_t start = static_cast<size_t>(step * cfg.train.batch_size);
+    const size_t end = std::min(n_samples, start + static_cast<size_t>(cfg.train.batch_size));
+    const NamedTensors batch = batch_tensors(triplets, start, end, device);
+    optimizer.zero_grad();
+    const NamedTensors terms = model.train_losses(batch);
+    at::Tensor total = at::zeros({}, terms.begin()->second.options());
+    size_t k = 0;
+    for (const auto& [name, value] : terms) {
+      if (sums.terms.size() <= k) sums.terms.emplace_back(name, 0.0);
+      sums.terms[k++].second += value.item<double>();
+      total = total + value;
+    }
+    const double total_value = total.item<double>();
+    if (!std::isfinite(total_value))
+      throw std::runtime_error("loss became " + std::to_string(total_value) + " at epoch " + std::to_string(epoch) +
+                               ", step " + std::to_string(step) + " (terms: " + terms.names() + ")");
+    sums.total += total_value;
+    total.backward();
+    optimizer.step();
+    model.after_step();
+    progress.update(epoch, cfg.train.epochs, step + 1, steps, sums.total / static_cast<double>(step + 1), best_text);
+  }
+  for (auto& term : sums.terms) term.second /= static_cast<double>(steps);
+  sums.total /= static_cast<double>(steps);
+  return sums;
+}
+
 }  // namespace
 
 nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry& registry, const RunOptions& o) {
@@ -208,11 +252,10 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   Progress progress(o.progress);
   const char* abort_env = std::getenv("RECGRID_ABORT_AFTER_EPOCH");  // tests: simulate a crash
   const int64_t abort_after = abort_env ? std::atoll(abort_env) : -1;
-  const size_t n_samples = ds.train.size();
-  const int64_t steps = static_cast<int64_t>((n_samples + cfg.train.batch_size - 1) / cfg.train.batch_size);
   std::string stop_reason = "max_epochs";
   std::string best_text = "";
   std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
+  int64_t last_epoch = state.epoch;
 
   // RECGRID_TRACE=FILE: a Chrome trace of the operators of the second training epoch (developers).
   const char* trace_path = std::getenv("RECGRID_TRACE");
@@ -220,35 +263,10 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
     if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
     const auto epoch_start = Clock::now();
-    const data::Triplets triplets = sampler.sample_epoch(derive_seed(cfg.train.seed, kSampling, epoch));
-    at::manual_seed(derive_seed(cfg.train.seed, kTorch, epoch));
-    std::vector<std::pair<std::string, double>> term_sums;
-    double total_sum = 0;
-    for (int64_t step = 0; step < steps; ++step) {
-      const size_t start = static_cast<size_t>(step * cfg.train.batch_size);
-      const size_t end = std::min(n_samples, start + static_cast<size_t>(cfg.train.batch_size));
-      const NamedTensors batch = batch_tensors(triplets, start, end, device);
-      optimizer.zero_grad();
-      const NamedTensors terms = model.train_losses(batch);
-      at::Tensor total = at::zeros({}, terms.begin()->second.options());
-      size_t k = 0;
-      for (const auto& [name, value] : terms) {
-        if (term_sums.size() <= k) term_sums.emplace_back(name, 0.0);
-        term_sums[k++].second += value.item<double>();
-        total = total + value;
-      }
-      const double total_value = total.item<double>();
-      if (!std::isfinite(total_value))
-        throw std::runtime_error("loss became " + std::to_string(total_value) + " at epoch " + std::to_string(epoch) +
-                                 ", step " + std::to_string(step) + " (terms: " + terms.names() + ")");
-      total_sum += total_value;
-      total.backward();
-      optimizer.step();
-      model.after_step();
-      progress.update(epoch, cfg.train.epochs, step + 1, steps, total_sum / static_cast<double>(step + 1), best_text);
-    }
+    const EpochLosses losses = train_epoch(model, optimizer, sampler, cfg, epoch, device, progress, best_text);
     const double train_s = seconds_since(epoch_start);
     train_times.push_back(train_s);
+    last_epoch = epoch;
     trace.reset();
     if (epoch % cfg.train.test_step != 0) continue;
 
@@ -271,8 +289,8 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     nlohmann::json line = {{"epoch", epoch}, {"train_time_s", train_s}, {"eval_time_s", eval_s}, {"valid", valid},
                            {"best_epoch", state.best_epoch}};
     nlohmann::json loss = nlohmann::json::object();
-    for (const auto& [name, sum] : term_sums) loss[name] = sum / static_cast<double>(steps);
-    loss["total"] = total_sum / static_cast<double>(steps);
+    for (const auto& [name, mean] : losses.terms) loss[name] = mean;
+    loss["total"] = losses.total;
     line["loss"] = loss;
     append_line(metrics_path, line.dump());
     state.elapsed_s = elapsed_before + seconds_since(session_start);
@@ -309,7 +327,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
       {"enhancers", nlohmann::json::array()},
       {"seed", cfg.train.seed},
       {"best_epoch", state.best_epoch},
-      {"epochs_run", state.epoch + 1},
+      {"epochs_run", last_epoch + 1},
       {"stopped_by", stop_reason},
       {"valid", valid},
       {"test", test},
