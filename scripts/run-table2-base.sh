@@ -4,14 +4,14 @@
 # and, once finished, its record (results.json, metrics.jsonl, config.yaml, log.txt) is copied to
 # results/table2-base/<model>-<dataset>/, which is committed. A cell with a committed record is
 # skipped, so the grid can be finished over several sittings and machines.
-# Usage: scripts/run-table2-base.sh [MODEL...]   (default: all five)
+# Usage: [DATASETS="amazon yelp"] scripts/run-table2-base.sh [MODEL...]   (default: all five, all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=("$@")
 [ ${#models[@]} -eq 0 ] && models=(lightgcn sgl simgcl dccf bigcf)
 mkdir -p runs results/table2-base
 for m in "${models[@]}"; do
-  for d in amazon yelp movie; do
+  for d in ${DATASETS:-amazon yelp movie}; do
     cell="$m-$d" record="results/table2-base/$m-$d"
     if [ -f "$record/results.json" ]; then
       echo "== $cell: done (recorded in $record)"
