@@ -176,3 +176,19 @@ TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("set dataset.text.profile_item"), std::string::npos) << r.output;
 }
+
+TEST(Runner, SynthWritesADatasetThatTrains) {
+  const std::string data = fresh_dir("synth_data"), out = fresh_dir("synth_run");
+  Result r = run_cli("synth --out " + data + " --users 300 --items 200 --intents 4 --profile-dim 8 --intent-dim 12");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"train.tsv", "valid.tsv", "test.tsv", "profile_user.npy", "profile_item.npy", "intent_user.npy",
+                        "intent_item.npy", "settings.json"})
+    EXPECT_TRUE(fs::exists(data + "/" + f)) << f;
+  r = run_cli("run --no-progress --out " + out + " --set dataset.format=tsv --set dataset.path=" + data +
+              " --set train.epochs=4 --set train.test_step=1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_GT(read_json(out + "/results.json")["test"]["recall@20"].get<double>(), 0.0);
+  r = run_cli("synth --out " + data + " --noise 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("noise in [0, 1]"), std::string::npos) << r.output;
+}
