@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -191,4 +192,22 @@ TEST(Runner, SynthWritesADatasetThatTrains) {
   r = run_cli("synth --out " + data + " --noise 2");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("noise in [0, 1]"), std::string::npos) << r.output;
+}
+
+TEST(Runner, EveryBaseModelTrainsWithRlmrecCon) {
+  const std::string data = fresh_dir("pair_data");
+  ASSERT_EQ(run_cli("synth --out " + data + " --users 200 --items 150 --intents 4 --profile-dim 12").code, 0);
+  for (const char* model : {"lightgcn", "sgl", "simgcl", "dccf", "bigcf"}) {
+    SCOPED_TRACE(model);
+    const std::string out = fresh_dir(std::string("pair_") + model);
+    const Result r = run_cli("run --no-progress --out " + out + " --set dataset.format=tsv --set dataset.path=" + data +
+                             " --set model.name=" + model + " --set train.epochs=2 --set train.test_step=1" +
+                             " --set enhancers=[rlmrec_con] --set dataset.text.profile_user=profile_user.npy" +
+                             " --set dataset.text.profile_item=profile_item.npy");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto lines = read_jsonl(out + "/metrics.jsonl");
+    ASSERT_EQ(lines.size(), 2u);
+    const double kd = lines[1]["loss"]["rlmrec_con.kd"].get<double>();
+    EXPECT_TRUE(std::isfinite(kd) && kd > 0) << kd;
+  }
 }

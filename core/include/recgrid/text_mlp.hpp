@@ -1,0 +1,35 @@
+// TextMLP(d_in -> d_out) of ALGORITHMS.md §0: Linear(d_in, h) -> LeakyReLU(0.01) -> Linear(h, d_out),
+// h = (d_in + d_out) / 2; weights Xavier-uniform, biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's
+// default). Shared by the text enhancers; parameters are registered on the owning module.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <string>
+
+#include "recgrid/ops.hpp"
+#include "recgrid/sdk.hpp"
+
+namespace recgrid {
+
+struct TextMlp {
+  at::Tensor w1, b1, w2, b2;  // [h x d_in], [h], [d_out x h], [d_out]
+
+  static int64_t hidden(int64_t d_in, int64_t d_out) { return (d_in + d_out) / 2; }
+
+  // Creates the tensors; the caller registers them (see `register_on`).
+  TextMlp(int64_t d_in, int64_t d_out, const at::TensorOptions& options) {
+    const int64_t h = hidden(d_in, d_out);
+    w1 = ops::xavier_uniform(h, d_in, options);
+    w2 = ops::xavier_uniform(d_out, h, options);
+    b1 = at::empty({h}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(d_in)), 1.0 / std::sqrt(static_cast<double>(d_in)));
+    b2 = at::empty({d_out}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(h)), 1.0 / std::sqrt(static_cast<double>(h)));
+  }
+
+  at::Tensor operator()(const at::Tensor& x) const {
+    return at::addmm(b2, at::leaky_relu(at::addmm(b1, x, w1.t()), 0.01), w2.t());
+  }
+};
+
+}  // namespace recgrid

@@ -1,0 +1,81 @@
+// RLMRec-Con (ALGORITHMS.md §3.2): contrastive alignment of the base model's final embeddings with
+// projected LLM profile embeddings.
+//
+//   Zp = mlp_p(P)   one TextMLP(d_p -> d) shared by users and items
+//   L_kd = kd_weight / B * [ NCE_A(E*_U[u], Zp_U[u], Zp_U, tau)          all M users' profiles as negatives
+//                          + NCE_A(E*_I[p], Zp_I[p], Zp_I[p], tau)       the batch's positives
+//                          + NCE_A(E*_I[n], Zp_I[n], Zp_I[n], tau) ]     the batch's negatives
+// The user tower runs on all users (they are the negatives); the item tower only on the batch's
+// distinct items, which is all the loss reads (REF projects every node every step).
+#include <ATen/ATen.h>
+
+#include "recgrid/ops.hpp"
+#include "recgrid/sdk.hpp"
+#include "recgrid/text_mlp.hpp"
+
+namespace {
+
+class RlmrecCon final : public recgrid::Enhancer {
+ public:
+  static recgrid::PluginSpec spec() {
+    return {"rlmrec_con",
+            "1.0.0",
+            "RLMRec-Con: InfoNCE alignment of CF embeddings with projected LLM profiles",
+            {
+                {"kd_weight", "float", "0.01", "weight of the alignment loss"},
+                {"kd_temperature", "float", "0.2", "InfoNCE temperature"},
+                {"embedding_size", "int", "32", "width of the base model's final embeddings"},
+                {"chunk", "int", "1024", "negatives per streamed block"},
+            },
+            {
+                {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
+                {"profile_item", RG_ROWS_ITEMS, 0, "item profile embeddings (RLMRec itm_emb_np.pkl)"},
+            }};
+  }
+
+  RlmrecCon(const recgrid::Context& ctx, const recgrid::Options& opts)
+      : profile_user_(ctx.inputs.at("profile_user")),
+        profile_item_(ctx.inputs.at("profile_item")),
+        weight_(opts.get<double>("kd_weight")),
+        tau_(opts.get<double>("kd_temperature")),
+        chunk_(opts.get<int64_t>("chunk")),
+        mlp_(profile_user_.size(1), opts.get<int64_t>("embedding_size"),
+             at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
+    if (profile_item_.size(1) != profile_user_.size(1))
+      throw std::invalid_argument("rlmrec_con: profile_user has " + std::to_string(profile_user_.size(1)) +
+                                  " columns but profile_item has " + std::to_string(profile_item_.size(1)));
+    if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_con: need kd_temperature > 0, chunk > 0");
+    mlp_.w1 = register_parameter("mlp_p.w1", mlp_.w1);
+    mlp_.b1 = register_parameter("mlp_p.b1", mlp_.b1);
+    mlp_.w2 = register_parameter("mlp_p.w2", mlp_.w2);
+    mlp_.b2 = register_parameter("mlp_p.b2", mlp_.b2);
+  }
+
+  recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
+    using recgrid::ops::nce_a;
+    const int64_t B = b.users.size(0);
+    const at::Tensor& users = enc.at("user");
+    const at::Tensor& items = enc.at("item");
+    const at::Tensor zu = mlp_(profile_user_);
+    const at::Tensor user_term = recgrid::ops::nce_a_rows(users, zu, b.users, zu, tau_, chunk_);
+    // Items: project each distinct batch item once.
+    const auto [distinct, inverse] = at::_unique(at::cat({b.pos, b.neg}), /*sorted=*/true, /*return_inverse=*/true);
+    const at::Tensor zi = mlp_(profile_item_.index_select(0, distinct)).index_select(0, inverse);
+    const at::Tensor zp = zi.narrow(0, 0, B), zn = zi.narrow(0, B, B);
+    const at::Tensor item_terms = nce_a(items.index_select(0, b.pos), zp, zp, tau_, chunk_) +
+                                  nce_a(items.index_select(0, b.neg), zn, zn, tau_, chunk_);
+    recgrid::NamedTensors out;
+    out.add("kd", (user_term + item_terms) * (weight_ / static_cast<double>(B)));
+    return out;
+  }
+
+ private:
+  at::Tensor profile_user_, profile_item_;
+  double weight_, tau_;
+  int64_t chunk_;
+  recgrid::TextMlp mlp_;
+};
+
+}  // namespace
+
+RECGRID_EXPORT_PLUGIN(RlmrecCon)
