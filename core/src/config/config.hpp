@@ -23,7 +23,8 @@ class ConfigError : public std::runtime_error {
 struct Origin {
   std::string file;  // a path, "<built-in defaults>" or "--set"
   int line = 0;      // 1-based; 0 when unknown
-  std::string str() const { return line > 0 ? file + ":" + std::to_string(line) : file; }
+  // "file:line"; a --set value has no line worth showing.
+  std::string str() const { return line > 0 && file.rfind("--set", 0) != 0 ? file + ":" + std::to_string(line) : file; }
 };
 
 class Config {
