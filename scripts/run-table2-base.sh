@@ -4,7 +4,9 @@
 # and, once finished, its record (results.json, metrics.jsonl, config.yaml, log.txt) is copied to
 # results/table2-base/<model>-<dataset>/, which is committed. A cell with a committed record is
 # skipped, so the grid can be finished over several sittings and machines.
-# Usage: [DATASETS="amazon yelp"] scripts/run-table2-base.sh [MODEL...]   (default: all five, all three)
+# Usage: [DATASETS="amazon yelp"] [RECGRID=path/to/recgrid] scripts/run-table2-base.sh [MODEL...]
+# (default: all five models on all three datasets; RECGRID defaults to build/bin/recgrid: point it at an
+# installed copy to keep rebuilding build/ while the grid runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=("$@")
@@ -18,7 +20,7 @@ for m in "${models[@]}"; do
       continue
     fi
     echo "== $cell: training in runs/table2-base/$cell"
-    ./build/bin/recgrid run "configs/experiments/$cell.yaml" --out "runs/table2-base/$cell" --resume --no-progress \
+    "${RECGRID:-./build/bin/recgrid}" run "configs/experiments/$cell.yaml" --out "runs/table2-base/$cell" --resume --no-progress \
       > /dev/null 2>> runs/table2-base.log || { echo "cell $cell failed: see runs/table2-base/$cell/log.txt"; exit 1; }
     mkdir -p "$record"
     cp "runs/table2-base/$cell"/{results.json,metrics.jsonl,config.yaml,log.txt} "$record/"

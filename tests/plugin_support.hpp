@@ -30,12 +30,18 @@ inline std::string options_json(const plugin::LoadedPlugin& p, const nlohmann::j
 struct HostContext {
   data::Dataset ds;
   Graph graph;
-  rg_tensor_list graph_list, inputs;
+  rg_tensor_list graph_list, inputs, base_parameters;
   rg_context ctx{};
   explicit HostContext(data::Dataset dataset) : ds(std::move(dataset)) {
     graph = data::build_graph(ds, at::kCPU);
     graph_list.items = data::graph_tensors(graph, ds, at::kCPU);
-    ctx = rg_context{sizeof(rg_context), ds.n_users, ds.n_items, "cpu", 2023, &graph_list, &inputs};
+    ctx = rg_context{sizeof(rg_context), ds.n_users, ds.n_items, "cpu", 2023, &graph_list, &inputs, &base_parameters};
+  }
+  // Creates a base model and makes its parameters visible to enhancers created afterwards.
+  std::unique_ptr<plugin::Instance> create_base(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {
+    auto base = create(p, overrides);
+    base_parameters.items = base->parameters();
+    return base;
   }
   std::unique_ptr<plugin::Instance> create(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {
     return std::make_unique<plugin::Instance>(p, ctx, options_json(p, overrides));

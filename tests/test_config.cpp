@@ -120,3 +120,31 @@ TEST(Config, EditDistance) {
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);
 }
+
+// Enhancer presets: parents first, then the preset, its for_model.<model> block, and that block's
+// for_dataset.<dataset> block; the experiment and --set still win. Checked on the shipped presets.
+TEST(Config, EnhancerPresetsLayerByModelAndDataset) {
+  ConfigTree t;
+  const std::string configs = std::string(RECGRID_SOURCE_DIR) + "/configs";
+  const std::string exp = t.write("experiments/p.yaml", "extends:\n  dataset: " + configs + "/datasets/amazon.yaml\n  model: " +
+                                                            configs + "/models/sgl.yaml\n  enhancers: " + configs +
+                                                            "/enhancers/irllrec-ref.yaml\n");
+  Config c = load_layers(exp, {"enhancer.irllrec.chunk=512"});
+  const YAML::Node r = c.root();
+  EXPECT_EQ(r["enhancers"][0].as<std::string>(), "rlmrec_con");
+  EXPECT_EQ(r["enhancers"][1].as<std::string>(), "irllrec");
+  const YAML::Node irl = r["enhancer"]["irllrec"], con = r["enhancer"]["rlmrec_con"];
+  EXPECT_EQ(irl["intent_view"].as<std::string>(), "view2.");               // irllrec-ref for_model.sgl
+  EXPECT_EQ(irl["intent_propagation"].as<std::string>(), "embeddings");    // irllrec-ref top level over irllrec's
+  EXPECT_EQ(irl["pair_weight"].as<double>(), 1.0e-3);                      // irllrec for_model.sgl.for_dataset.amazon
+  EXPECT_EQ(irl["translation_weight"].as<double>(), 0.0);                  // REF: no translation on SGL
+  EXPECT_EQ(irl["chunk"].as<int>(), 512);                                  // --set
+  EXPECT_EQ(con["kd_temperature"].as<double>(), 0.5);                      // rlmrec_con for_model.sgl.for_dataset.amazon
+  EXPECT_EQ(r["model"]["cl_weight"].as<double>(), 0.1);
+  EXPECT_EQ(r["train"]["reg_weight"].as<double>(), 1.0e-5);
+  EXPECT_NE(c.origin("enhancer.irllrec.pair_weight").file.find("irllrec.yaml"), std::string::npos);
+
+  const std::string bad = t.write("experiments/bad.yaml", "extends:\n  enhancer: irllrec\n");
+  const std::string msg = config_error([&] { load_layers(bad, {}); });
+  EXPECT_NE(msg.find("unknown key 'extends.enhancer'; did you mean 'extends.enhancers'?"), std::string::npos) << msg;
+}

@@ -93,7 +93,11 @@ typedef struct rg_input_spec {
  *   "adj.t_rowptr" [V+1], "adj.t_col" [E], "adj.t_perm" [E] int64 : the transpose (CSR), its entry k
  *        being entry t_perm[k] of the list above.
  *   "train.user" [T] int64, "train.item" [T] int64 : training interactions.
- * `inputs`: the enhancer's declared text tables, by declared name, float32 [rows x cols]. */
+ * `inputs`: the enhancer's declared text tables, by declared name, float32 [rows x cols].
+ * `base_parameters` (enhancers only, else NULL): the base model's parameters by name, so an enhancer
+ *   can see at creation what the base model has. Convention: a base model with intent prototypes
+ *   names them "user_intents" and "item_intents" ([d x K] each) and also returns them from encode()
+ *   as "intent.user" / "intent.item". Appended after `inputs`: read it only when `struct_size` covers it. */
 typedef struct rg_context {
   uint32_t struct_size;
   int64_t n_users;
@@ -102,6 +106,7 @@ typedef struct rg_context {
   uint64_t seed;
   const rg_tensor_list* graph;
   const rg_tensor_list* inputs;
+  const rg_tensor_list* base_parameters;
 } rg_context;
 
 /* Calls only a base model has.

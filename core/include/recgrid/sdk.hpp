@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -59,6 +60,7 @@ struct Context {
   Graph graph;
   at::Tensor train_user, train_item;  // [T] int64
   NamedTensors inputs;                // declared text tables, by name
+  NamedTensors base_parameters;       // enhancers: the base model's parameters, by name
   int64_t n_nodes() const { return n_users + n_items; }
 };
 
@@ -159,6 +161,8 @@ inline Context to_context(const rg_context* c) {
   ctx.train_user = g.at("train.user");
   ctx.train_item = g.at("train.item");
   if (c->inputs) ctx.inputs = c->inputs->items;
+  if (c->struct_size >= offsetof(rg_context, base_parameters) + sizeof(c->base_parameters) && c->base_parameters)
+    ctx.base_parameters = c->base_parameters->items;
   return ctx;
 }
 

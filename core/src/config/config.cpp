@@ -156,6 +156,48 @@ std::string resolve_named(const std::string& value, const std::string& kind, con
                     "' (looked for " + kind + "s/" + value + ".yaml above " + base.string() + ")");
 }
 
+// An enhancer preset (configs/enhancers/NAME.yaml): first the presets it extends (a name or a list,
+// in order), then its top-level keys, its for_dataset.<dataset> block, for_model.<model> and that
+// block's own for_dataset.<dataset>: the most specific wins.
+void merge_preset(Config& config, YAML::Node preset, const std::string& path, int depth = 0) {
+  if (!preset || preset.IsNull()) return;
+  if (!preset.IsMap()) throw ConfigError(path + ": expected a mapping at the top level");
+  if (depth > 8) throw ConfigError(path + ": presets extend each other more than 8 levels deep (a cycle?)");
+  if (YAML::Node parents = preset["extends"]) {
+    const Origin where{path, line_of(parents)};
+    if (!parents.IsScalar() && !parents.IsSequence())
+      throw ConfigError(where.str() + ": a preset's 'extends' expects a preset name or a list of names");
+    std::vector<std::string> names;
+    if (parents.IsScalar()) names.push_back(parents.as<std::string>());
+    for (const auto& n : parents.IsSequence() ? parents : YAML::Node()) names.push_back(n.as<std::string>());
+    for (const std::string& name : names) {
+      const std::string parent = resolve_named(name, "enhancer", path, where);
+      merge_preset(config, parse_yaml_file(parent), parent, depth + 1);
+    }
+    preset.remove("extends");
+  }
+  auto take = [](YAML::Node node, const char* key) {
+    YAML::Node block;
+    if (node[key]) {
+      block = YAML::Clone(node[key]);
+      node.remove(key);
+    }
+    return block;
+  };
+  const YAML::Node per_dataset = take(preset, "for_dataset"), per_model = take(preset, "for_model");
+  config.merge(preset, path);
+  const std::string ds = config.root()["dataset"]["name"].as<std::string>("");
+  const std::string model = config.root()["model"]["name"].as<std::string>("");
+  if (per_dataset && per_dataset.IsMap() && per_dataset[ds]) config.merge(per_dataset[ds], path);
+  if (per_model && per_model.IsMap() && per_model[model]) {
+    YAML::Node block = YAML::Clone(per_model[model]);
+    const YAML::Node block_per_dataset = take(block, "for_dataset");
+    config.merge(block, path);
+    if (block_per_dataset && block_per_dataset.IsMap() && block_per_dataset[ds])
+      config.merge(block_per_dataset[ds], path);
+  }
+}
+
 }  // namespace
 
 Config load_layers(const std::string& experiment, const std::vector<std::string>& sets) {
@@ -169,9 +211,13 @@ Config load_layers(const std::string& experiment, const std::vector<std::string>
       if (!extends.IsMap()) throw ConfigError(where.str() + ": 'extends' expects {dataset: NAME, model: NAME}");
       for (const auto& kv : extends) {
         const std::string k = kv.first.as<std::string>();
-        if (k != "dataset" && k != "model")
+        if (k != "dataset" && k != "model" && k != "enhancers") {
+          std::string best = "dataset";
+          for (const char* c : {"model", "enhancers"})
+            if (edit_distance(k, c) < edit_distance(k, best)) best = c;
           throw ConfigError(Origin{experiment, line_of(kv.first)}.str() + ": unknown key 'extends." + k +
-                            "'; did you mean 'extends." + (edit_distance(k, "model") < edit_distance(k, "dataset") ? "model" : "dataset") + "'?");
+                            "'; did you mean 'extends." + best + "'?");
+        }
       }
       if (extends["dataset"]) {
         const std::string path = resolve_named(extends["dataset"].as<std::string>(), "dataset", experiment, where);
@@ -188,6 +234,10 @@ Config load_layers(const std::string& experiment, const std::vector<std::string>
         config.merge(model, path);
         const std::string ds = config.root()["dataset"]["name"].as<std::string>("");
         if (per_dataset && per_dataset.IsMap() && per_dataset[ds]) config.merge(per_dataset[ds], path);
+      }
+      if (extends["enhancers"]) {
+        const std::string path = resolve_named(extends["enhancers"].as<std::string>(), "enhancer", experiment, where);
+        merge_preset(config, parse_yaml_file(path), path);
       }
       exp.remove("extends");
     }

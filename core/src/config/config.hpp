@@ -45,10 +45,12 @@ class Config {
   std::map<std::string, Origin> origins_;
 };
 
-// Builds the layered config for an experiment file: its optional `extends: {dataset: NAME, model: NAME}`
-// names configs/datasets/NAME.yaml and configs/models/NAME.yaml (found in the experiment's folder or a
+// Builds the layered config for an experiment file: its optional
+// `extends: {dataset: NAME, model: NAME, enhancers: PRESET}` names configs/datasets/NAME.yaml,
+// configs/models/NAME.yaml and configs/enhancers/PRESET.yaml (found in the experiment's folder or a
 // parent of it; a value with '/' or '.yaml' is a path relative to the experiment file). A model file's
-// `for_dataset: {DATASET: {...}}` block is applied on top of it for that dataset.
+// `for_dataset: {DATASET: {...}}` block is applied on top of it for that dataset; a preset's
+// `for_dataset`, `for_model: {MODEL: {..., for_dataset: ...}}` blocks likewise, after the model file.
 // `experiment` empty: defaults only. Then every `--set` in order.
 Config load_layers(const std::string& experiment, const std::vector<std::string>& sets);
 

@@ -1,0 +1,73 @@
+// IRLLRec intent alignment (paper §3.3, eq. 13-16; ALGORITHMS.md §3.4 (b), (c), §4.1 items 1 and 4).
+//
+// Pairwise (eq. 13), anchors a (users), p, n (items) of the batch:
+//   L_pair = 1/B [ NCE_A(R_U[a], Z_U[a], NEG_U, τ) + NCE_A(R_I[p], Z_I[p], Z_I[p], τ) + NCE_A(R_I[n], Z_I[n], Z_I[n], τ) ]
+//   NEG_U = Z_U[a] (paper: in-batch) or Z_U (REF: all M users); the n term is optional (REF SimGCL drops it).
+// Translation (eq. 14-15): multiplicative Gaussian noise on both sides, then an InfoNCE over all V
+// nodes with the same node as the positive, cosine similarity scaled by η:
+//   F' = F + F ⊙ ε1,  Z' = Z + Z ⊙ ε2,  ε ~ N(0, 1) fresh every step
+//   L_tran = NCE_B(Z', F', 1/η)  [+ NCE_B(F', Z', 1/η) with both directions (paper)]
+// F is R (paper) or the base model's final embeddings E* (REF). Every V x V similarity is streamed in
+// chunks (ops::nce_b): memory O(V x chunk), gradients exact.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "recgrid/ops.hpp"
+#include "recgrid/sdk.hpp"
+#include "text_intents.hpp"
+
+namespace irllrec {
+
+struct PairwiseOptions {
+  double temperature = 0.2;
+  bool all_user_negatives = false;  // REF: every user's projected intent is a negative
+  bool negative_term = true;        // REF SimGCL: false
+  int64_t chunk = 1024;
+};
+
+// Unweighted L_pair (already divided by B). R_user [M x d], R_item [N x d] are the interaction intents.
+inline at::Tensor pairwise_alignment(const recgrid::Batch& b, const at::Tensor& r_user, const at::Tensor& r_item,
+                                     ProjectedTable& z_user, ProjectedTable& z_item, const PairwiseOptions& o) {
+  using recgrid::ops::nce_a;
+  const double tau = o.temperature;
+  const int64_t B = b.users.size(0);
+  at::Tensor users;
+  if (o.all_user_negatives) {
+    const at::Tensor& zu = z_user.all();
+    users = recgrid::ops::nce_a_rows(r_user, zu, b.users, zu, tau, o.chunk);
+  } else {
+    const at::Tensor zu = z_user.rows(b.users);
+    users = nce_a(r_user.index_select(0, b.users), zu, zu, tau, o.chunk);
+  }
+  const at::Tensor zp = z_item.rows(b.pos);
+  at::Tensor total = users + nce_a(r_item.index_select(0, b.pos), zp, zp, tau, o.chunk);
+  if (o.negative_term) {
+    const at::Tensor zn = z_item.rows(b.neg);
+    total = total + nce_a(r_item.index_select(0, b.neg), zn, zn, tau, o.chunk);
+  }
+  return total / static_cast<double>(B);
+}
+
+struct TranslationOptions {
+  double scale = 1.0;        // η: similarities are cosines times η (temperature 1/η)
+  bool both_directions = true;
+  bool noise = true;
+  int64_t chunk = 1024;
+};
+
+// Unweighted L_tran over all nodes: `graph_side` F [V x d], `text_side` Z [V x d] (same row order).
+inline at::Tensor translation_alignment(const at::Tensor& graph_side, const at::Tensor& text_side,
+                                        const TranslationOptions& o) {
+  at::Tensor f = graph_side, z = text_side;
+  if (o.noise) {
+    f = f + f * at::randn_like(f);
+    z = z + z * at::randn_like(z);
+  }
+  const double tau = 1.0 / o.scale;
+  at::Tensor loss = recgrid::ops::nce_b(z, f, tau, o.chunk);  // text -> interaction (REF's only direction)
+  if (o.both_directions) loss = loss + recgrid::ops::nce_b(f, z, tau, o.chunk);
+  return loss;
+}
+
+}  // namespace irllrec

@@ -1,0 +1,48 @@
+// IRLLRec's text side (ALGORITHMS.md §3.1, §3.4; paper eq. 7): Zx = mlp_x(X), one tower shared by
+// users and items over the constant LLM intent tables X_U [M x d_x], X_I [N x d_x].
+//
+// The tower only runs on the rows a step reads: all users when every user is a negative, all nodes
+// when the translation term or the feature-softmax distillation needs them, otherwise the batch's
+// distinct rows. The tables never require a gradient, so no [V x d_x] input gradient is computed.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <optional>
+
+#include "recgrid/text_mlp.hpp"
+
+namespace irllrec {
+
+// A text encoder: the trainable TextMLP, or (ablation "w/o Text") a fixed random projection.
+struct TextEncoder {
+  std::optional<recgrid::TextMlp> mlp;
+  at::Tensor projection;  // [d_x x d], used when mlp is empty
+
+  at::Tensor operator()(const at::Tensor& x) const { return mlp ? (*mlp)(x) : x.mm(projection); }
+};
+
+// The projected rows of one table, computed at most once per step.
+class ProjectedTable {
+ public:
+  ProjectedTable(const TextEncoder& encoder, const at::Tensor& table) : encoder_(encoder), table_(table) {}
+
+  // Every row [rows x d].
+  const at::Tensor& all() {
+    if (!all_.defined()) all_ = encoder_(table_);
+    return all_;
+  }
+  // Rows idx (repeats allowed) [len(idx) x d]: from all() when it exists, else each distinct row once.
+  at::Tensor rows(const at::Tensor& idx) {
+    if (all_.defined()) return all_.index_select(0, idx);
+    const auto [distinct, inverse] = at::_unique(idx, /*sorted=*/true, /*return_inverse=*/true);
+    return encoder_(table_.index_select(0, distinct)).index_select(0, inverse);
+  }
+
+ private:
+  const TextEncoder& encoder_;
+  const at::Tensor& table_;
+  at::Tensor all_;
+};
+
+}  // namespace irllrec
