@@ -233,17 +233,21 @@ class Irllrec final : public recgrid::Enhancer {
         graph_teacher_ready_.fill_(1);
       }
     }
-    const at::Tensor items = b.pos + n_users_;
-    auto side = [&](const at::Tensor& z, const at::Tensor& x, const at::Tensor& idx, const at::Tensor& nodes) {
+    // Candidates: the batch's distinct users and distinct positive items (a node occurring twice in a
+    // batch is one candidate, not two).
+    auto side = [&](irllrec::ProjectedTable& z, const at::Tensor& x, const at::Tensor& batch_ids, int64_t node_offset) {
+      const at::Tensor ids = std::get<0>(at::_unique(batch_ids, /*sorted=*/true));
+      const at::Tensor nodes = ids + node_offset;
       at::Tensor z_t, r_t;
       {
         c10::NoGradGuard no_grad;
-        z_t = teacher(x.index_select(0, idx));
+        z_t = teacher(x.index_select(0, ids));
         r_t = graph_teacher_.index_select(0, nodes);
       }
-      return irllrec::similarity_distillation(z, r.index_select(0, nodes), z_t, r_t, pair_.temperature);
+      return irllrec::similarity_distillation(z.rows(ids), r.index_select(0, nodes), z_t, r_t, pair_.temperature,
+                                              pair_.chunk);
     };
-    return side(z_user.rows(b.users), x_user_, b.users, b.users) + side(z_item.rows(b.pos), x_item_, b.pos, items);
+    return side(z_user, x_user_, b.users, 0) + side(z_item, x_item_, b.pos, n_users_);
   }
 
   int64_t n_users_;

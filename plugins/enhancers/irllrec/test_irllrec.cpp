@@ -124,7 +124,7 @@ void check_all_terms(const Variant& s) {
       const at::Tensor student = unit(zs).mm(unit(rs).t()) / s.tau, teacher = unit(zt).mm(unit(rt).t()) / s.tau;
       return ref_kl(teacher, student) + ref_kl(teacher.t(), student.t());
     };
-    const at::Tensor u = f.batch.at("users"), pos = f.batch.at("pos");
+    const at::Tensor u = at::tensor({0, 1, 2}, at::kLong), pos = at::tensor({1, 3}, at::kLong);  // distinct batch nodes
     const at::Tensor zu_t = mlp(buf, "mlp_x_teacher", f.x_user()).detach(), zi_t = mlp(buf, "mlp_x_teacher", f.x_item()).detach();
     match = side(zu.index_select(0, u), zu_t.index_select(0, u), u) + side(zi.index_select(0, pos), zi_t.index_select(0, pos), pos + M);
   } else {
