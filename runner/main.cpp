@@ -5,7 +5,7 @@
 //   recgrid synth --out DIR [generator options]
 //   recgrid version
 //
-// Without CONFIG, `run` trains on the built-in defaults (LightGCN on ../shared/data/amazon).
+// Without CONFIG, `run` trains on the built-in defaults (LightGCN on the built-in planted-intent dataset).
 #include <boost/program_options.hpp>
 
 #include <spdlog/spdlog.h>

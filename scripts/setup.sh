@@ -9,6 +9,7 @@ packages=(
   libtorch-dev libopenblas0-openmp        # LibTorch 1.13 (CPU) on OpenBLAS with OpenMP (not reference BLAS)
   libyaml-cpp-dev libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev
+  jq                                      # the reproduction scripts' tables read results.json with it
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <set>
 
+#include "config/config.hpp"
+#include "config/run_config.hpp"
 #include "data/synthetic.hpp"
 
 using namespace recgrid::data;
@@ -111,4 +113,22 @@ TEST(Synthetic, RejectsImpossibleSettings) {
   SynthOptions o = small(1.0);
   o.noise = 1.5;
   EXPECT_THROW(generate_synthetic(o), std::invalid_argument);
+}
+
+// dataset.format: synthetic reads its settings from YAML: the built-in defaults are the generator's
+// own defaults (one source of truth for `recgrid synth` and `recgrid run`), and a typo is an error.
+TEST(Synthetic, YamlSettingsMatchTheGeneratorAndRejectTypos) {
+  const recgrid::config::RunConfig run = recgrid::config::to_run_config(recgrid::config::load_layers("", {}).root());
+  EXPECT_EQ(run.dataset.format, "synthetic");
+  EXPECT_EQ(run.dataset.synthetic, synth_options_to_json(SynthOptions{}));
+  const SynthOptions o = synth_options_from_json({{"snr", 0.5}, {"users", 30}});
+  EXPECT_EQ(o.snr, 0.5);
+  EXPECT_EQ(o.users, 30);
+  EXPECT_EQ(o.items, SynthOptions{}.items);
+  try {
+    synth_options_from_json({{"sn", 0.5}});
+    ADD_FAILURE() << "a typo was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown setting 'sn'"), std::string::npos) << e.what();
+  }
 }

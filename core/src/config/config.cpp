@@ -262,6 +262,13 @@ const std::vector<std::pair<std::string, std::string>>& host_schema() {
       {"train.patience", "int"},    {"train.eval_batch", "int"},     {"train.topk", "int_list"},
       {"train.seed", "int"},        {"train.threads", "int"},        {"train.device", "string"},
       {"model.name", "string"},     {"enhancers", "string_list"},    {"dataset.text", "string_map"},
+      {"dataset.synthetic.users", "int"},          {"dataset.synthetic.items", "int"},
+      {"dataset.synthetic.intents", "int"},        {"dataset.synthetic.interactions_per_user", "float"},
+      {"dataset.synthetic.concentration", "float"}, {"dataset.synthetic.sharpness", "float"},
+      {"dataset.synthetic.popularity", "float"},   {"dataset.synthetic.noise", "float"},
+      {"dataset.synthetic.snr", "float"},          {"dataset.synthetic.profile_dim", "int"},
+      {"dataset.synthetic.intent_dim", "int"},     {"dataset.synthetic.valid_share", "float"},
+      {"dataset.synthetic.test_share", "float"},   {"dataset.synthetic.seed", "int"},
   };
   return schema;
 }
@@ -318,10 +325,12 @@ class Validator {
   YAML::Node run() {
     YAML::Node root = config_.root();
     for (const auto& [key, type] : host_schema()) valid_.push_back(key);
+    valid_.push_back("dataset.synthetic");
     check_model(root);
     check_enhancers(root);
     check_section(root, "", {"name", "dataset", "train", "model", "enhancers", "enhancer"});
     for (const char* section : {"dataset", "train"}) check_section(root[section], section, {});
+    check_section(root["dataset"]["synthetic"], "dataset.synthetic", {});
     for (const auto& [key, type] : host_schema()) check_type(lookup(root, key), key, type);
     return root;
   }

@@ -42,12 +42,14 @@ RunConfig to_run_config(const YAML::Node& r) {
   const YAML::Node d = r["dataset"];
   c.dataset.name = d["name"].as<std::string>("");
   c.dataset.format = d["format"].as<std::string>();
-  if (c.dataset.format != "sslrec" && c.dataset.format != "tsv")
-    throw ConfigError("dataset.format: expected 'sslrec' or 'tsv', found '" + c.dataset.format + "'");
+  if (c.dataset.format != "sslrec" && c.dataset.format != "tsv" && c.dataset.format != "synthetic")
+    throw ConfigError("dataset.format: expected 'synthetic', 'sslrec' or 'tsv', found '" + c.dataset.format + "'");
+  c.dataset.synthetic = to_json(d["synthetic"]);
   std::string root = d["root"].as<std::string>();
   if (const char* env = std::getenv("RECGRID_DATA_ROOT"); env && *env && root == "../shared/data") root = env;
   const std::string path = d["path"].as<std::string>("");
-  if (path.empty()) throw ConfigError("dataset.path is empty: name the folder of the split files");
+  if (path.empty() && c.dataset.format != "synthetic")
+    throw ConfigError("dataset.path is empty: name the folder of the split files");
   c.dataset.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
   for (const auto& kv : d["text"]) {
     const std::string file = kv.second.as<std::string>();

@@ -15,6 +15,7 @@ struct DatasetConfig {
   std::string name, format, path;  // path: resolved folder of the split files
   int64_t n_users = 0, n_items = 0;
   std::vector<std::pair<std::string, std::string>> text;  // input name -> resolved file path
+  nlohmann::json synthetic;                                // generator settings (format synthetic)
 };
 
 struct TrainConfig {

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <type_traits>
 
 #include "data/npy.hpp"
 #include "util/files.hpp"
@@ -124,6 +125,43 @@ SyntheticData generate_synthetic(const SynthOptions& o) {
   return s;
 }
 
+nlohmann::json synth_options_to_json(const SynthOptions& o) {
+  return {{"users", o.users},
+          {"items", o.items},
+          {"intents", o.intents},
+          {"interactions_per_user", o.interactions_per_user},
+          {"concentration", o.concentration},
+          {"sharpness", o.sharpness},
+          {"popularity", o.popularity},
+          {"noise", o.noise},
+          {"snr", o.snr},
+          {"profile_dim", o.profile_dim},
+          {"intent_dim", o.intent_dim},
+          {"valid_share", o.valid_share},
+          {"test_share", o.test_share},
+          {"seed", o.seed}};
+}
+
+SynthOptions synth_options_from_json(const nlohmann::json& values) {
+  SynthOptions o;
+  const nlohmann::json known = synth_options_to_json(o);
+  for (auto it = values.begin(); it != values.end(); ++it)
+    if (!known.contains(it.key())) {
+      std::string names;
+      for (auto k = known.begin(); k != known.end(); ++k) names += (names.empty() ? "" : ", ") + k.key();
+      throw std::invalid_argument("synthetic: unknown setting '" + it.key() + "' (settings: " + names + ")");
+    }
+  auto get = [&](const char* key, auto& field) {
+    if (values.contains(key)) field = values.at(key).get<std::decay_t<decltype(field)>>();
+  };
+  get("users", o.users), get("items", o.items), get("intents", o.intents);
+  get("interactions_per_user", o.interactions_per_user), get("concentration", o.concentration);
+  get("sharpness", o.sharpness), get("popularity", o.popularity), get("noise", o.noise), get("snr", o.snr);
+  get("profile_dim", o.profile_dim), get("intent_dim", o.intent_dim), get("valid_share", o.valid_share);
+  get("test_share", o.test_share), get("seed", o.seed);
+  return o;
+}
+
 void write_synthetic(const SyntheticData& s, const SynthOptions& o, const std::string& dir) {
   std::filesystem::create_directories(dir);
   const std::pair<const char*, const Interactions*> splits[] = {
@@ -140,13 +178,9 @@ void write_synthetic(const SyntheticData& s, const SynthOptions& o, const std::s
   write_table_npy(dir + "/intent_item.npy", s.intent_item);
   write_table_npy(dir + "/truth_user_mixture.npy", s.user_mixture);
   write_table_npy(dir + "/truth_item_mixture.npy", s.item_mixture);
-  const nlohmann::json settings = {
-      {"users", o.users}, {"items", o.items}, {"intents", o.intents},
-      {"interactions_per_user", o.interactions_per_user}, {"concentration", o.concentration},
-      {"sharpness", o.sharpness}, {"popularity", o.popularity}, {"noise", o.noise}, {"snr", o.snr},
-      {"profile_dim", o.profile_dim}, {"intent_dim", o.intent_dim}, {"valid_share", o.valid_share},
-      {"test_share", o.test_share}, {"seed", o.seed},
-      {"interactions", {{"train", s.dataset.train.size()}, {"valid", s.dataset.valid.size()}, {"test", s.dataset.test.size()}}}};
+  nlohmann::json settings = synth_options_to_json(o);
+  settings["interactions"] = {
+      {"train", s.dataset.train.size()}, {"valid", s.dataset.valid.size()}, {"test", s.dataset.test.size()}};
   write_file_atomic(dir + "/settings.json", settings.dump(2) + "\n");
 }
 

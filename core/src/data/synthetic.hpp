@@ -4,6 +4,8 @@
 // Seeded and deterministic; written in the formats real data uses (TSV splits, .npy tables).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 
@@ -36,6 +38,11 @@ struct SyntheticData {
 };
 
 SyntheticData generate_synthetic(const SynthOptions& options);
+
+// The options as {name: value} (the keys of dataset.synthetic in YAML), and back; unknown keys are
+// an error naming the valid ones.
+nlohmann::json synth_options_to_json(const SynthOptions& options);
+SynthOptions synth_options_from_json(const nlohmann::json& values);
 
 // Writes train.tsv, valid.tsv, test.tsv, the four tables as .npy and settings.json into `dir`.
 void write_synthetic(const SyntheticData& data, const SynthOptions& options, const std::string& dir);

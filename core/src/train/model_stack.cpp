@@ -16,7 +16,7 @@ void add_qualified(NamedTensors& into, const std::string& owner, const NamedTens
 }  // namespace
 
 ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig& config, const data::Dataset& ds,
-                       const NamedTensors& graph_tensors)
+                       const NamedTensors& graph_tensors, const TextSources& text)
     : reg_weight_(config.train.reg_weight) {
   const rg_tensor_list graph_list{graph_tensors};
   const rg_tensor_list no_inputs{};
@@ -25,10 +25,10 @@ ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig
   base_ = std::make_unique<plugin::Instance>(registry.get(config.model.name, RG_KIND_BASE_MODEL), ctx,
                                              config.model.options.dump());
   const rg_tensor_list base_parameters{base_->parameters()};
-  TableCache tables;
+  TableCache tables = text.preloaded;
   for (const auto& choice : config.enhancers) {
     const plugin::LoadedPlugin& p = registry.get(choice.name, RG_KIND_ENHANCER);
-    const rg_tensor_list inputs{load_text_inputs(choice.name, p.info->inputs, p.info->n_inputs, config.dataset.text,
+    const rg_tensor_list inputs{load_text_inputs(choice.name, p.info->inputs, p.info->n_inputs, text.files,
                                                  ds.n_users, ds.n_items, at::Device(config.train.device), tables)};
     rg_context with_inputs = ctx;
     with_inputs.inputs = &inputs;

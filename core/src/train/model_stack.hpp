@@ -12,6 +12,7 @@
 #include "data/dataset.hpp"
 #include "eval/evaluator.hpp"
 #include "plugin/loader.hpp"
+#include "train/text_inputs.hpp"
 
 namespace recgrid::train {
 
@@ -19,7 +20,7 @@ class ModelStack {
  public:
   // Creates the plugin instances; the caller seeds the generator first (parameter init is random).
   ModelStack(const plugin::Registry& registry, const config::RunConfig& config, const data::Dataset& ds,
-             const NamedTensors& graph_tensors);
+             const NamedTensors& graph_tensors, const TextSources& text);
 
   // Named, weighted loss terms of one batch ("<plugin>.<term>", then "reg"); sum them for the total.
   NamedTensors train_losses(const NamedTensors& batch);

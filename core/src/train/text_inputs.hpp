@@ -19,6 +19,13 @@ namespace recgrid::train {
 // Returns the tables as float32 tensors on `device`, by input name. `cache` (by file path) lets the
 // enhancers of one run share a table instead of reading it again.
 using TableCache = std::map<std::string, at::Tensor>;
+
+// Where a run's text tables come from: dataset.text (name -> file), and tables already in memory
+// (a synthetic dataset's), stored in `preloaded` under the pseudo-path given in `files`.
+struct TextSources {
+  std::vector<std::pair<std::string, std::string>> files;
+  TableCache preloaded;
+};
 NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* specs, uint32_t n_specs,
                               const std::vector<std::pair<std::string, std::string>>& files, int64_t n_users,
                               int64_t n_items, const at::Device& device, TableCache& cache);

@@ -20,6 +20,7 @@
 #include "data/dataset.hpp"
 #include "data/graph_builder.hpp"
 #include "data/sampler.hpp"
+#include "data/synthetic.hpp"
 #include "eval/evaluator.hpp"
 #include "recgrid/version.hpp"
 #include "train/checkpoint.hpp"
@@ -58,8 +59,27 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& dir) {
   return log;
 }
 
-data::Dataset load_dataset(const config::DatasetConfig& c) {
-  data::Dataset ds = c.format == "tsv" ? data::load_tsv(c.path, c.n_users, c.n_items) : data::load_sslrec(c.path);
+// The interactions, and where the text tables come from. A synthetic dataset is generated here and
+// supplies its four tables in memory, unless dataset.text names a file for one of them.
+data::Dataset load_dataset(const config::DatasetConfig& c, const at::Device& device, TextSources& text) {
+  text.files = c.text;
+  data::Dataset ds;
+  if (c.format == "synthetic") {
+    data::SyntheticData s = data::generate_synthetic(data::synth_options_from_json(c.synthetic));
+    const std::pair<const char*, const data::FloatTable*> tables[] = {{"profile_user", &s.profile_user},
+                                                                      {"profile_item", &s.profile_item},
+                                                                      {"intent_user", &s.intent_user},
+                                                                      {"intent_item", &s.intent_item}};
+    for (auto [name, t] : tables) {
+      const std::string key = std::string("<synthetic>/") + name;
+      const bool named = std::any_of(c.text.begin(), c.text.end(), [&](const auto& f) { return f.first == name; });
+      if (!named) text.files.emplace_back(name, key);
+      text.preloaded[key] = at::from_blob(const_cast<float*>(t->values.data()), {t->rows, t->cols}, at::kFloat).clone().to(device);
+    }
+    ds = std::move(s.dataset);
+  } else {
+    ds = c.format == "tsv" ? data::load_tsv(c.path, c.n_users, c.n_items) : data::load_sslrec(c.path);
+  }
   if (!c.name.empty()) ds.name = c.name;
   return ds;
 }
@@ -209,7 +229,8 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
 
   // Data and graph.
   auto t0 = Clock::now();
-  const data::Dataset ds = load_dataset(cfg.dataset);
+  TextSources text;
+  const data::Dataset ds = load_dataset(cfg.dataset, device, text);
   log->info("dataset {}: {} users, {} items, {} train / {} valid / {} test interactions ({:.2f} s)", ds.name,
             ds.n_users, ds.n_items, ds.train.size(), ds.valid.size(), ds.test.size(), seconds_since(t0));
   for (const auto& w : ds.warnings) log->warn("dataset check: {}", w);
@@ -222,7 +243,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
 
   // Model and optimizer.
   at::manual_seed(cfg.train.seed);
-  ModelStack model(registry, cfg, ds, graph_list);
+  ModelStack model(registry, cfg, ds, graph_list, text);
   std::vector<at::Tensor> trainable;
   for (const auto& [name, t] : model.parameters()) trainable.push_back(t);
   torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(cfg.train.lr).betas({0.9, 0.999}).eps(1e-8));
