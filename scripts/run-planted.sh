@@ -4,7 +4,8 @@
 # (snr 0), 3 seeds each: 12 cells. Each cell trains in runs/planted/<cell>/ (resumable) and its record
 # is copied to results/planted/<cell>/ (committed); recorded cells are skipped. Then
 # scripts/planted-table.sh prints the table of docs/PLANTED.md.
-# Usage: [RECGRID=path/to/recgrid] [SEEDS="2023 2024 2025"] scripts/run-planted.sh
+# Usage: [RECGRID=path/to/recgrid] [SEEDS="2023 2024 2025"] scripts/run-planted.sh [recgrid run options...]
+# (e.g. --set train.threads=1 to share the machine; the options are part of each cell's config)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recgrid=${RECGRID:-./build/bin/recgrid}
@@ -18,7 +19,7 @@ for text in informative noise; do
       if [ -f "$record/results.json" ]; then echo "== $cell: done"; continue; fi
       echo "== $cell: training in runs/planted/$cell"
       "$recgrid" run "configs/experiments/planted-$model.yaml" --out "runs/planted/$cell" --resume --no-progress \
-        --set dataset.synthetic.snr=$snr --set train.seed=$seed > /dev/null 2>> runs/planted.log ||
+        --set dataset.synthetic.snr=$snr --set train.seed=$seed "$@" > /dev/null 2>> runs/planted.log ||
         { echo "cell $cell failed: see runs/planted/$cell/log.txt"; exit 1; }
       mkdir -p "$record"
       cp "runs/planted/$cell"/{results.json,metrics.jsonl,config.yaml,log.txt} "$record/"

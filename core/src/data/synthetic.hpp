@@ -15,11 +15,11 @@
 namespace recgrid::data {
 
 struct SynthOptions {
-  int64_t users = 2000;
-  int64_t items = 1500;
-  int64_t intents = 8;                  // K latent intents
-  double interactions_per_user = 20;    // mean (at least 3 per user)
-  double concentration = 0.2;           // Dirichlet parameter of the mixtures (small = few intents each)
+  int64_t users = 3000;
+  int64_t items = 3000;
+  int64_t intents = 24;                 // K latent intents
+  double interactions_per_user = 6;     // mean (at least 3 per user)
+  double concentration = 0.1;           // Dirichlet parameter of the mixtures (small = few intents each)
   double sharpness = 4.0;               // affinity exponent: P(i | u) ∝ (θ_u · φ_i)^sharpness · pop_i
   double popularity = 0.8;              // Zipf exponent of item popularity (0 = uniform)
   double noise = 0.1;                   // share of interactions drawn uniformly at random

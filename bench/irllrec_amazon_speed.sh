@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Cost of the text enhancers on LightGCN, amazon (real interactions), with REF-sized text tables of
+# synthetic values: profile 1536 wide (RLMRec's ada-002), intent 3072 wide (text-embedding-3-large).
+# One line per configuration: median seconds per training epoch over EPOCHS epochs (30 steps of 4096)
+# and peak RSS. The rows add one term at a time, so consecutive differences are the per-term cost
+# (including the tower rows that term needs):
+#   lightgcn            LightGCN alone (keep_rate 1.0, as lightgcn_int)
+#   + kd                RLMRec-Con alone (the rlmrec_con preset)
+#   + pair              irllrec-ref without translation and ITM (kd + pairwise alignment)
+#   + tran              irllrec-ref without ITM (adds the all-nodes translation, towers on all V)
+#   + itm = irllrec-ref the full REF preset (adds the EMA teacher forward and the distillation)
+# Usage: bench/irllrec_amazon_speed.sh [EPOCHS]   (nothing else should run on the machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs="${1:-3}"
+repo="$(pwd)"
+tables="$repo/runs/bench/amazon-tables"
+if [ ! -f "$tables/intent_item.npy" ]; then
+  ./build/bin/recgrid synth --out "$tables" --users 11000 --items 9332 --profile-dim 1536 --intent-dim 3072 \
+    --interactions-per-user 3 > /dev/null
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+experiment() {  # NAME PRESET
+  cat > "$work/$1.yaml" <<YAML
+extends: {dataset: $repo/configs/datasets/amazon.yaml, model: $repo/configs/models/lightgcn.yaml$( [ -n "$2" ] && echo ", enhancers: $repo/configs/enhancers/$2.yaml")}
+dataset:
+  text: {profile_user: $tables/profile_user.npy, profile_item: $tables/profile_item.npy,
+         intent_user: $tables/intent_user.npy, intent_item: $tables/intent_item.npy}
+model: {keep_rate: 1.0}
+train: {epochs: $epochs, test_step: 100000}
+YAML
+}
+row() {  # LABEL NAME PRESET [--set ...]
+  local label="$1" name="$2" preset="$3"
+  shift 3
+  experiment "$name" "$preset"
+  ./build/bin/recgrid run "$work/$name.yaml" --no-progress --out "$work/run-$name" "$@" > /dev/null 2> "$work/$name.err" ||
+    { cat "$work/$name.err"; exit 1; }
+  printf "%-22s %8.2f s/epoch  %7.0f MiB peak\n" "$label" "$(jq -r .median_epoch_train_s "$work/run-$name/results.json")" \
+    "$(jq -r .peak_rss_mib "$work/run-$name/results.json")"
+}
+row "lightgcn" lightgcn ""
+row "+ kd (rlmrec_con)" con rlmrec_con --set model.keep_rate=1.0
+row "+ pair" pair irllrec-ref --set enhancer.irllrec.translation_weight=0 --set enhancer.irllrec.itm_weight=0
+row "+ tran" tran irllrec-ref --set enhancer.irllrec.itm_weight=0
+row "+ itm (irllrec-ref)" ref irllrec-ref
