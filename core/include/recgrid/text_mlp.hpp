@@ -18,13 +18,23 @@ struct TextMlp {
 
   static int64_t hidden(int64_t d_in, int64_t d_out) { return (d_in + d_out) / 2; }
 
-  // Creates the tensors; the caller registers them (see `register_on`).
+  // Creates the tensors; the owning module registers them with `register_as`.
   TextMlp(int64_t d_in, int64_t d_out, const at::TensorOptions& options) {
     const int64_t h = hidden(d_in, d_out);
     w1 = ops::xavier_uniform(h, d_in, options);
     w2 = ops::xavier_uniform(d_out, h, options);
     b1 = at::empty({h}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(d_in)), 1.0 / std::sqrt(static_cast<double>(d_in)));
     b2 = at::empty({d_out}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(h)), 1.0 / std::sqrt(static_cast<double>(h)));
+  }
+
+  // Registers the four tensors as <prefix>.w1, .b1, .w2, .b2 through `reg(name, tensor) -> tensor`:
+  //   mlp.register_as("mlp_p", [this](std::string n, at::Tensor t) { return register_parameter(n, t); });
+  template <class Register>
+  void register_as(const std::string& prefix, Register&& reg) {
+    w1 = reg(prefix + ".w1", w1);
+    b1 = reg(prefix + ".b1", b1);
+    w2 = reg(prefix + ".w2", w2);
+    b2 = reg(prefix + ".b2", b2);
   }
 
   at::Tensor operator()(const at::Tensor& x) const {

@@ -119,20 +119,25 @@ class Irllrec final : public recgrid::Enhancer {
 
   NamedTensors loss(const recgrid::Batch& b, const NamedTensors& enc) override {
     irllrec::ProjectedTable z_user(student_, x_user_), z_item(student_, x_item_);
+    // L_tran is shared by the alignment and (scaled by 1 - α) the matching: computed once.
+    const bool tran_in_itm = itm_ && alpha_ < 1 && lambda2_ != 0;
+    const bool translate = (ia_ && lambda2_ != 0) || tran_in_itm;
+    if (translate || (itm_ && feature_itm_)) {  // every node's Z is needed: project each table once
+      z_user.all();
+      z_item.all();
+    }
     const at::Tensor r = interaction_intents(enc);
     const at::Tensor r_user = r.narrow(0, 0, n_users_), r_item = r.narrow(0, n_users_, r.size(0) - n_users_);
     NamedTensors out;
     if (ia_ && lambda1_ != 0)
       out.add("pair", irllrec::pairwise_alignment(b, r_user, r_item, z_user, z_item, pair_) * lambda1_);
-    // L_tran is shared by the alignment and (scaled by 1 - α) the matching: computed once.
-    const bool tran_in_itm = itm_ && lambda3_ != 0 && alpha_ < 1 && lambda2_ != 0;
     at::Tensor tran;
-    if ((ia_ && lambda2_ != 0) || tran_in_itm) {
+    if (translate) {
       const at::Tensor z_all = at::cat({z_user.all(), z_item.all()});
       tran = irllrec::translation_alignment(translate_final_ ? enc.at("final") : r, z_all, translation_) * lambda2_;
       if (ia_) out.add("tran", tran);
     }
-    if (itm_ && lambda3_ != 0) {
+    if (itm_) {
       at::Tensor itm = matching(b, r, z_user, z_item) * alpha_;
       if (tran.defined() && alpha_ < 1) itm = itm + tran * (1 - alpha_);
       out.add("itm", itm * lambda3_);
@@ -184,10 +189,7 @@ class Irllrec final : public recgrid::Enhancer {
     }
     student_.mlp.emplace(d_x, d, options);
     recgrid::TextMlp& s = *student_.mlp;
-    s.w1 = register_parameter("mlp_x.w1", s.w1);
-    s.b1 = register_parameter("mlp_x.b1", s.b1);
-    s.w2 = register_parameter("mlp_x.w2", s.w2);
-    s.b2 = register_parameter("mlp_x.b2", s.b2);
+    s.register_as("mlp_x", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
     if (!itm_) return;
     // The teacher: a copy of the student, or REF's copy whose weights are then re-drawn (biases stay copies).
     recgrid::TextMlp t = s;
@@ -195,10 +197,8 @@ class Irllrec final : public recgrid::Enhancer {
       t.w1 = recgrid::ops::xavier_uniform(t.w1.size(0), t.w1.size(1), options);
       t.w2 = recgrid::ops::xavier_uniform(t.w2.size(0), t.w2.size(1), options);
     }
-    t.w1 = register_buffer("mlp_x_teacher.w1", t.w1.detach().clone());
-    t.b1 = register_buffer("mlp_x_teacher.b1", t.b1.detach().clone());
-    t.w2 = register_buffer("mlp_x_teacher.w2", t.w2.detach().clone());
-    t.b2 = register_buffer("mlp_x_teacher.b2", t.b2.detach().clone());
+    t.register_as("mlp_x_teacher",
+                  [this](std::string n, at::Tensor v) { return register_buffer(std::move(n), v.detach().clone()); });
     momentum_.track(t.w1, s.w1);
     momentum_.track(t.b1, s.b1);
     momentum_.track(t.w2, s.w2);

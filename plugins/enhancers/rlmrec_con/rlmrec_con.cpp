@@ -45,10 +45,7 @@ class RlmrecCon final : public recgrid::Enhancer {
       throw std::invalid_argument("rlmrec_con: profile_user has " + std::to_string(profile_user_.size(1)) +
                                   " columns but profile_item has " + std::to_string(profile_item_.size(1)));
     if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_con: need kd_temperature > 0, chunk > 0");
-    mlp_.w1 = register_parameter("mlp_p.w1", mlp_.w1);
-    mlp_.b1 = register_parameter("mlp_p.b1", mlp_.b1);
-    mlp_.w2 = register_parameter("mlp_p.w2", mlp_.w2);
-    mlp_.b2 = register_parameter("mlp_p.b2", mlp_.b2);
+    mlp_.register_as("mlp_p", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
   }
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
