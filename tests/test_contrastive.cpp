@@ -89,3 +89,37 @@ TEST(Contrastive, RowIndexedNceEqualsNceOnGatheredRows) {
   EXPECT_TRUE(at::allclose(gg[0], gw[0], 1e-9, 1e-12));
   EXPECT_TRUE(at::allclose(gg[1], gw[1], 1e-9, 1e-12));
 }
+
+// The three numeric paths of the streamed log-sum-exp (folded backward below |q.k| < 30, shift and
+// scale per tile below 80, max-shifted above) agree with the dense log-sum-exp, value and gradient.
+TEST(Contrastive, LogSumExpPathsMatchDenseValueAndGradient) {
+  at::manual_seed(4);
+  const at::Tensor q0 = at::randn({70, 5}, at::kDouble), k0 = at::randn({33, 5}, at::kDouble);
+  const at::Tensor qn = q0 / q0.norm(2, 1, true), kn = k0 / k0.norm(2, 1, true);
+  for (double inv_tau : {2.0, 50.0, 120.0}) {
+    SCOPED_TRACE(inv_tau);
+    const at::Tensor q = qn.clone().requires_grad_(true), k = kn.clone().requires_grad_(true);
+    const at::Tensor weights = at::rand({70}, at::kDouble);
+    const at::Tensor want = ((q.mm(k.t()) * inv_tau).logsumexp(1) * weights).sum();
+    const at::Tensor got = (ops::logsumexp_similarity(q, k, inv_tau, 8) * weights).sum();
+    EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-9 * std::abs(want.item<double>()));
+    const auto gw = test::grads(want, {q, k}), gg = test::grads(got, {q, k});
+    EXPECT_TRUE(at::allclose(gg[0], gw[0], 1e-8, 1e-10));
+    EXPECT_TRUE(at::allclose(gg[1], gw[1], 1e-8, 1e-10));
+  }
+}
+
+// The in-batch form on distinct rows with counts equals NCE_A on the gathered batch (repeats included).
+TEST(Contrastive, InBatchNceOnDistinctRowsEqualsTheGatheredBatch) {
+  at::manual_seed(6);
+  const at::Tensor x = at::randn({9, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({9, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor idx = at::tensor({4, 1, 4, 4, 7, 0, 1, 8, 4, 2, 7}, at::kLong);
+  const at::Tensor xb = x.index_select(0, idx), yb = y.index_select(0, idx);
+  const at::Tensor want = test::ref_nce_a(xb, yb, yb, 0.3);
+  const at::Tensor got = ops::nce_a_batch(x, y, idx, 0.3, 2);
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-10);
+  const auto gw = test::grads(want, {x, y}), gg = test::grads(got, {x, y});
+  EXPECT_TRUE(at::allclose(gg[0], gw[0], 1e-9, 1e-12));
+  EXPECT_TRUE(at::allclose(gg[1], gw[1], 1e-9, 1e-12));
+}

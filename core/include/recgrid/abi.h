@@ -159,7 +159,9 @@ typedef struct rg_plugin_info {
   void (*destroy)(rg_instance self);
   /* out <- trainable parameters (the optimizer's), by name. */
   rg_status (*parameters)(rg_instance self, rg_tensor_list* out);
-  /* out <- non-trainable state that checkpoints must keep (e.g. EMA teacher weights). */
+  /* out <- non-trainable state that checkpoints must keep (e.g. EMA teacher weights). The host's
+   * regulariser sums the squares of every parameter and buffer, except buffers named "state.*"
+   * (run state that is not a weight, e.g. cached activations). */
   rg_status (*buffers)(rg_instance self, rg_tensor_list* out);
 
   const rg_base_model_api* base_model; /* non-NULL iff kind == RG_KIND_BASE_MODEL */

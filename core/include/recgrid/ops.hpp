@@ -45,6 +45,10 @@ at::Tensor normalize_rows_eps(const at::Tensor& x);
 // O(B x chunk), never O(B x N); forward and backward are exact (the backward recomputes each chunk).
 at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, int64_t chunk = 1024);
 
+// The same with a constant weight per key: lse[b] = log sum_j exp(inv_tau * q_b . k_j + log_weight[j]).
+at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, const at::Tensor& log_weight,
+                                int64_t chunk = 1024);
+
 // NCE_A(X, Y, Yall, tau): sum over rows b of  -x~_b.y~_b / tau + log sum_j exp(x~_b.yall~_j / tau),
 // rows normalised with normalize_rows_eps. Callers divide by B. Negatives streamed (see above).
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk = 1024);
@@ -53,6 +57,12 @@ at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_a
 // the same value and gradient, with the log-sum-exp computed once per distinct row.
 at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& y_all,
                       double tau, int64_t chunk = 1024);
+
+// NCE_A(X[idx], Y[idx], Y[idx], tau), the in-batch form (negatives = the batch's rows, repeats
+// included), computed on the distinct rows of idx: a row occurring c times is weighted c as a query
+// and as a negative (log c added to its similarity). Same value and gradient, fewer similarities.
+at::Tensor nce_a_batch(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, double tau,
+                       int64_t chunk = 1024);
 
 // NCE_B / NCE_C: mean_b -log( exp(x^_b.y^_b/tau) / (sum_j exp(x^_b.y^_j/tau) + 1e-8) + 1e-8 ),
 // x^ = x / max(||x||, 1e-12); negatives = all rows of y (same row count as x), streamed like nce_a.

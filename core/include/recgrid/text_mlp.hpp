@@ -37,9 +37,11 @@ struct TextMlp {
     b2 = reg(prefix + ".b2", b2);
   }
 
-  at::Tensor operator()(const at::Tensor& x) const {
-    return at::addmm(b2, at::leaky_relu(at::addmm(b1, x, w1.t()), 0.01), w2.t());
-  }
+  // The first layer's pre-activation x W1^T + b1, and the rest of the tower from it.
+  at::Tensor hidden(const at::Tensor& x) const { return at::addmm(b1, x, w1.t()); }
+  at::Tensor head(const at::Tensor& hidden) const { return at::addmm(b2, at::leaky_relu(hidden, 0.01), w2.t()); }
+
+  at::Tensor operator()(const at::Tensor& x) const { return head(hidden(x)); }
 };
 
 }  // namespace recgrid

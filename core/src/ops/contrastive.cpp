@@ -27,9 +27,13 @@ int64_t row_blocks(int64_t rows) { return (rows + kRowBlock - 1) / kRowBlock; }
 
 // |q . k| <= max|q| * max|k|: below ~80, exp cannot overflow in fp32, so exponentials are summed
 // directly (as REF does); otherwise a max-shifted log-sum-exp.
-bool exp_is_safe(const at::Tensor& q, const at::Tensor& k) {
-  return q.norm(2, 1).max().item<double>() * k.norm(2, 1).max().item<double>() < 80.0;
+double similarity_bound(const at::Tensor& q, const at::Tensor& k) {
+  return q.norm(2, 1).max().item<double>() * k.norm(2, 1).max().item<double>();
 }
+constexpr double kExpSafe = 80.0;
+// Below this bound the backward may use exp(s) * exp(-lse) (no per-tile shift and scale passes):
+// exp(s) <= e^30 and exp(-lse) >= e^-(30 + log n) stay far from fp32 overflow and underflow.
+constexpr double kFoldSafe = 30.0;
 
 at::Tensor lse_tiled(const at::Tensor& q, const at::Tensor& k, int64_t chunk) {
   const int64_t B = q.size(0), n = k.size(0);
@@ -81,6 +85,37 @@ void lse_backward_tiled(const at::Tensor& q, const at::Tensor& k, const at::Tens
     if (part.defined()) grad_k.add_(part);
 }
 
+// The same with the softmax normalisation folded out of the tiles: p_bj = exp(s_bj) w_b with
+// w_b = g_b exp(-lse_b), so grad_q_b = w_b sum_j exp(s_bj) k_j and grad_k_j = sum_b exp(s_bj) (w_b q_b):
+// per tile one product, one exp and the two gradient products, no shift or scale pass.
+void lse_backward_tiled_folded(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
+                               int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
+  const int64_t B = q.size(0), n = k.size(0);
+  const at::Tensor w = (g * (-lse).exp()).unsqueeze(1);
+  const at::Tensor qw = q * w;
+  std::vector<at::Tensor> parts(static_cast<size_t>(at::get_num_threads()));
+  at::parallel_for(0, row_blocks(B), 1, [&](int64_t lo, int64_t hi) {
+    at::Tensor& gk = parts[static_cast<size_t>(at::get_thread_num())];
+    if (!gk.defined()) gk = at::zeros_like(k);
+    for (int64_t blk = lo; blk < hi; ++blk) {
+      const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, B - r0);
+      const at::Tensor qb = q.narrow(0, r0, rows), qwb = qw.narrow(0, r0, rows);
+      at::Tensor gq = grad_q.narrow(0, r0, rows);
+      for (int64_t start = 0; start < n; start += chunk) {
+        const int64_t m = std::min(chunk, n - start);
+        const at::Tensor kc = k.narrow(0, start, m);
+        const at::Tensor e = at::mm(qb, kc.t()).exp_();
+        gq.addmm_(e, kc);
+        gk.narrow(0, start, m).addmm_(e.t(), qwb);
+      }
+      gq.mul_(w.narrow(0, r0, rows));
+    }
+  });
+  grad_k = at::zeros_like(k);
+  for (const at::Tensor& part : parts)
+    if (part.defined()) grad_k.add_(part);
+}
+
 // The same on any device, one [B x chunk] block at a time.
 void lse_backward_blocks(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
                          int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
@@ -98,11 +133,14 @@ void lse_backward_blocks(const at::Tensor& q, const at::Tensor& k, const at::Ten
 // lse[b] = log sum_j exp(q_b . k_j) (queries already scaled by 1 / tau).
 class LogSumExpSimilarity : public torch::autograd::Function<LogSumExpSimilarity> {
  public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, int64_t chunk) {
+  // `bound` >= max |q_b . k_j| picks the numeric path (see kExpSafe, kFoldSafe).
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, int64_t chunk,
+                            double bound) {
     at::NoGradGuard no_grad;
-    const at::Tensor lse = q.is_cpu() && exp_is_safe(q, k) ? lse_tiled(q, k, chunk) : lse_shifted(q, k, chunk);
+    const at::Tensor lse = q.is_cpu() && bound < kExpSafe ? lse_tiled(q, k, chunk) : lse_shifted(q, k, chunk);
     ctx->save_for_backward({q, k, lse});
     ctx->saved_data["chunk"] = chunk;
+    ctx->saved_data["fold"] = bound < kFoldSafe;
     return lse;
   }
 
@@ -112,9 +150,10 @@ class LogSumExpSimilarity : public torch::autograd::Function<LogSumExpSimilarity
     const at::Tensor &q = s[0], &k = s[1], &lse = s[2];
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     at::Tensor grad_q = at::zeros_like(q), grad_k;
-    if (q.is_cpu()) lse_backward_tiled(q, k, lse, grads[0].contiguous(), chunk, grad_q, grad_k);
-    else lse_backward_blocks(q, k, lse, grads[0], chunk, grad_q, grad_k);
-    return {grad_q, grad_k, at::Tensor()};
+    if (!q.is_cpu()) lse_backward_blocks(q, k, lse, grads[0], chunk, grad_q, grad_k);
+    else if (ctx->saved_data["fold"].toBool()) lse_backward_tiled_folded(q, k, lse, grads[0].contiguous(), chunk, grad_q, grad_k);
+    else lse_backward_tiled(q, k, lse, grads[0].contiguous(), chunk, grad_q, grad_k);
+    return {grad_q, grad_k, at::Tensor(), at::Tensor()};
   }
 };
 
@@ -127,7 +166,20 @@ at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double
               " and k ", k.sizes(), " must be [B x d] and [N x d]");
   TORCH_CHECK(chunk > 0, "logsumexp_similarity: chunk must be positive");
   // Scaling the [B x d] queries once saves a pass over every block, forward and backward.
-  return LogSumExpSimilarity::apply((q * inv_tau).contiguous(), k.contiguous(), chunk);
+  const at::Tensor qs = (q * inv_tau).contiguous(), kc = k.contiguous();
+  return LogSumExpSimilarity::apply(qs, kc, chunk, similarity_bound(qs, kc));
+}
+
+at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, const at::Tensor& log_weight,
+                                int64_t chunk) {
+  TORCH_CHECK(log_weight.dim() == 1 && log_weight.size(0) == k.size(0), "logsumexp_similarity: log_weight ",
+              log_weight.sizes(), " must have one value per row of k ", k.sizes());
+  // q_b . k_j / tau + w_j as one product: a column of ones on q, the weights as a column of k. The
+  // weights are constants; the gradients of q and k flow back through the concatenation.
+  const at::Tensor qs = at::cat({q * inv_tau, at::ones({q.size(0), 1}, q.options())}, 1).contiguous();
+  const at::Tensor ks = at::cat({k, log_weight.detach().to(k.dtype()).unsqueeze(1)}, 1).contiguous();
+  const double bound = similarity_bound(q * inv_tau, k) + log_weight.abs().max().item<double>();
+  return LogSumExpSimilarity::apply(qs, ks, chunk, bound);
 }
 
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk) {
@@ -145,6 +197,17 @@ at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor
   const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
   const at::Tensor per_row = logsumexp_similarity(xn, normalize_rows_eps(y_all), 1.0 / tau, chunk) - (xn * yn).sum(1) / tau;
   return (per_row * counts.to(per_row.dtype())).sum();  // each distinct row counted as often as it occurs
+}
+
+at::Tensor nce_a_batch(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, double tau, int64_t chunk) {
+  const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
+                                                         /*return_counts=*/true);
+  (void)inverse;
+  const at::Tensor xn = normalize_rows_eps(x.index_select(0, distinct));
+  const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
+  const at::Tensor n = counts.to(xn.dtype());
+  const at::Tensor per_row = logsumexp_similarity(xn, yn, 1.0 / tau, n.log(), chunk) - (xn * yn).sum(1) / tau;
+  return (per_row * n).sum();
 }
 
 at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk) {

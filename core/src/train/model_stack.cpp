@@ -55,10 +55,13 @@ NamedTensors ModelStack::train_losses(const NamedTensors& batch) {
   NamedTensors terms;
   add_qualified(terms, base_->name(), base_->loss(batch, encoding));
   for (auto& e : enhancers_) add_qualified(terms, e->name(), e->enhancer_loss(batch, encoding));
-  // Reg (ALGORITHMS.md §0): every registered tensor in full, buffers included (they carry no gradient).
+  // Reg (ALGORITHMS.md §0): every registered tensor in full, buffers included (they carry no gradient),
+  // except "state." buffers (run state such as cached teacher activations, not weights).
   at::Tensor reg = at::zeros({}, parameters_.begin()->second.options().requires_grad(false));
   for (const NamedTensors* group : {&parameters_, &buffers_})
     for (const auto& entry : *group) {
+      const std::string& name = entry.first;  // "<plugin>.<buffer name>"
+      if (group == &buffers_ && name.compare(name.find('.') + 1, 6, "state.") == 0) continue;
       const at::Tensor flat = entry.second.reshape({-1});
       reg = reg + at::dot(flat, flat);  // one pass forward (BLAS), one pass backward (2 g θ)
     }

@@ -29,23 +29,22 @@ struct PairwiseOptions {
 // Unweighted L_pair (already divided by B). R_user [M x d], R_item [N x d] are the interaction intents.
 inline at::Tensor pairwise_alignment(const recgrid::Batch& b, const at::Tensor& r_user, const at::Tensor& r_item,
                                      ProjectedTable& z_user, ProjectedTable& z_item, const PairwiseOptions& o) {
-  using recgrid::ops::nce_a;
   const double tau = o.temperature;
   const int64_t B = b.users.size(0);
-  at::Tensor users;
+  // In-batch terms run on the distinct rows with their counts (ops::nce_a_batch): same value.
+  auto in_batch = [&](const at::Tensor& r, ProjectedTable& z, const at::Tensor& ids) {
+    const auto [distinct, inverse] = at::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
+    return recgrid::ops::nce_a_batch(r.index_select(0, distinct), z.rows(distinct), inverse, tau, o.chunk);
+  };
+  at::Tensor total;
   if (o.all_user_negatives) {
     const at::Tensor& zu = z_user.all();
-    users = recgrid::ops::nce_a_rows(r_user, zu, b.users, zu, tau, o.chunk);
+    total = recgrid::ops::nce_a_rows(r_user, zu, b.users, zu, tau, o.chunk);
   } else {
-    const at::Tensor zu = z_user.rows(b.users);
-    users = nce_a(r_user.index_select(0, b.users), zu, zu, tau, o.chunk);
+    total = in_batch(r_user, z_user, b.users);
   }
-  const at::Tensor zp = z_item.rows(b.pos);
-  at::Tensor total = users + nce_a(r_item.index_select(0, b.pos), zp, zp, tau, o.chunk);
-  if (o.negative_term) {
-    const at::Tensor zn = z_item.rows(b.neg);
-    total = total + nce_a(r_item.index_select(0, b.neg), zn, zn, tau, o.chunk);
-  }
+  total = total + in_batch(r_item, z_item, b.pos);
+  if (o.negative_term) total = total + in_batch(r_item, z_item, b.neg);
   return total / static_cast<double>(B);
 }
 

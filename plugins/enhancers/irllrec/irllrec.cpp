@@ -111,9 +111,18 @@ class Irllrec final : public recgrid::Enhancer {
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
     make_prototypes(ctx, o, d, options);
     make_text_encoders(o, d, options);
+    // Teacher state that is not a weight ("state." buffers: checkpointed, not regularised).
     if (itm_ && !feature_itm_) {
-      graph_teacher_ = register_buffer("itm.graph_teacher", at::zeros({ctx.n_nodes(), d}, options));
-      graph_teacher_ready_ = register_buffer("itm.graph_teacher_ready", at::zeros({}, options));
+      graph_teacher_ = register_buffer("state.graph_teacher", at::zeros({ctx.n_nodes(), d}, options));
+      graph_teacher_ready_ = register_buffer("state.graph_teacher_ready", at::zeros({}, options));
+    }
+    if (itm_ && feature_itm_ && teacher_.mlp) {
+      // The teacher's first layer is linear in its weights, so its pre-activation X W1_T^T + b1_T follows
+      // the same EMA as the weights: kept here and updated with the student's pre-activation, it
+      // replaces the teacher's [V x d_x] x [d_x x h] product every step by one [V x h] update.
+      c10::NoGradGuard no_grad;
+      teacher_hidden_ = register_buffer(
+          "state.teacher_hidden", at::cat({teacher_.mlp->hidden(x_user_), teacher_.mlp->hidden(x_item_)}));
     }
   }
 
@@ -143,15 +152,6 @@ class Irllrec final : public recgrid::Enhancer {
       out.add("itm", itm * lambda3_);
     }
     return out;
-  }
-
-  void after_step() override {
-    if (!itm_) return;
-    momentum_.update();
-    if (graph_teacher_.defined() && last_r_.defined()) {
-      c10::NoGradGuard no_grad;
-      graph_teacher_.mul_(beta_).add_(last_r_, 1 - beta_);
-    }
   }
 
  private:
@@ -212,38 +212,39 @@ class Irllrec final : public recgrid::Enhancer {
     return intents_(enc, enc.at("intent.user"), enc.at("intent.item"));
   }
 
-  // Unweighted L_match.
+  // Unweighted L_match. The EMA step runs first, as in REF: θ_T <- β θ_T + (1 - β) θ_S with the
+  // student's weights of this step, i.e. the values the previous optimizer step produced.
   at::Tensor matching(const recgrid::Batch& b, const at::Tensor& r, irllrec::ProjectedTable& z_user,
                       irllrec::ProjectedTable& z_item) {
-    const irllrec::TextEncoder& teacher = teacher_;
+    c10::NoGradGuard no_grad_for_teachers;
+    momentum_.update();
     if (feature_itm_) {
       at::Tensor z_teacher;
-      {
-        c10::NoGradGuard no_grad;
-        z_teacher = at::cat({teacher(x_user_), teacher(x_item_)});
+      if (teacher_hidden_.defined()) {
+        const at::Tensor hu = z_user.all_hidden(), hi = z_item.all_hidden();  // computed by the student's all()
+        teacher_hidden_.narrow(0, 0, n_users_).mul_(beta_).add_(hu, 1 - beta_);
+        teacher_hidden_.narrow(0, n_users_, hi.size(0)).mul_(beta_).add_(hi, 1 - beta_);
+        z_teacher = teacher_.mlp->head(teacher_hidden_);
+      } else {
+        z_teacher = at::cat({teacher_(x_user_), teacher_(x_item_)});
       }
+      c10::AutoGradMode student(true);
       return irllrec::feature_distillation(at::cat({z_user.all(), z_item.all()}), z_teacher);
     }
-    // Similarity form: teachers are the EMA text tower and the EMA of R (initialised with R).
-    {
-      c10::NoGradGuard no_grad;
-      last_r_ = r.detach();
-      if (graph_teacher_ready_.item<double>() == 0) {
-        graph_teacher_.copy_(last_r_);
-        graph_teacher_ready_.fill_(1);
-      }
+    // Similarity form: teachers are the EMA text tower and the EMA of R (which starts as R).
+    if (graph_teacher_ready_.item<double>() == 0) {
+      graph_teacher_.copy_(r);
+      graph_teacher_ready_.fill_(1);
+    } else {
+      graph_teacher_.mul_(beta_).add_(r.detach(), 1 - beta_);
     }
     // Candidates: the batch's distinct users and distinct positive items (a node occurring twice in a
     // batch is one candidate, not two).
     auto side = [&](irllrec::ProjectedTable& z, const at::Tensor& x, const at::Tensor& batch_ids, int64_t node_offset) {
       const at::Tensor ids = std::get<0>(at::_unique(batch_ids, /*sorted=*/true));
       const at::Tensor nodes = ids + node_offset;
-      at::Tensor z_t, r_t;
-      {
-        c10::NoGradGuard no_grad;
-        z_t = teacher(x.index_select(0, ids));
-        r_t = graph_teacher_.index_select(0, nodes);
-      }
+      const at::Tensor z_t = teacher_(x.index_select(0, ids)), r_t = graph_teacher_.index_select(0, nodes);
+      c10::AutoGradMode student(true);
       return irllrec::similarity_distillation(z.rows(ids), r.index_select(0, nodes), z_t, r_t, pair_.temperature,
                                               pair_.chunk);
     };
@@ -261,7 +262,7 @@ class Irllrec final : public recgrid::Enhancer {
   irllrec::MomentumTeacher momentum_;
   at::Tensor c_user_, c_item_;  // own prototypes (undefined when the base model's are used)
   irllrec::TextEncoder student_, teacher_;  // the teacher's tensors are buffers updated by momentum_
-  at::Tensor graph_teacher_, graph_teacher_ready_, last_r_;
+  at::Tensor graph_teacher_, graph_teacher_ready_, teacher_hidden_;
 };
 
 }  // namespace

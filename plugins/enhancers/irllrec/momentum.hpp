@@ -1,5 +1,7 @@
 // Momentum (EMA) teachers of IRLLRec's interaction-text matching (paper eq. 18; ALGORITHMS.md §3.4 (d)):
-//   θ_teacher <- β θ_teacher + (1 - β) θ_student        after every optimizer step, no gradient.
+//   θ_teacher <- β θ_teacher + (1 - β) θ_student        no gradient
+// applied when a training step starts, with the weights the previous optimizer step left (REF's
+// order: the first update happens before the first step).
 #pragma once
 
 #include <ATen/ATen.h>

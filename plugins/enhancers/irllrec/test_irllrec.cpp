@@ -156,21 +156,35 @@ TEST(Irllrec, RefTermsAndGradientsMatchTheFormulas) {
 
 TEST(Irllrec, TeacherStartsAsRefSaysAndFollowsTheEmaExactly) {
   Fixture f;
-  for (const char* init : {"copy", "reinit"}) {
-    auto irl = f.irllrec({{"teacher_init", init}, {"momentum", 0.9}});
-    const NamedTensors p = irl->parameters(), buf = irl->buffers();
-    const bool copy = std::string(init) == "copy";
-    EXPECT_EQ(at::equal(buf.at("mlp_x_teacher.w1"), p.at("mlp_x.w1")), copy) << init;
-    EXPECT_TRUE(at::equal(buf.at("mlp_x_teacher.b1"), p.at("mlp_x.b1"))) << init;  // REF: biases stay copies
-    {
-      c10::NoGradGuard g;
-      p.at("mlp_x.w1").add_(1.0);  // as if an optimizer step moved the student
+  const NamedTensors enc = f.base->encode(RG_MODE_TRAIN, nullptr);
+  for (const char* form : {"similarity", "feature"})
+    for (const char* init : {"copy", "reinit"}) {
+      SCOPED_TRACE(std::string(form) + " " + init);
+      auto irl = f.irllrec({{"teacher_init", init}, {"momentum", 0.9}, {"itm_form", form}});
+      const NamedTensors p = irl->parameters(), buf = irl->buffers();
+      const bool copy = std::string(init) == "copy";
+      EXPECT_EQ(at::equal(buf.at("mlp_x_teacher.w1"), p.at("mlp_x.w1")), copy);
+      EXPECT_TRUE(at::equal(buf.at("mlp_x_teacher.b1"), p.at("mlp_x.b1")));  // REF: biases stay copies
+      for (int step = 0; step < 3; ++step) {
+        {
+          c10::NoGradGuard g;
+          p.at("mlp_x.w1").add_(0.5);  // as if an optimizer step moved the student
+          p.at("mlp_x.b1").sub_(0.25);
+        }
+        const at::Tensor before = buf.at("mlp_x_teacher.w1").clone(), student = p.at("mlp_x.w1").detach().clone();
+        const at::Tensor b_before = buf.at("mlp_x_teacher.b1").clone(), b_student = p.at("mlp_x.b1").detach().clone();
+        irl->enhancer_loss(f.batch, enc);  // a training step starts with the EMA update
+        EXPECT_TRUE(at::allclose(buf.at("mlp_x_teacher.w1"), before * 0.9 + student * 0.1, 1e-6, 1e-7));
+        EXPECT_TRUE(at::allclose(buf.at("mlp_x_teacher.b1"), b_before * 0.9 + b_student * 0.1, 1e-6, 1e-7));
+        EXPECT_TRUE(at::equal(p.at("mlp_x.w1"), student)) << "the student is not touched";
+      }
+      if (std::string(form) == "feature") {
+        // The cached teacher pre-activation is the teacher's first layer on every row.
+        const at::Tensor x = at::cat({f.x_user(), f.x_item()});
+        const at::Tensor want = x.mm(buf.at("mlp_x_teacher.w1").t()) + buf.at("mlp_x_teacher.b1");
+        EXPECT_TRUE(at::allclose(buf.at("state.teacher_hidden"), want, 1e-5, 1e-5));
+      }
     }
-    const at::Tensor before = buf.at("mlp_x_teacher.w1").clone(), student = p.at("mlp_x.w1").detach().clone();
-    irl->after_step();
-    EXPECT_TRUE(at::allclose(buf.at("mlp_x_teacher.w1"), before * 0.9 + student * 0.1, 1e-6, 1e-7)) << init;
-    EXPECT_TRUE(at::equal(p.at("mlp_x.w1"), student)) << "the student is not touched";
-  }
 }
 
 TEST(Irllrec, EachAblationSwitchRemovesExactlyItsPart) {

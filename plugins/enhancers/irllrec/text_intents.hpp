@@ -29,9 +29,17 @@ class ProjectedTable {
 
   // Every row [rows x d].
   const at::Tensor& all() {
-    if (!all_.defined()) all_ = encoder_(table_);
+    if (all_.defined()) return all_;
+    if (encoder_.mlp) {
+      all_hidden_ = encoder_.mlp->hidden(table_);
+      all_ = encoder_.mlp->head(all_hidden_);
+    } else {
+      all_ = encoder_(table_);
+    }
     return all_;
   }
+  // The tower's first-layer pre-activation of every row (after all(); undefined without a tower).
+  at::Tensor all_hidden() const { return all_hidden_.defined() ? all_hidden_.detach() : at::Tensor(); }
   // Rows idx (repeats allowed) [len(idx) x d]: from all() when it exists, else each distinct row once.
   at::Tensor rows(const at::Tensor& idx) {
     if (all_.defined()) return all_.index_select(0, idx);
@@ -42,7 +50,7 @@ class ProjectedTable {
  private:
   const TextEncoder& encoder_;
   const at::Tensor& table_;
-  at::Tensor all_;
+  at::Tensor all_, all_hidden_;
 };
 
 }  // namespace irllrec

@@ -49,18 +49,17 @@ class RlmrecCon final : public recgrid::Enhancer {
   }
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
-    using recgrid::ops::nce_a;
     const int64_t B = b.users.size(0);
     const at::Tensor& users = enc.at("user");
     const at::Tensor& items = enc.at("item");
     const at::Tensor zu = mlp_(profile_user_);
     const at::Tensor user_term = recgrid::ops::nce_a_rows(users, zu, b.users, zu, tau_, chunk_);
-    // Items: project each distinct batch item once.
+    // Items: project each distinct batch item once; each term works on its distinct items with counts.
     const auto [distinct, inverse] = at::_unique(at::cat({b.pos, b.neg}), /*sorted=*/true, /*return_inverse=*/true);
-    const at::Tensor zi = mlp_(profile_item_.index_select(0, distinct)).index_select(0, inverse);
-    const at::Tensor zp = zi.narrow(0, 0, B), zn = zi.narrow(0, B, B);
-    const at::Tensor item_terms = nce_a(items.index_select(0, b.pos), zp, zp, tau_, chunk_) +
-                                  nce_a(items.index_select(0, b.neg), zn, zn, tau_, chunk_);
+    const at::Tensor zi = mlp_(profile_item_.index_select(0, distinct));
+    const at::Tensor ei = items.index_select(0, distinct);
+    const at::Tensor item_terms = recgrid::ops::nce_a_batch(ei, zi, inverse.narrow(0, 0, B), tau_, chunk_) +
+                                  recgrid::ops::nce_a_batch(ei, zi, inverse.narrow(0, B, B), tau_, chunk_);
     recgrid::NamedTensors out;
     out.add("kd", (user_term + item_terms) * (weight_ / static_cast<double>(B)));
     return out;
