@@ -9,10 +9,14 @@
 #   + pair              irllrec-ref without translation and ITM (kd + pairwise alignment)
 #   + tran              irllrec-ref without ITM (adds the all-nodes translation, towers on all V)
 #   + itm = irllrec-ref the full REF preset (adds the EMA teacher forward and the distillation)
-# Usage: bench/irllrec_amazon_speed.sh [EPOCHS]   (nothing else should run on the machine)
+# Usage: bench/irllrec_amazon_speed.sh [EPOCHS] [ROW...]   rows: lightgcn con pair tran ref (default: all)
+# (nothing else should run on the machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-3}"
+shift || true
+rows=("$@")
+[ ${#rows[@]} -eq 0 ] && rows=(lightgcn con pair tran ref)
 repo="$(pwd)"
 tables="$repo/runs/bench/amazon-tables"
 if [ ! -f "$tables/intent_item.npy" ]; then
@@ -34,6 +38,7 @@ YAML
 row() {  # LABEL NAME PRESET [--set ...]
   local label="$1" name="$2" preset="$3"
   shift 3
+  [[ " ${rows[*]} " == *" $name "* ]] || return 0
   experiment "$name" "$preset"
   ./build/bin/recgrid run "$work/$name.yaml" --no-progress --out "$work/run-$name" "$@" > /dev/null 2> "$work/$name.err" ||
     { cat "$work/$name.err"; exit 1; }

@@ -7,7 +7,7 @@ echo "| text | model | seed | test R@20 | test N@20 | best epoch | s / epoch |"
 echo "|---|---|---|---|---|---|---|"
 for text in informative noise; do
   for model in lightgcn lightgcn-irllrec; do
-    for d in results/planted/$text-$model-*/; do
+    for d in results/planted/$text-$model-[0-9]*/; do
       cell=$(basename "$d") seed=${cell##*-}
       [ -f "$d/results.json" ] || continue
       printf "| %s | %s | %s | %.4f | %.4f | %s | %.2f |\n" "$text" "$model" "$seed" "$(metric "$cell" recall@20)" \
@@ -20,7 +20,7 @@ echo "| text | LightGCN R@20 (mean of seeds) | + IRLLRec R@20 | relative | seeds
 echo "|---|---|---|---|---|"
 for text in informative noise; do
   base=() irl=() wins=0 n=0
-  for d in results/planted/$text-lightgcn-*/; do
+  for d in results/planted/$text-lightgcn-[0-9]*/; do
     seed=$(basename "$d"); seed=${seed##*-}
     [ -f "results/planted/$text-lightgcn-irllrec-$seed/results.json" ] || continue
     b=$(metric "$text-lightgcn-$seed" recall@20) i=$(metric "$text-lightgcn-irllrec-$seed" recall@20)

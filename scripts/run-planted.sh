@@ -4,13 +4,14 @@
 # (snr 0), 3 seeds each: 12 cells. Each cell trains in runs/planted/<cell>/ (resumable) and its record
 # is copied to results/planted/<cell>/ (committed); recorded cells are skipped. Then
 # scripts/planted-table.sh prints the table of docs/PLANTED.md.
-# Usage: [RECGRID=path/to/recgrid] [SEEDS="2023 2024 2025"] scripts/run-planted.sh [recgrid run options...]
+# Usage: [RECGRID=path/to/recgrid] [SEEDS="2023 2024 2025"] [TEXTS="informative noise"] scripts/run-planted.sh
+#        [recgrid run options...]
 # (e.g. --set train.threads=1 to share the machine; the options are part of each cell's config)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recgrid=${RECGRID:-./build/bin/recgrid}
 mkdir -p runs/planted results/planted
-for text in informative noise; do
+for text in ${TEXTS:-informative noise}; do
   snr=2.0
   [ "$text" = noise ] && snr=0.0
   for seed in ${SEEDS:-2023 2024 2025}; do

@@ -21,7 +21,7 @@ using torch::autograd::variable_list;
 // The similarity blocks are processed as [64 x chunk] tiles, one row block per task, so every tile
 // stays in cache between its product, its exp and its reduction: a [4096 x 1024] block that goes
 // through memory several times is what made the all-users InfoNCE memory-bound.
-constexpr int64_t kRowBlock = 64;
+constexpr int64_t kRowBlock = 256;
 
 int64_t row_blocks(int64_t rows) { return (rows + kRowBlock - 1) / kRowBlock; }
 
