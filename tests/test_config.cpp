@@ -16,7 +16,8 @@ namespace {
 struct ConfigTree {
   fs::path root;
   ConfigTree() {
-    root = fs::path(::testing::TempDir()) / "cfgtree";
+    // One folder per test: ctest runs tests as parallel processes.
+    root = fs::path(::testing::TempDir()) / ("cfgtree_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root);
     fs::create_directories(root / "datasets");
     fs::create_directories(root / "models");
