@@ -75,7 +75,7 @@ class Irllrec final : public recgrid::Enhancer {
                 {"itm", "bool", "true", "ablation: false removes interaction-text matching"},
                 {"graph_encoder", "bool", "true", "ablation: false uses the base model's final embeddings as R"},
                 {"text_encoder", "bool", "true", "ablation: false replaces mlp_x by a fixed random projection"},
-                {"chunk", "int", "1024", "rows per streamed block of every all-nodes contrast"},
+                {"chunk", "int", "2048", "keys per streamed block of every contrast"},
             },
             {
                 {"intent_user", RG_ROWS_USERS, 0, "user intent embeddings (IRLLRec user_intent_emb_3.pkl)"},

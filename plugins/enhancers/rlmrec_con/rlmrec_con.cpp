@@ -25,7 +25,7 @@ class RlmrecCon final : public recgrid::Enhancer {
                 {"kd_weight", "float", "0.01", "weight of the alignment loss"},
                 {"kd_temperature", "float", "0.2", "InfoNCE temperature"},
                 {"embedding_size", "int", "32", "width of the base model's final embeddings"},
-                {"chunk", "int", "1024", "negatives per streamed block"},
+                {"chunk", "int", "2048", "negatives per streamed block"},
             },
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
