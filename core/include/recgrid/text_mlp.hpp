@@ -43,7 +43,10 @@ struct TextMlp {
 
   // The activation runs in place on the fresh pre-activation (addmm's backward does not need its
   // output): one [rows x h] tensor and one pass fewer than head(hidden(x)).
-  at::Tensor operator()(const at::Tensor& x) const { return at::addmm(b2, hidden(x).leaky_relu_(0.01), w2.t()); }
+  at::Tensor operator()(const at::Tensor& x) const {
+    at::Tensor h = hidden(x);
+    return at::addmm(b2, at::leaky_relu_(h, 0.01), w2.t());
+  }
 };
 
 }  // namespace recgrid

@@ -57,32 +57,39 @@ at::Tensor lse_shifted(const at::Tensor& q, const at::Tensor& k, int64_t chunk) 
   return lse;
 }
 
-// p = softmax rows times g; grad_q = p k, grad_k = p^T q, tile by tile. Each thread adds into its own
-// grad_k buffer (threads own fixed row ranges), summed in thread order: deterministic.
-void lse_backward_tiled(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
-                        int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
-  const int64_t B = q.size(0), n = k.size(0);
+// Runs tile(r0, rows, start, m, gk) for every [rows x m] tile (row blocks in parallel, key chunks in
+// order) and returns the key gradient: each thread adds into its own [N x d] buffer `gk` (threads own
+// fixed row ranges), and the buffers are summed in thread order, so the result is deterministic.
+template <class Tile>
+at::Tensor tiles_with_key_gradient(int64_t B, const at::Tensor& k, int64_t chunk, Tile&& tile) {
+  const int64_t n = k.size(0);
   std::vector<at::Tensor> parts(static_cast<size_t>(at::get_num_threads()));
   at::parallel_for(0, row_blocks(B), 1, [&](int64_t lo, int64_t hi) {
     at::Tensor& gk = parts[static_cast<size_t>(at::get_thread_num())];
     if (!gk.defined()) gk = at::zeros_like(k);
     for (int64_t blk = lo; blk < hi; ++blk) {
       const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, B - r0);
-      const at::Tensor qb = q.narrow(0, r0, rows);
-      const at::Tensor shift = lse.narrow(0, r0, rows).unsqueeze(1), scale = g.narrow(0, r0, rows).unsqueeze(1);
-      at::Tensor gq = grad_q.narrow(0, r0, rows);
-      for (int64_t start = 0; start < n; start += chunk) {
-        const int64_t m = std::min(chunk, n - start);
-        const at::Tensor kc = k.narrow(0, start, m);
-        const at::Tensor p = at::mm(qb, kc.t()).sub_(shift).exp_().mul_(scale);
-        gq.addmm_(p, kc);
-        gk.narrow(0, start, m).addmm_(p.t(), qb);
-      }
+      for (int64_t start = 0; start < n; start += chunk) tile(r0, rows, start, std::min(chunk, n - start), gk);
     }
   });
-  grad_k = at::zeros_like(k);
+  at::Tensor grad_k = at::zeros_like(k);
   for (const at::Tensor& part : parts)
     if (part.defined()) grad_k.add_(part);
+  return grad_k;
+}
+
+// p = softmax rows times g; grad_q = p k, grad_k = p^T q, tile by tile.
+void lse_backward_tiled(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
+                        int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
+  grad_k = tiles_with_key_gradient(q.size(0), k, chunk, [&](int64_t r0, int64_t rows, int64_t start, int64_t m, at::Tensor& gk) {
+    const at::Tensor qb = q.narrow(0, r0, rows), kc = k.narrow(0, start, m);
+    const at::Tensor p = at::mm(qb, kc.t())
+                             .sub_(lse.narrow(0, r0, rows).unsqueeze(1))
+                             .exp_()
+                             .mul_(g.narrow(0, r0, rows).unsqueeze(1));
+    grad_q.narrow(0, r0, rows).addmm_(p, kc);
+    gk.narrow(0, start, m).addmm_(p.t(), qb);
+  });
 }
 
 // The same with the softmax normalisation folded out of the tiles: p_bj = exp(s_bj) w_b with
@@ -90,30 +97,15 @@ void lse_backward_tiled(const at::Tensor& q, const at::Tensor& k, const at::Tens
 // per tile one product, one exp and the two gradient products, no shift or scale pass.
 void lse_backward_tiled_folded(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
                                int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
-  const int64_t B = q.size(0), n = k.size(0);
   const at::Tensor w = (g * (-lse).exp()).unsqueeze(1);
   const at::Tensor qw = q * w;
-  std::vector<at::Tensor> parts(static_cast<size_t>(at::get_num_threads()));
-  at::parallel_for(0, row_blocks(B), 1, [&](int64_t lo, int64_t hi) {
-    at::Tensor& gk = parts[static_cast<size_t>(at::get_thread_num())];
-    if (!gk.defined()) gk = at::zeros_like(k);
-    for (int64_t blk = lo; blk < hi; ++blk) {
-      const int64_t r0 = blk * kRowBlock, rows = std::min(kRowBlock, B - r0);
-      const at::Tensor qb = q.narrow(0, r0, rows), qwb = qw.narrow(0, r0, rows);
-      at::Tensor gq = grad_q.narrow(0, r0, rows);
-      for (int64_t start = 0; start < n; start += chunk) {
-        const int64_t m = std::min(chunk, n - start);
-        const at::Tensor kc = k.narrow(0, start, m);
-        const at::Tensor e = at::mm(qb, kc.t()).exp_();
-        gq.addmm_(e, kc);
-        gk.narrow(0, start, m).addmm_(e.t(), qwb);
-      }
-      gq.mul_(w.narrow(0, r0, rows));
-    }
+  grad_k = tiles_with_key_gradient(q.size(0), k, chunk, [&](int64_t r0, int64_t rows, int64_t start, int64_t m, at::Tensor& gk) {
+    const at::Tensor kc = k.narrow(0, start, m);
+    const at::Tensor e = at::mm(q.narrow(0, r0, rows), kc.t()).exp_();
+    grad_q.narrow(0, r0, rows).addmm_(e, kc);
+    gk.narrow(0, start, m).addmm_(e.t(), qw.narrow(0, r0, rows));
   });
-  grad_k = at::zeros_like(k);
-  for (const at::Tensor& part : parts)
-    if (part.defined()) grad_k.add_(part);
+  grad_q.mul_(w);  // the unscaled sums were accumulated above
 }
 
 // The same on any device, one [B x chunk] block at a time.
