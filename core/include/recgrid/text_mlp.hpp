@@ -41,12 +41,7 @@ struct TextMlp {
   at::Tensor hidden(const at::Tensor& x) const { return at::addmm(b1, x, w1.t()); }
   at::Tensor head(const at::Tensor& hidden) const { return at::addmm(b2, at::leaky_relu(hidden, 0.01), w2.t()); }
 
-  // The activation runs in place on the fresh pre-activation (addmm's backward does not need its
-  // output): one [rows x h] tensor and one pass fewer than head(hidden(x)).
-  at::Tensor operator()(const at::Tensor& x) const {
-    at::Tensor h = hidden(x);
-    return at::addmm(b2, at::leaky_relu_(h, 0.01), w2.t());
-  }
+  at::Tensor operator()(const at::Tensor& x) const { return head(hidden(x)); }
 };
 
 }  // namespace recgrid
