@@ -9,7 +9,11 @@
 #   + pair              irllrec-ref without translation and ITM (kd + pairwise alignment)
 #   + tran              irllrec-ref without ITM (adds the all-nodes translation, towers on all V)
 #   + itm = irllrec-ref the full REF preset (adds the EMA teacher forward and the distillation)
-# Usage: bench/irllrec_amazon_speed.sh [EPOCHS] [ROW...]   rows: lightgcn con pair tran ref (default: all)
+# and, with text.reduce_dim (PCA of each table at load; its one-off cost is the "setup" column):
+#   con-r256 / ref-r256 RLMRec-Con / irllrec-ref on the top-256 principal components of each table
+#   ref-r64             irllrec-ref on the top-64
+# Usage: bench/irllrec_amazon_speed.sh [EPOCHS] [ROW...]
+#   rows: lightgcn con pair tran ref con-r256 ref-r256 ref-r64 (default: the first five)
 # (nothing else should run on the machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,11 +46,15 @@ row() {  # LABEL NAME PRESET [--set ...]
   experiment "$name" "$preset"
   ./build/bin/recgrid run "$work/$name.yaml" --no-progress --out "$work/run-$name" "$@" > /dev/null 2> "$work/$name.err" ||
     { cat "$work/$name.err"; exit 1; }
-  printf "%-22s %8.2f s/epoch  %7.0f MiB peak\n" "$label" "$(jq -r .median_epoch_train_s "$work/run-$name/results.json")" \
-    "$(jq -r .peak_rss_mib "$work/run-$name/results.json")"
+  printf "%-22s %8.2f s/epoch  %7.0f MiB peak  %6.1f s setup\n" "$label" \
+    "$(jq -r .median_epoch_train_s "$work/run-$name/results.json")" "$(jq -r .peak_rss_mib "$work/run-$name/results.json")" \
+    "$(jq -r .setup_time_s "$work/run-$name/results.json")"
 }
 row "lightgcn" lightgcn ""
 row "+ kd (rlmrec_con)" con rlmrec_con --set model.keep_rate=1.0
 row "+ pair" pair irllrec-ref --set enhancer.irllrec.translation_weight=0 --set enhancer.irllrec.itm_weight=0
 row "+ tran" tran irllrec-ref --set enhancer.irllrec.itm_weight=0
 row "+ itm (irllrec-ref)" ref irllrec-ref
+row "rlmrec_con, reduce 256" con-r256 rlmrec_con --set model.keep_rate=1.0 --set text.reduce_dim=256
+row "irllrec-ref, reduce 256" ref-r256 irllrec-ref --set text.reduce_dim=256
+row "irllrec-ref, reduce 64" ref-r64 irllrec-ref --set text.reduce_dim=64

@@ -149,3 +149,13 @@ TEST(Config, EnhancerPresetsLayerByModelAndDataset) {
   const std::string msg = config_error([&] { load_layers(bad, {}); });
   EXPECT_NE(msg.find("unknown key 'extends.enhancer'; did you mean 'extends.enhancers'?"), std::string::npos) << msg;
 }
+
+TEST(Config, TextReduceDimIsOffByDefaultAndNotNegative) {
+  Config c = load_layers("", {"model.name=fake"});
+  EXPECT_EQ(to_run_config(validate(c, fake_schema)).text.reduce_dim, 0);
+  Config on = load_layers("", {"model.name=fake", "text.reduce_dim=256"});
+  EXPECT_EQ(to_run_config(validate(on, fake_schema)).text.reduce_dim, 256);
+  Config bad = load_layers("", {"model.name=fake", "text.reduce_dim=-4"});
+  const YAML::Node r = validate(bad, fake_schema);
+  EXPECT_NE(config_error([&] { to_run_config(r); }).find("text.reduce_dim must be 0 (off)"), std::string::npos);
+}

@@ -123,3 +123,29 @@ TEST(Contrastive, InBatchNceOnDistinctRowsEqualsTheGatheredBatch) {
   EXPECT_TRUE(at::allclose(gg[0], gw[0], 1e-9, 1e-12));
   EXPECT_TRUE(at::allclose(gg[1], gw[1], 1e-9, 1e-12));
 }
+
+TEST(Contrastive, WeightedLogSumExpSumMatchesDenseValueAndGradient) {
+  at::manual_seed(11);
+  // 300 rows: two row blocks of the single-sweep path; float, as on the CPU training path.
+  const at::Tensor q = at::randn({300, 6}).requires_grad_(true);
+  const at::Tensor k = at::randn({77, 6}).requires_grad_(true);
+  const at::Tensor c = at::rand({300}) * 3;
+  const at::Tensor lw = at::rand({77}).log();
+  for (double inv_tau : {0.7, 40.0}) {  // single sweep (bound < 30), and the fallback (lse + its backward)
+    for (bool with_log_weight : {false, true}) {
+      SCOPED_TRACE(std::to_string(inv_tau) + (with_log_weight ? " with key weights" : ""));
+      at::Tensor sims = q.to(at::kDouble).mm(k.to(at::kDouble).t()) * inv_tau;
+      if (with_log_weight) sims = sims + lw.to(at::kDouble).unsqueeze(0);
+      const at::Tensor want = (sims.logsumexp(1) * c.to(at::kDouble)).sum();
+      const auto gw = test::grads(want, {q, k});
+      for (int64_t chunk : {10, 1024}) {
+        const at::Tensor got =
+            ops::weighted_logsumexp_similarity_sum(q, k, inv_tau, c, with_log_weight ? lw : at::Tensor(), chunk);
+        EXPECT_NEAR(got.item<double>(), want.item<double>(), 2e-6 * std::abs(want.item<double>()));
+        const auto gg = test::grads(got, {q, k});
+        for (size_t i = 0; i < 2; ++i)
+          EXPECT_LT((gg[i] - gw[i]).abs().max().item<double>(), 1e-4 * gw[i].abs().max().item<double>()) << i;  // fp32, exponents up to ~200
+      }
+    }
+  }
+}

@@ -49,6 +49,14 @@ at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double
 at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, const at::Tensor& log_weight,
                                 int64_t chunk = 1024);
 
+// sum_b row_weight[b] * lse[b], lse as above (with the optional key log_weight), for constant row
+// weights: what an InfoNCE loss needs. The value and both gradients come from one streamed sweep (the
+// row weights are known up front), about a third less work than the lse and its backward; memory is
+// O(N) per thread for the exponentials of one block of rows.
+at::Tensor weighted_logsumexp_similarity_sum(const at::Tensor& q, const at::Tensor& k, double inv_tau,
+                                             const at::Tensor& row_weight, const at::Tensor& log_weight = {},
+                                             int64_t chunk = 1024);
+
 // NCE_A(X, Y, Yall, tau): sum over rows b of  -x~_b.y~_b / tau + log sum_j exp(x~_b.yall~_j / tau),
 // rows normalised with normalize_rows_eps. Callers divide by B. Negatives streamed (see above).
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk = 1024);

@@ -269,6 +269,7 @@ const std::vector<std::pair<std::string, std::string>>& host_schema() {
       {"dataset.synthetic.snr", "float"},          {"dataset.synthetic.profile_dim", "int"},
       {"dataset.synthetic.intent_dim", "int"},     {"dataset.synthetic.valid_share", "float"},
       {"dataset.synthetic.test_share", "float"},   {"dataset.synthetic.seed", "int"},
+      {"text.reduce_dim", "int"},
   };
   return schema;
 }
@@ -328,8 +329,8 @@ class Validator {
     valid_.push_back("dataset.synthetic");
     check_model(root);
     check_enhancers(root);
-    check_section(root, "", {"name", "dataset", "train", "model", "enhancers", "enhancer"});
-    for (const char* section : {"dataset", "train"}) check_section(root[section], section, {});
+    check_section(root, "", {"name", "dataset", "train", "model", "enhancers", "enhancer", "text"});
+    for (const char* section : {"dataset", "train", "text"}) check_section(root[section], section, {});
     check_section(root["dataset"]["synthetic"], "dataset.synthetic", {});
     for (const auto& [key, type] : host_schema()) check_type(lookup(root, key), key, type);
     return root;

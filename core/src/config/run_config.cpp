@@ -59,6 +59,11 @@ RunConfig to_run_config(const YAML::Node& r) {
   c.dataset.n_users = d["n_users"].as<int64_t>();
   c.dataset.n_items = d["n_items"].as<int64_t>();
 
+  c.text.reduce_dim = r["text"]["reduce_dim"].as<int64_t>();
+  if (c.text.reduce_dim < 0)
+    throw ConfigError("text.reduce_dim must be 0 (off) or a positive number of columns, found " +
+                      std::to_string(c.text.reduce_dim));
+
   const YAML::Node t = r["train"];
   c.train.epochs = t["epochs"].as<int64_t>();
   c.train.batch_size = t["batch_size"].as<int64_t>();

@@ -18,6 +18,10 @@ struct DatasetConfig {
   nlohmann::json synthetic;                                // generator settings (format synthetic)
 };
 
+struct TextConfig {
+  int64_t reduce_dim = 0;  // 0 = off; else PCA of each any-width text table to this many columns
+};
+
 struct TrainConfig {
   int64_t epochs = 0, batch_size = 0, test_step = 1, patience = 1, eval_batch = 0, threads = 0;
   double lr = 0, reg_weight = 0;
@@ -34,6 +38,7 @@ struct PluginChoice {
 struct RunConfig {
   std::string name;
   DatasetConfig dataset;
+  TextConfig text;
   TrainConfig train;
   PluginChoice model;
   std::vector<PluginChoice> enhancers;  // in stacking order

@@ -29,7 +29,8 @@ ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig
   for (const auto& choice : config.enhancers) {
     const plugin::LoadedPlugin& p = registry.get(choice.name, RG_KIND_ENHANCER);
     const rg_tensor_list inputs{load_text_inputs(choice.name, p.info->inputs, p.info->n_inputs, text.files,
-                                                 ds.n_users, ds.n_items, at::Device(config.train.device), tables)};
+                                                 ds.n_users, ds.n_items, at::Device(config.train.device), tables,
+                                                 text.reduce)};
     rg_context with_inputs = ctx;
     with_inputs.inputs = &inputs;
     with_inputs.base_parameters = &base_parameters;

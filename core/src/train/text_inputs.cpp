@@ -3,11 +3,14 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <stdexcept>
 
 #include "data/npy.hpp"
+#include "data/pca.hpp"
 
 namespace recgrid::train {
 
@@ -17,11 +20,35 @@ std::string shape(int64_t rows, int64_t cols) {
   return "[" + std::to_string(rows) + " x " + (cols > 0 ? std::to_string(cols) : std::string("any")) + "]";
 }
 
+// The reduced table of `path` (cached under "<path>#pca<dim>"), or `table` itself when it is not wider.
+at::Tensor reduced(const std::string& path, const std::string& what, const at::Tensor& table,
+                   const TextReduction& reduce, TableCache& cache) {
+  if (reduce.dim <= 0 || table.size(1) <= reduce.dim) return table;
+  const std::string key = path + "#pca" + std::to_string(reduce.dim);
+  if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
+  if (reduce.dim > table.size(0))
+    throw std::runtime_error(path + ": " + what + ": text.reduce_dim " + std::to_string(reduce.dim) +
+                             " exceeds the table's " + std::to_string(table.size(0)) + " rows");
+  const auto start = std::chrono::steady_clock::now();
+  data::Pca pca = data::principal_components(table, reduce.dim);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (reduce.report) {
+    char line[160];
+    std::snprintf(line, sizeof line, ": PCA %lld -> %lld columns keeps %.1f %% of the variance (%.2f s)",
+                  static_cast<long long>(table.size(1)), static_cast<long long>(reduce.dim), 100.0 * pca.explained,
+                  seconds);
+    reduce.report(path + line);
+  }
+  cache[key] = pca.scores;
+  return pca.scores;
+}
+
 }  // namespace
 
 NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* specs, uint32_t n_specs,
                               const std::vector<std::pair<std::string, std::string>>& files, int64_t n_users,
-                              int64_t n_items, const at::Device& device, TableCache& cache) {
+                              int64_t n_items, const at::Device& device, TableCache& cache,
+                              const TextReduction& reduce) {
   NamedTensors out;
   for (uint32_t k = 0; k < n_specs; ++k) {
     const rg_input_spec& spec = specs[k];
@@ -53,7 +80,7 @@ NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* 
     if (table.size(0) != rows || (spec.cols > 0 && table.size(1) != spec.cols))
       throw std::runtime_error(path + ": " + what + ": expected shape " + shape(rows, spec.cols) + ", found " +
                                shape(table.size(0), table.size(1)));
-    out.add(spec.name, table);
+    out.add(spec.name, spec.cols > 0 ? table : reduced(path, what, table, reduce, cache));
   }
   return out;
 }

@@ -230,6 +230,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   // Data and graph.
   auto t0 = Clock::now();
   TextSources text;
+  text.reduce = {cfg.text.reduce_dim, [&log](const std::string& line) { log->info("text table {}", line); }};
   const data::Dataset ds = load_dataset(cfg.dataset, device, text);
   log->info("dataset {}: {} users, {} items, {} train / {} valid / {} test interactions ({:.2f} s)", ds.name,
             ds.n_users, ds.n_items, ds.train.size(), ds.valid.size(), ds.test.size(), seconds_since(t0));
