@@ -164,47 +164,87 @@ class LogSumExpSimilarity : public torch::autograd::Function<LogSumExpSimilarity
   }
 };
 
+// One streamed sweep that gives lse and both gradients of a loss whose derivative by lse_b is known
+// once lse_b is: c_b = row_weight(r0, lse of rows r0...) (a constant for InfoNCE, a function of lse_b
+// and the positive for NCE_B). Per block of kSweepRowBlock query rows the exponentials of all keys are
+// kept (a [kSweepRowBlock x N] block per thread: O(N), never O(B x N)); the rows' lse follow from their
+// sums, and the gradient products reuse them: one product and one exp per similarity instead of two of
+// each (the lse, then its backward's recomputation). Folded form: needs bound < kFoldSafe.
+struct Sweep {
+  at::Tensor lse, grad_q, grad_k;  // gradients of sum_b c_b lse_b
+};
+
+template <class RowWeight>
+Sweep lse_sweep(const at::Tensor& q, const at::Tensor& k, int64_t chunk, RowWeight&& row_weight) {
+  at::NoGradGuard no_grad;
+  const int64_t B = q.size(0), n = k.size(0), d = q.size(1);
+  // A column of ones on the keys: e [k | 1] gives the unscaled query gradient sum_j e_bj k_j and the
+  // row sum sum_j e_bj in one product, while e is still in cache.
+  const at::Tensor k1 = at::cat({k, at::ones({n, 1}, k.options())}, 1);
+  Sweep out{at::empty({B}, q.options()), at::empty_like(q), at::Tensor()};
+  std::vector<std::vector<at::Tensor>> exp_tiles(static_cast<size_t>(at::get_num_threads()));
+  out.grad_k = tiles_by_row_block(B, k, kSweepRowBlock, [&](int64_t r0, int64_t rows, at::Tensor& gk) {
+    std::vector<at::Tensor>& tiles = exp_tiles[static_cast<size_t>(at::get_thread_num())];
+    const at::Tensor qb = q.narrow(0, r0, rows);
+    at::Tensor sums = at::zeros({rows, d + 1}, q.options());  // [sum_j e_bj k_j | sum_j e_bj]
+    for (int64_t start = 0, t = 0; start < n; start += chunk, ++t) {
+      const int64_t m = std::min(chunk, n - start);
+      if (tiles.size() <= static_cast<size_t>(t)) tiles.push_back(at::empty({kSweepRowBlock, m}, q.options()));
+      at::Tensor e = tiles[static_cast<size_t>(t)].narrow(0, 0, rows);  // leading rows: contiguous
+      at::mm_out(e, qb, k.narrow(0, start, m).t());
+      sums.addmm_(e.exp_(), k1.narrow(0, start, m));
+    }
+    at::Tensor lse_b = out.lse.narrow(0, r0, rows);
+    at::log_out(lse_b, sums.select(1, d));
+    const at::Tensor w = (row_weight(r0, lse_b) * (-lse_b).exp()).unsqueeze(1);  // d/d s_bj = w_b e_bj
+    out.grad_q.narrow(0, r0, rows).copy_(sums.narrow(1, 0, d) * w);
+    const at::Tensor qw = qb * w;
+    for (int64_t start = 0, t = 0; start < n; start += chunk, ++t) {
+      const int64_t m = std::min(chunk, n - start);
+      gk.narrow(0, start, m).addmm_(tiles[static_cast<size_t>(t)].narrow(0, 0, rows).t(), qw);
+    }
+  });
+  return out;
+}
+
 // sum_b c_b lse_b for constant row weights c (the InfoNCE denominators of a loss, each query row
-// weighted by how often it occurs). As c is known in the forward pass, both gradients are computed in
-// the same sweep as the value: per row block, the exponentials of all its keys are kept (a
-// [kSweepRowBlock x N] block per thread: O(N), never O(B x N)), the rows' lse follow from their sums, and
-// the gradient products reuse them. One product and one exp per similarity instead of two of each
-// (forward, then the backward's recomputation). Needs the folded range (bound < kFoldSafe) on CPU.
+// weighted by how often it occurs), value and gradients from one lse_sweep.
 class WeightedLogSumExpSum : public torch::autograd::Function<WeightedLogSumExpSum> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& c,
                             int64_t chunk) {
+    const Sweep s = lse_sweep(q, k, chunk, [&](int64_t r0, const at::Tensor& lse_b) { return c.narrow(0, r0, lse_b.size(0)); });
+    ctx->save_for_backward({s.grad_q, s.grad_k});
+    return at::dot(s.lse, c);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    return {s[0] * grads[0], s[1] * grads[0], at::Tensor(), at::Tensor()};
+  }
+};
+
+// NCE_B on unit rows: L = -(1/B) sum_b log(P_b / (D_b + 1e-8) + 1e-8), P_b = exp(x_b.y_b / tau),
+// D_b = exp(lse_b). dL/dlse_b = (1/B) r_b D_b / ((r_b + 1e-8)(D_b + 1e-8)) with r_b = P_b / (D_b + 1e-8)
+// is known once lse_b is, so the whole loss and its gradients come from one lse_sweep.
+class StreamedNceB : public torch::autograd::Function<StreamedNceB> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& xn, const at::Tensor& yn, double inv_tau,
+                            int64_t chunk) {
     at::NoGradGuard no_grad;
-    const int64_t B = q.size(0), n = k.size(0), d = q.size(1);
-    // A column of ones on the keys: e [k | 1] gives the unscaled query gradient sum_j e_bj k_j and the
-    // row sum sum_j e_bj in one product, while e is still in cache.
-    const at::Tensor k1 = at::cat({k, at::ones({n, 1}, k.options())}, 1);
-    at::Tensor lse = at::empty({B}, q.options());
-    at::Tensor grad_q = at::empty_like(q);
-    std::vector<std::vector<at::Tensor>> exp_tiles(static_cast<size_t>(at::get_num_threads()));
-    const at::Tensor grad_k = tiles_by_row_block(B, k, kSweepRowBlock, [&](int64_t r0, int64_t rows, at::Tensor& gk) {
-      std::vector<at::Tensor>& tiles = exp_tiles[static_cast<size_t>(at::get_thread_num())];
-      const at::Tensor qb = q.narrow(0, r0, rows);
-      at::Tensor sums = at::zeros({rows, d + 1}, q.options());  // [sum_j e_bj k_j | sum_j e_bj]
-      for (int64_t start = 0, t = 0; start < n; start += chunk, ++t) {
-        const int64_t m = std::min(chunk, n - start);
-        if (tiles.size() <= static_cast<size_t>(t)) tiles.push_back(at::empty({kSweepRowBlock, m}, q.options()));
-        at::Tensor e = tiles[static_cast<size_t>(t)].narrow(0, 0, rows);  // leading rows: contiguous
-        at::mm_out(e, qb, k.narrow(0, start, m).t());
-        sums.addmm_(e.exp_(), k1.narrow(0, start, m));
-      }
-      at::Tensor lse_b = lse.narrow(0, r0, rows);
-      at::log_out(lse_b, sums.select(1, d));
-      const at::Tensor w = (c.narrow(0, r0, rows) * (-lse_b).exp()).unsqueeze(1);  // d/d s_bj = w_b e_bj
-      grad_q.narrow(0, r0, rows).copy_(sums.narrow(1, 0, d) * w);
-      const at::Tensor qw = qb * w;
-      for (int64_t start = 0, t = 0; start < n; start += chunk, ++t) {
-        const int64_t m = std::min(chunk, n - start);
-        gk.narrow(0, start, m).addmm_(tiles[static_cast<size_t>(t)].narrow(0, 0, rows).t(), qw);
-      }
+    const double inv_b = 1.0 / static_cast<double>(xn.size(0));
+    const at::Tensor qs = (xn * inv_tau).contiguous(), ys = yn.contiguous();
+    const at::Tensor positive = (qs * ys).sum(1).exp();
+    const auto ratio = [&](const at::Tensor& p, const at::Tensor& lse) { return p / (lse.exp() + 1e-8); };
+    const Sweep s = lse_sweep(qs, ys, chunk, [&](int64_t r0, const at::Tensor& lse_b) {
+      const at::Tensor denominator = lse_b.exp(), r = ratio(positive.narrow(0, r0, lse_b.size(0)), lse_b);
+      return r * denominator / ((r + 1e-8) * (denominator + 1e-8)) * inv_b;
     });
-    ctx->save_for_backward({grad_q, grad_k});
-    return at::dot(lse, c);
+    const at::Tensor r = ratio(positive, s.lse);
+    // The positive similarity's part: dL/d(x_b.y_b/tau) = -(1/B) r_b / (r_b + 1e-8).
+    const at::Tensor d_pos = (-inv_b * r / (r + 1e-8)).unsqueeze(1);
+    ctx->save_for_backward({(s.grad_q + d_pos * ys) * inv_tau, s.grad_k + d_pos * qs});
+    return -(r + 1e-8).log().mean();
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -292,7 +332,9 @@ at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t c
   const at::Tensor xn = x / x.norm(2, 1, true).clamp_min(1e-12);
   const at::Tensor yn = y / y.norm(2, 1, true).clamp_min(1e-12);
   // REF's formula, with its 1e-8 terms, from the streamed denominator: sum_j exp(s_bj) = exp(lse_b)
-  // (at most B e^{1/tau}: finite in fp32 for tau >= 0.05). No [B x B] matrix is kept.
+  // (at most B e^{1/tau}: finite in fp32 for tau >= 0.05). No [B x B] matrix is kept. On the CPU (unit
+  // rows: |s| <= 1/tau) the loss and its gradients come from one sweep (StreamedNceB).
+  if (xn.is_cpu() && 1.0 / tau < kFoldSafe) return StreamedNceB::apply(xn, yn, 1.0 / tau, chunk);
   const at::Tensor denominator = logsumexp_similarity(xn, yn, 1.0 / tau, chunk).exp();
   const at::Tensor positive = ((xn * yn).sum(1) / tau).exp();
   return -((positive / (denominator + 1e-8)) + 1e-8).log().mean();
