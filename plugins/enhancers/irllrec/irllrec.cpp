@@ -13,7 +13,6 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <optional>
 
 #include "alignment.hpp"
 #include "interaction_intents.hpp"
@@ -134,6 +133,9 @@ class Irllrec final : public recgrid::Enhancer {
     if (translate || (itm_ && feature_itm_)) {  // every node's Z is needed: project each table once
       z_user.all();
       z_item.all();
+    } else {  // the batch's rows: each distinct user and item through the tower once
+      if (!pair_.all_user_negatives) z_user.prepare(b.users);
+      z_item.prepare(pair_.negative_term && ia_ ? at::cat({b.pos, b.neg}) : b.pos);
     }
     const at::Tensor r = interaction_intents(enc);
     const at::Tensor r_user = r.narrow(0, 0, n_users_), r_item = r.narrow(0, n_users_, r.size(0) - n_users_);
@@ -248,7 +250,9 @@ class Irllrec final : public recgrid::Enhancer {
       return irllrec::similarity_distillation(z.rows(ids), r.index_select(0, nodes), z_t, r_t, pair_.temperature,
                                               pair_.chunk);
     };
-    return side(z_user, x_user_, b.users, 0) + side(z_item, x_item_, b.pos, n_users_);
+    const at::Tensor users = side(z_user, x_user_, b.users, 0), items = side(z_item, x_item_, b.pos, n_users_);
+    c10::AutoGradMode student(true);  // the sum too: under the teachers' no-grad guard it would cut the gradient
+    return users + items;
   }
 
   int64_t n_users_;

@@ -40,9 +40,21 @@ class ProjectedTable {
   }
   // The tower's first-layer pre-activation of every row (after all(); undefined without a tower).
   at::Tensor all_hidden() const { return all_hidden_.defined() ? all_hidden_.detach() : at::Tensor(); }
-  // Rows idx (repeats allowed) [len(idx) x d]: from all() when it exists, else each distinct row once.
+  // Projects the distinct rows of `ids` in one tower call, for the rows() calls of this step that read
+  // them (the batch's positives and negatives share one call). Nothing to do once all() exists.
+  void prepare(const at::Tensor& ids) {
+    if (all_.defined()) return;
+    prepared_ids_ = std::get<0>(at::_unique(ids, /*sorted=*/true));
+    prepared_ = encoder_(table_.index_select(0, prepared_ids_));
+  }
+  // Rows idx (repeats allowed) [len(idx) x d]: from all() or prepare() when they cover idx, else each
+  // distinct row of idx projected once.
   at::Tensor rows(const at::Tensor& idx) {
     if (all_.defined()) return all_.index_select(0, idx);
+    if (prepared_.defined()) {
+      const at::Tensor at_rows = at::searchsorted(prepared_ids_, idx).clamp_max(prepared_ids_.size(0) - 1);
+      if (prepared_ids_.index_select(0, at_rows).equal(idx)) return prepared_.index_select(0, at_rows);
+    }
     const auto [distinct, inverse] = at::_unique(idx, /*sorted=*/true, /*return_inverse=*/true);
     return encoder_(table_.index_select(0, distinct)).index_select(0, inverse);
   }
@@ -50,7 +62,7 @@ class ProjectedTable {
  private:
   const TextEncoder& encoder_;
   const at::Tensor& table_;
-  at::Tensor all_, all_hidden_;
+  at::Tensor all_, all_hidden_, prepared_ids_, prepared_;
 };
 
 }  // namespace irllrec
