@@ -14,6 +14,7 @@ function(recgrid_add_plugin name)
   add_library(${name} MODULE ${sources})
   if(TARGET recgrid_core)
     target_link_libraries(${name} PRIVATE recgrid_core)
+    target_compile_options(${name} PRIVATE -Wall -Wextra)  # our own plugins; out-of-tree ones pick their flags
   else()
     target_link_libraries(${name} PRIVATE RecGrid::recgrid_core)
   endif()

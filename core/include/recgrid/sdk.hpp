@@ -74,7 +74,7 @@ struct PluginSpec {
   std::string version;
   std::string description;
   std::vector<rg_option_spec> options;  // {name, type, default_json, help}
-  std::vector<rg_input_spec> inputs;    // enhancers only
+  std::vector<rg_input_spec> inputs = {};  // enhancers only (may be left out of a base model's spec)
   uint64_t flags = 0;
 };
 
