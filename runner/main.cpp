@@ -74,7 +74,8 @@ int cmd_run(const std::vector<std::string>& args) {
     const plugin::LoadedPlugin& p = registry.get(name, kind);
     return std::vector<rg_option_spec>(p.info->options, p.info->options + p.info->n_options);
   });
-  const config::RunConfig run = config::to_run_config(resolved);
+  const config::RunConfig run =
+      config::to_run_config(resolved, [&](const std::string& key) { return cfg.origin(key).str(); });
 
   train::RunOptions options;
   std::string label = run.name;

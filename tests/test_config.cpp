@@ -155,7 +155,10 @@ TEST(Config, TextReduceDimIsOffByDefaultAndNotNegative) {
   EXPECT_EQ(to_run_config(validate(c, fake_schema)).text.reduce_dim, 0);
   Config on = load_layers("", {"model.name=fake", "text.reduce_dim=256"});
   EXPECT_EQ(to_run_config(validate(on, fake_schema)).text.reduce_dim, 256);
-  Config bad = load_layers("", {"model.name=fake", "text.reduce_dim=-4"});
+  ConfigTree t;
+  const std::string exp = t.write("experiments/reduce.yaml", "model:\n  name: fake\ntext:\n  reduce_dim: -4\n");
+  Config bad = load_layers(exp, {});
   const YAML::Node r = validate(bad, fake_schema);
-  EXPECT_NE(config_error([&] { to_run_config(r); }).find("text.reduce_dim must be 0 (off)"), std::string::npos);
+  const std::string msg = config_error([&] { to_run_config(r, [&](const std::string& k) { return bad.origin(k).str(); }); });
+  EXPECT_NE(msg.find(exp + ":4: text.reduce_dim must be 0 (off)"), std::string::npos) << msg;
 }

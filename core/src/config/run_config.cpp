@@ -36,20 +36,21 @@ nlohmann::json to_json(const YAML::Node& node) {
   return s;
 }
 
-RunConfig to_run_config(const YAML::Node& r) {
+RunConfig to_run_config(const YAML::Node& r, const std::function<std::string(const std::string&)>& where) {
+  const auto at = [&](const std::string& key) { return where ? where(key) + ": " : std::string(); };
   RunConfig c;
   c.name = r["name"].as<std::string>("");
   const YAML::Node d = r["dataset"];
   c.dataset.name = d["name"].as<std::string>("");
   c.dataset.format = d["format"].as<std::string>();
   if (c.dataset.format != "sslrec" && c.dataset.format != "tsv" && c.dataset.format != "synthetic")
-    throw ConfigError("dataset.format: expected 'synthetic', 'sslrec' or 'tsv', found '" + c.dataset.format + "'");
+    throw ConfigError(at("dataset.format") + "dataset.format: expected 'synthetic', 'sslrec' or 'tsv', found '" + c.dataset.format + "'");
   c.dataset.synthetic = to_json(d["synthetic"]);
   std::string root = d["root"].as<std::string>();
   if (const char* env = std::getenv("RECGRID_DATA_ROOT"); env && *env && root == "../shared/data") root = env;
   const std::string path = d["path"].as<std::string>("");
   if (path.empty() && c.dataset.format != "synthetic")
-    throw ConfigError("dataset.path is empty: name the folder of the split files");
+    throw ConfigError(at("dataset.path") + "dataset.path is empty: name the folder of the split files");
   c.dataset.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
   for (const auto& kv : d["text"]) {
     const std::string file = kv.second.as<std::string>();
@@ -61,7 +62,7 @@ RunConfig to_run_config(const YAML::Node& r) {
 
   c.text.reduce_dim = r["text"]["reduce_dim"].as<int64_t>();
   if (c.text.reduce_dim < 0)
-    throw ConfigError("text.reduce_dim must be 0 (off) or a positive number of columns, found " +
+    throw ConfigError(at("text.reduce_dim") + "text.reduce_dim must be 0 (off) or a positive number of columns, found " +
                       std::to_string(c.text.reduce_dim));
 
   const YAML::Node t = r["train"];
@@ -81,10 +82,10 @@ RunConfig to_run_config(const YAML::Node& r) {
                                                       {"train.patience", c.train.patience},
                                                       {"train.eval_batch", c.train.eval_batch}};
   for (auto [key, v] : positive)
-    if (v <= 0) throw ConfigError(std::string(key) + " must be positive, found " + std::to_string(v));
-  if (c.train.topk.empty()) throw ConfigError("train.topk is empty");
+    if (v <= 0) throw ConfigError(at(key) + key + " must be positive, found " + std::to_string(v));
+  if (c.train.topk.empty()) throw ConfigError(at("train.topk") + "train.topk is empty");
   for (int k : c.train.topk)
-    if (k <= 0) throw ConfigError("train.topk values must be positive");
+    if (k <= 0) throw ConfigError(at("train.topk") + "train.topk values must be positive");
 
   YAML::Node model = YAML::Clone(r["model"]);
   c.model.name = model["name"].as<std::string>();

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,7 +47,9 @@ struct RunConfig {
 
 // From a validated tree (see validate()). Relative dataset paths are resolved against dataset.root,
 // itself relative to the working directory; $RECGRID_DATA_ROOT replaces the built-in root.
-RunConfig to_run_config(const YAML::Node& resolved);
+// `where(key)`, if given, names where a key was set ("file:line"): value errors start with it.
+RunConfig to_run_config(const YAML::Node& resolved,
+                        const std::function<std::string(const std::string&)>& where = {});
 
 // A YAML subtree as JSON (scalars typed by what they parse as: bool, int, float, string).
 nlohmann::json to_json(const YAML::Node& node);
