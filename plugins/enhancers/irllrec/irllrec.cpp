@@ -130,9 +130,9 @@ class Irllrec final : public recgrid::Enhancer {
     // L_tran is shared by the alignment and (scaled by 1 - α) the matching: computed once.
     const bool tran_in_itm = itm_ && alpha_ < 1 && lambda2_ != 0;
     const bool translate = (ia_ && lambda2_ != 0) || tran_in_itm;
-    if (translate || (itm_ && feature_itm_)) {  // every node's Z is needed: project each table once
-      z_user.all();
-      z_item.all();
+    at::Tensor z_all;  // every node's Z [V x d], users then items, when a term needs it
+    if (translate || (itm_ && feature_itm_)) {  // project each table once
+      z_all = at::cat({z_user.all(), z_item.all()});
     } else {  // the batch's rows: each distinct user and item through the tower once
       if (!pair_.all_user_negatives) z_user.prepare(b.users);
       z_item.prepare(pair_.negative_term && ia_ ? at::cat({b.pos, b.neg}) : b.pos);
@@ -144,12 +144,11 @@ class Irllrec final : public recgrid::Enhancer {
       out.add("pair", irllrec::pairwise_alignment(b, r_user, r_item, z_user, z_item, pair_) * lambda1_);
     at::Tensor tran;
     if (translate) {
-      const at::Tensor z_all = at::cat({z_user.all(), z_item.all()});
       tran = irllrec::translation_alignment(translate_final_ ? enc.at("final") : r, z_all, translation_) * lambda2_;
       if (ia_) out.add("tran", tran);
     }
     if (itm_) {
-      at::Tensor itm = matching(b, r, z_user, z_item) * alpha_;
+      at::Tensor itm = matching(b, r, z_user, z_item, z_all) * alpha_;
       if (tran.defined() && alpha_ < 1) itm = itm + tran * (1 - alpha_);
       out.add("itm", itm * lambda3_);
     }
@@ -217,7 +216,7 @@ class Irllrec final : public recgrid::Enhancer {
   // Unweighted L_match. The EMA step runs first, as in REF: θ_T <- β θ_T + (1 - β) θ_S with the
   // student's weights of this step, i.e. the values the previous optimizer step produced.
   at::Tensor matching(const recgrid::Batch& b, const at::Tensor& r, irllrec::ProjectedTable& z_user,
-                      irllrec::ProjectedTable& z_item) {
+                      irllrec::ProjectedTable& z_item, const at::Tensor& z_all) {
     c10::NoGradGuard no_grad_for_teachers;
     momentum_.update();
     if (feature_itm_) {
@@ -231,7 +230,7 @@ class Irllrec final : public recgrid::Enhancer {
         z_teacher = at::cat({teacher_(x_user_), teacher_(x_item_)});
       }
       c10::AutoGradMode student(true);
-      return irllrec::feature_distillation(at::cat({z_user.all(), z_item.all()}), z_teacher);
+      return irllrec::feature_distillation(z_all, z_teacher);
     }
     // Similarity form: teachers are the EMA text tower and the EMA of R (which starts as R).
     if (graph_teacher_ready_.item<double>() == 0) {
