@@ -260,47 +260,55 @@ class StreamedNceB : public torch::autograd::Function<StreamedNceB> {
 
 at::Tensor normalize_rows_eps(const at::Tensor& x) { return x / (x.pow(2).sum(1, true) + 1e-8).sqrt(); }
 
+
+namespace {
+
+// Queries scaled by inv_tau (once: it saves a pass over every block, forward and backward) and keys,
+// contiguous, with a bound on |q_b . k_j| (+ |w_j|). With key
+// log weights w: q_b . k_j / tau + w_j as one product, a column of ones on q and the weights as a
+// column of k. The weights are constants; the gradients of q and k flow back through the concatenation.
+struct ScaledSimilarity {
+  at::Tensor q, k;
+  double bound;
+};
+
+ScaledSimilarity scaled_similarity(const char* caller, const at::Tensor& q, const at::Tensor& k, double inv_tau,
+                                   const at::Tensor& log_weight) {
+  TORCH_CHECK(q.dim() == 2 && k.dim() == 2 && q.size(1) == k.size(1), caller, ": q ", q.sizes(), " and k ", k.sizes(),
+              " must be [B x d] and [N x d]");
+  const at::Tensor qs = q * inv_tau;
+  if (!log_weight.defined()) return {qs.contiguous(), k.contiguous(), similarity_bound(qs, k)};
+  TORCH_CHECK(log_weight.dim() == 1 && log_weight.size(0) == k.size(0), caller, ": log_weight ", log_weight.sizes(),
+              " must have one value per row of k ", k.sizes());
+  return {at::cat({qs, at::ones({q.size(0), 1}, q.options())}, 1).contiguous(),
+          at::cat({k, log_weight.detach().to(k.dtype()).unsqueeze(1)}, 1).contiguous(),
+          similarity_bound(qs, k) + log_weight.abs().max().item<double>()};
+}
+
+}  // namespace
+
 at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, int64_t chunk) {
-  TORCH_CHECK(q.dim() == 2 && k.dim() == 2 && q.size(1) == k.size(1), "logsumexp_similarity: q ", q.sizes(),
-              " and k ", k.sizes(), " must be [B x d] and [N x d]");
   TORCH_CHECK(chunk > 0, "logsumexp_similarity: chunk must be positive");
-  // Scaling the [B x d] queries once saves a pass over every block, forward and backward.
-  const at::Tensor qs = (q * inv_tau).contiguous(), kc = k.contiguous();
-  return LogSumExpSimilarity::apply(qs, kc, chunk, similarity_bound(qs, kc));
+  const ScaledSimilarity s = scaled_similarity("logsumexp_similarity", q, k, inv_tau, at::Tensor());
+  return LogSumExpSimilarity::apply(s.q, s.k, chunk, s.bound);
 }
 
 at::Tensor logsumexp_similarity(const at::Tensor& q, const at::Tensor& k, double inv_tau, const at::Tensor& log_weight,
                                 int64_t chunk) {
-  TORCH_CHECK(log_weight.dim() == 1 && log_weight.size(0) == k.size(0), "logsumexp_similarity: log_weight ",
-              log_weight.sizes(), " must have one value per row of k ", k.sizes());
-  // q_b . k_j / tau + w_j as one product: a column of ones on q, the weights as a column of k. The
-  // weights are constants; the gradients of q and k flow back through the concatenation.
-  const at::Tensor qs = at::cat({q * inv_tau, at::ones({q.size(0), 1}, q.options())}, 1).contiguous();
-  const at::Tensor ks = at::cat({k, log_weight.detach().to(k.dtype()).unsqueeze(1)}, 1).contiguous();
-  const double bound = similarity_bound(q * inv_tau, k) + log_weight.abs().max().item<double>();
-  return LogSumExpSimilarity::apply(qs, ks, chunk, bound);
+  TORCH_CHECK(log_weight.defined(), "logsumexp_similarity: log_weight is undefined");
+  const ScaledSimilarity s = scaled_similarity("logsumexp_similarity", q, k, inv_tau, log_weight);
+  return LogSumExpSimilarity::apply(s.q, s.k, chunk, s.bound);
 }
 
 at::Tensor weighted_logsumexp_similarity_sum(const at::Tensor& q, const at::Tensor& k, double inv_tau,
                                              const at::Tensor& row_weight, const at::Tensor& log_weight, int64_t chunk) {
-  TORCH_CHECK(q.dim() == 2 && k.dim() == 2 && q.size(1) == k.size(1), "weighted_logsumexp_similarity_sum: q ",
-              q.sizes(), " and k ", k.sizes(), " must be [B x d] and [N x d]");
   TORCH_CHECK(row_weight.dim() == 1 && row_weight.size(0) == q.size(0), "weighted_logsumexp_similarity_sum: ",
               "row_weight ", row_weight.sizes(), " must have one value per row of q ", q.sizes());
   TORCH_CHECK(chunk > 0, "weighted_logsumexp_similarity_sum: chunk must be positive");
   const at::Tensor c = row_weight.detach().to(q.dtype()).contiguous();
-  at::Tensor qs = q * inv_tau, ks = k;
-  double bound = similarity_bound(qs, k);
-  if (log_weight.defined()) {
-    TORCH_CHECK(log_weight.dim() == 1 && log_weight.size(0) == k.size(0), "weighted_logsumexp_similarity_sum: ",
-                "log_weight ", log_weight.sizes(), " must have one value per row of k ", k.sizes());
-    // As in logsumexp_similarity: a column of ones on q, the key weights as a column of k.
-    qs = at::cat({qs, at::ones({q.size(0), 1}, q.options())}, 1);
-    ks = at::cat({k, log_weight.detach().to(k.dtype()).unsqueeze(1)}, 1);
-    bound += log_weight.abs().max().item<double>();
-  }
-  if (q.is_cpu() && bound < kFoldSafe) return WeightedLogSumExpSum::apply(qs.contiguous(), ks.contiguous(), c, chunk);
-  return at::dot(LogSumExpSimilarity::apply(qs.contiguous(), ks.contiguous(), chunk, bound), c);
+  const ScaledSimilarity s = scaled_similarity("weighted_logsumexp_similarity_sum", q, k, inv_tau, log_weight);
+  if (q.is_cpu() && s.bound < kFoldSafe) return WeightedLogSumExpSum::apply(s.q, s.k, c, chunk);
+  return at::dot(LogSumExpSimilarity::apply(s.q, s.k, chunk, s.bound), c);
 }
 
 at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_all, double tau, int64_t chunk) {
