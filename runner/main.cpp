@@ -1,6 +1,9 @@
 // `recgrid`: the command-line runner.
 //
 //   recgrid run [CONFIG] [--out DIR] [--set KEY=VALUE]... [--resume] [--force]
+//   recgrid run GRID.yaml [--out DIR] [--shard I/N] [--jobs N] [--set KEY=VALUE]...
+//   recgrid status GRID_DIR
+//   recgrid report RUN_DIR [--reference FILE] [--highlight STACK] [--metrics LIST] [--split test|valid]
 //   recgrid plugins
 //   recgrid synth --out DIR [generator options]
 //   recgrid version
@@ -12,12 +15,16 @@
 
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "config/config.hpp"
 #include "config/run_config.hpp"
 #include "data/ndarray.hpp"
 #include "data/synthetic.hpp"
+#include "grid/grid_runner.hpp"
+#include "grid/grid_status.hpp"
 #include "plugin/loader.hpp"
+#include "report/report.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/trainer.hpp"
@@ -32,7 +39,10 @@ const char* const kUsage =
     "usage: recgrid <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run [CONFIG]   train and evaluate one experiment (default: the built-in defaults)\n"
+    "  run [CONFIG]   train and evaluate one experiment (default: the built-in defaults),\n"
+    "                 or every cell of a grid file (one with a top-level 'grid:' key)\n"
+    "  status DIR     cells done / running / failed / left of a grid folder, with an ETA\n"
+    "  report DIR     Markdown + HTML report and CSV of a grid folder\n"
     "  plugins        list the installed plugins with their options\n"
     "  synth          write a planted-intent synthetic dataset (TSV splits + text tables)\n"
     "  version        print the version\n"
@@ -44,6 +54,30 @@ std::vector<std::string> plugin_dirs(const po::variables_map& vm) {
   return plugin::default_plugin_dirs();
 }
 
+// `recgrid run GRID.yaml`: every cell of this shard, finished ones skipped, interrupted ones resumed.
+int run_grid_file(const std::string& file, const std::vector<std::string>& sets, const po::variables_map& vm,
+                  const plugin::Registry& registry) {
+  if (vm.count("resume") || vm.count("force"))
+    throw std::invalid_argument("a grid always resumes; to start a cell over, delete its folder under OUT/cells/");
+  const grid::GridSpec spec = grid::load_grid(file, sets);
+  grid::GridOptions o;
+  o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
+  grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
+  o.jobs = vm["jobs"].as<int>();
+  if (o.jobs < 1) throw std::invalid_argument("--jobs must be at least 1");
+  o.threads_per_cell = vm["threads-per-cell"].as<int>();
+  o.recgrid_exe = fs::read_symlink("/proc/self/exe").string();
+  if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
+  o.progress = !vm.count("no-progress") && train::stderr_is_tty();
+  const std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);
+  const grid::GridSummary s = grid::run_grid(spec, cells, o);
+  std::cout << "grid " << spec.name << ": " << s.finished_now << " cell(s) finished now, " << s.already_finished
+            << " earlier, " << s.held_elsewhere << " held by other processes, " << s.failed.size() << " failed; records in "
+            << o.out_dir << "/results.jsonl (`recgrid report " << o.out_dir << "`)\n";
+  for (const std::string& f : s.failed) std::cout << "  failed: " << f << "\n";
+  return s.failed.empty() ? 0 : 1;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("recgrid run [CONFIG] [options]");
   desc.add_options()("help,h", "show this help")(
@@ -51,7 +85,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "set,s", po::value<std::vector<std::string>>()->composing(), "override a key, e.g. --set train.epochs=5 (repeatable)")(
       "resume", "continue the run in --out from its last checkpoint")("force", "discard what --out holds and start over")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder (repeatable; replaces the defaults)")(
-      "no-progress", "never draw the progress line");
+      "no-progress", "never draw the progress line")(
+      "shard", po::value<std::string>()->default_value("0/1"), "grid: run the cells with index % N == I (I/N)")(
+      "jobs,j", po::value<int>()->default_value(1), "grid: cells at once on this machine")(
+      "threads-per-cell", po::value<int>()->default_value(0), "grid: threads of each cell (0 = cores / jobs)");
   po::options_description hidden;
   hidden.add_options()("config", po::value<std::string>(), "experiment file");
   po::positional_options_description pos;
@@ -69,6 +106,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 
   plugin::Registry registry(plugin_dirs(vm));
+  if (grid::is_grid_file(experiment)) return run_grid_file(experiment, sets, vm, registry);
   config::Config cfg = config::load_layers(experiment, sets);
   const YAML::Node resolved = config::validate(cfg, [&](const std::string& name, rg_plugin_kind kind) {
     const plugin::LoadedPlugin& p = registry.get(name, kind);
@@ -87,6 +125,38 @@ int cmd_run(const std::vector<std::string>& args) {
   options.progress = !vm.count("no-progress") && train::stderr_is_tty();
   const auto results = train::run_training(run, registry, options);
   std::cout << results.dump(2) << std::endl;
+  return 0;
+}
+
+int cmd_report(const std::vector<std::string>& args) {
+  report::ReportOptions o;
+  std::string metrics;
+  po::options_description desc("recgrid report RUN_DIR [options]");
+  desc.add_options()("help,h", "show this help")(
+      "reference", po::value<std::string>(&o.reference), "a reference table to compare with, e.g. configs/reference/irllrec-table2.yaml")(
+      "highlight", po::value<std::string>(&o.highlight), "the enhancer stack of the Improv. row (default irllrec; none = no row)")(
+      "metrics", po::value<std::string>(&metrics)->default_value("recall@20,ndcg@20"), "table columns per dataset")(
+      "split", po::value<std::string>(&o.split)->default_value("test"), "test or valid");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value<std::string>(&o.run_dir), "grid folder");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (o.run_dir.empty()) throw std::invalid_argument("which grid folder? usage: recgrid report RUN_DIR");
+  o.metrics.clear();
+  std::stringstream ss(metrics);
+  for (std::string m; std::getline(ss, m, ',');)
+    if (!m.empty()) o.metrics.push_back(m);
+  const report::ReportFiles f = report::write_report(o);
+  std::cout << f.records << " records: " << f.markdown << ", " << f.html << ", " << f.csv << "\n";
   return 0;
 }
 
@@ -181,6 +251,12 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return cmd_run(args);
     if (command == "plugins") return cmd_plugins(args);
+    if (command == "report") return cmd_report(args);
+    if (command == "status") {
+      if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid status GRID_DIR");
+      std::cout << grid::grid_status(args[0]);
+      return 0;
+    }
     if (command == "synth") return cmd_synth(args);
     if (command == "version" || command == "--version") {
       std::cout << "recgrid " << RECGRID_VERSION << " (plugin ABI " << RECGRID_ABI_VERSION << ")\n";

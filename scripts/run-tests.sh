@@ -2,5 +2,5 @@
 # Sets up, builds, and runs the whole test suite (unit + integration on small real data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 ctest --test-dir build --output-on-failure -j "$(nproc)"

@@ -11,6 +11,10 @@ packages=(
   libgtest-dev
   jq                                      # the reproduction scripts' tables read results.json with it
 )
+# `setup.sh --tests`: what only the test suite needs.
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(chromium)                    # headless check of the HTML report (tests/test_grid_cli.cpp)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

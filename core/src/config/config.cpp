@@ -134,7 +134,7 @@ std::string Config::dump() const {
 
 namespace {
 
-// configs/<kind>/<name>.yaml, searched from the experiment's folder upwards.
+// configs/<kind>/<name>.yaml, searched from the experiment's folder upwards, then in ./configs.
 std::string resolve_named(const std::string& value, const std::string& kind, const fs::path& experiment,
                           const Origin& where) {
   const fs::path base = experiment.parent_path();
@@ -152,8 +152,12 @@ std::string resolve_named(const std::string& value, const std::string& kind, con
       return (dir / "configs" / (kind + "s") / (value + ".yaml")).string();
     if (dir == dir.parent_path()) break;
   }
+  // Last, the working directory's configs/ (a file kept outside the repository, run from inside it).
+  const fs::path here = fs::current_path() / "configs" / (kind + "s") / (value + ".yaml");
+  if (fs::is_regular_file(here)) return here.string();
   throw ConfigError(where.str() + ": extends." + kind + ": no " + kind + " config named '" + value +
-                    "' (looked for " + kind + "s/" + value + ".yaml above " + base.string() + ")");
+                    "' (looked for " + kind + "s/" + value + ".yaml above " + base.string() +
+                    " and in ./configs/" + kind + "s)");
 }
 
 // An enhancer preset (configs/enhancers/NAME.yaml): first the presets it extends (a name or a list,
@@ -200,6 +204,43 @@ void merge_preset(Config& config, YAML::Node preset, const std::string& path, in
 
 }  // namespace
 
+void apply_extends(Config& config, const Extends& named, const std::string& relative_to, const Origin& where) {
+  if (!named.dataset.empty()) {
+    const std::string path = resolve_named(named.dataset, "dataset", relative_to, where);
+    config.merge(parse_yaml_file(path), path);
+  }
+  if (!named.model.empty()) {
+    const std::string path = resolve_named(named.model, "model", relative_to, where);
+    YAML::Node model = parse_yaml_file(path);
+    YAML::Node per_dataset;
+    if (model && model.IsMap() && model["for_dataset"]) {
+      per_dataset = YAML::Clone(model["for_dataset"]);
+      model.remove("for_dataset");
+    }
+    config.merge(model, path);
+    const std::string ds = config.root()["dataset"]["name"].as<std::string>("");
+    if (per_dataset && per_dataset.IsMap() && per_dataset[ds]) config.merge(per_dataset[ds], path);
+  }
+  // A stack of presets: each merges in turn (later ones win on shared keys); the enhancers they
+  // name run in preset order.
+  std::vector<std::string> stack;
+  for (const std::string& preset : named.enhancer_presets) {
+    const std::string path = resolve_named(preset, "enhancer", relative_to, where);
+    merge_preset(config, parse_yaml_file(path), path);
+    for (const auto& e : config.root()["enhancers"]) {
+      const std::string name = e.as<std::string>();
+      if (std::find(stack.begin(), stack.end(), name) == stack.end()) stack.push_back(name);
+    }
+  }
+  if (named.enhancer_presets.size() > 1) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (const std::string& name : stack) list.push_back(name);
+    YAML::Node layer(YAML::NodeType::Map);
+    layer["enhancers"] = list;
+    config.merge(layer, where.file);
+  }
+}
+
 Config load_layers(const std::string& experiment, const std::vector<std::string>& sets) {
   Config config;
   if (!experiment.empty()) {
@@ -219,26 +260,11 @@ Config load_layers(const std::string& experiment, const std::vector<std::string>
                             "'; did you mean 'extends." + best + "'?");
         }
       }
-      if (extends["dataset"]) {
-        const std::string path = resolve_named(extends["dataset"].as<std::string>(), "dataset", experiment, where);
-        config.merge(parse_yaml_file(path), path);
-      }
-      if (extends["model"]) {
-        const std::string path = resolve_named(extends["model"].as<std::string>(), "model", experiment, where);
-        YAML::Node model = parse_yaml_file(path);
-        YAML::Node per_dataset;
-        if (model && model.IsMap() && model["for_dataset"]) {
-          per_dataset = YAML::Clone(model["for_dataset"]);
-          model.remove("for_dataset");
-        }
-        config.merge(model, path);
-        const std::string ds = config.root()["dataset"]["name"].as<std::string>("");
-        if (per_dataset && per_dataset.IsMap() && per_dataset[ds]) config.merge(per_dataset[ds], path);
-      }
-      if (extends["enhancers"]) {
-        const std::string path = resolve_named(extends["enhancers"].as<std::string>(), "enhancer", experiment, where);
-        merge_preset(config, parse_yaml_file(path), path);
-      }
+      Extends named;
+      if (extends["dataset"]) named.dataset = extends["dataset"].as<std::string>();
+      if (extends["model"]) named.model = extends["model"].as<std::string>();
+      if (extends["enhancers"]) named.enhancer_presets.push_back(extends["enhancers"].as<std::string>());
+      apply_extends(config, named, experiment, where);
       exp.remove("extends");
     }
     config.merge(exp, experiment);

@@ -45,6 +45,17 @@ class Config {
   std::map<std::string, Origin> origins_;
 };
 
+// What an experiment's `extends:` names; empty fields name nothing. Several enhancer presets stack:
+// each is merged in order and the enhancers they list run in that order.
+struct Extends {
+  std::string dataset, model;
+  std::vector<std::string> enhancer_presets;
+};
+// Merges configs/datasets/<dataset>.yaml, configs/models/<model>.yaml (with its for_dataset block) and
+// the enhancer presets into `config`, each found from `relative_to`'s folder upwards (see below);
+// `where` is the line that named them, for errors.
+void apply_extends(Config& config, const Extends& named, const std::string& relative_to, const Origin& where);
+
 // Builds the layered config for an experiment file: its optional
 // `extends: {dataset: NAME, model: NAME, enhancers: PRESET}` names configs/datasets/NAME.yaml,
 // configs/models/NAME.yaml and configs/enhancers/PRESET.yaml (found in the experiment's folder or a

@@ -1,0 +1,46 @@
+// Runs the cells of a grid: skips finished cells, resumes interrupted ones from their checkpoint,
+// runs `jobs` cells at once, each as a child `recgrid run` process holding the cell's lock, and keeps
+// the results store (results_store.hpp) up to date. docs/GRIDS.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "grid/grid_spec.hpp"
+#include "grid/results_store.hpp"
+#include "plugin/loader.hpp"
+
+namespace recgrid::grid {
+
+struct GridOptions {
+  std::string out_dir;                   // the grid folder
+  int shard_index = 0, shard_count = 1;  // this process takes the cells with index % count == index
+  int jobs = 1;                          // cells at once
+  int threads_per_cell = 0;              // 0: the cores divided by jobs
+  std::string recgrid_exe;               // the runner binary the cells run with (`recgrid run`)
+  std::vector<std::string> plugin_dirs;  // passed on to the cells
+  bool progress = false;                 // redraw a status line (a terminal); otherwise a line per event
+};
+
+// Validates every cell against the host schema and the plugins' options (a bad cell fails before
+// anything runs) and names its folder by id and configuration hash.
+std::vector<CellInfo> prepare_cells(const GridSpec& spec, const plugin::Registry& registry, const std::string& out_dir);
+
+struct GridSummary {
+  int finished_now = 0;      // cells this process ran to the end
+  int already_finished = 0;  // cells of this shard that had a record when it started
+  int held_elsewhere = 0;    // cells another process was running
+  std::vector<std::string> failed;  // "cell: reason"
+};
+
+// Runs this shard's cells; returns what happened. Interrupting it (SIGINT/SIGTERM) stops the cells
+// it runs (they resume from their last checkpoint next time).
+GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& options);
+
+// Parses "i/n" (0 <= i < n); throws std::invalid_argument.
+void parse_shard(const std::string& text, int& index, int& count);
+
+// 64-bit FNV-1a, as 16 hex digits: a stable hash (the same on every machine and build).
+std::string stable_hash(const std::string& text);
+
+}  // namespace recgrid::grid

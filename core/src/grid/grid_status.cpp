@@ -1,0 +1,72 @@
+#include "grid/grid_status.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include "grid/cell_lock.hpp"
+#include "util/files.hpp"
+#include "util/format.hpp"
+
+namespace recgrid::grid {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string last_epoch(const std::string& cell_dir) {
+  const auto lines = read_lines(cell_dir + "/metrics.jsonl");
+  if (lines.empty()) return "starting";
+  const auto m = nlohmann::json::parse(lines.back(), nullptr, false);
+  if (m.is_discarded()) return "running";
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "epoch %d, valid R@20 %.4f", m.value("epoch", 0),
+                m.contains("valid") ? m["valid"].value("recall@20", 0.0) : 0.0);
+  return buf;
+}
+
+}  // namespace
+
+std::string grid_status(const std::string& out_dir) {
+  const std::string index_path = out_dir + "/grid.json";
+  if (!fs::exists(index_path)) throw std::runtime_error(index_path + ": no such file (is " + out_dir + " a grid folder?)");
+  const auto index = nlohmann::json::parse(read_text(index_path));
+  int done = 0, left = 0;
+  double done_seconds = 0;
+  std::string details;
+  std::vector<std::string> running;
+  for (const auto& cell : index["cells"]) {
+    const std::string dir = out_dir + "/cells/" + cell["dir"].get<std::string>();
+    const std::string id = cell["id"];
+    if (fs::exists(dir + "/record.json")) {
+      ++done;
+      done_seconds += nlohmann::json::parse(read_text(dir + "/record.json")).value("wall_time_s", 0.0);
+      continue;
+    }
+    // A lock we cannot take is held by a live process: the cell is running.
+    if (fs::exists(dir + "/lock") && !CellLock::try_acquire(dir)) {
+      running.push_back(id);
+      details += "  running " + id + ": " + last_epoch(dir) + " (" + CellLock::last_holder(dir) + ")\n";
+      continue;
+    }
+    if (fs::exists(dir + "/failed.json")) {
+      const auto f = nlohmann::json::parse(read_text(dir + "/failed.json"));
+      details += "  failed  " + id + ": " + f.value("reason", std::string("?")) + " (" + dir + "/output.txt)\n";
+    }
+    ++left;
+  }
+  std::string eta = "?";
+  if (done > 0 && !running.empty()) {
+    const double per_cell = done_seconds / done;
+    const double s = per_cell * (left + 0.5 * static_cast<double>(running.size())) / static_cast<double>(running.size());
+    eta = format_duration(s);
+  }
+  return "grid " + index.value("name", std::string("?")) + ": " + std::to_string(done) + " done, " +
+         std::to_string(running.size()) + " running, " + std::to_string(left) + " left of " +
+         std::to_string(index["cells"].size()) + " cells; ETA " + eta +
+         (running.empty() ? "" : " at the current pace") + "\n" + details;
+}
+
+}  // namespace recgrid::grid

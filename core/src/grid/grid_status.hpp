@@ -1,0 +1,12 @@
+// `recgrid status OUT`: what a grid folder holds right now, seen from any process or machine that
+// shares it: cells done / running (with their epoch) / failed / left, and a rough ETA.
+#pragma once
+
+#include <string>
+
+namespace recgrid::grid {
+
+// The status as text, one line per running or failed cell after a summary line.
+std::string grid_status(const std::string& out_dir);
+
+}  // namespace recgrid::grid

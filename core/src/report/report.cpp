@@ -1,0 +1,465 @@
+#include "report/report.hpp"
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "grid/results_store.hpp"
+#include "report/stats.hpp"
+#include "report/svg_chart.hpp"
+#include "util/files.hpp"
+
+namespace recgrid::report {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// The records, grouped: one Setting per (dataset, base model, row) with a value per seed.
+
+struct Setting {
+  std::string dataset, model, row;      // row: the enhancer stack ("none" = the base model) [+ sweep]
+  std::string reference_key;            // model[+enhancer plugin...], as reference tables name rows
+  std::map<std::string, json> by_seed;  // seed -> record
+};
+
+// r[key], or an empty object/array when r has no such key (a reference, safe to iterate).
+const json& field(const json& r, const char* key) {
+  static const json empty_object = json::object();
+  return r.contains(key) ? r[key] : empty_object;
+}
+
+std::string axis_or(const json& r, const char* axis, const std::string& fallback) {
+  if (r.contains("axes") && r["axes"].contains(axis)) return r["axes"][axis].get<std::string>();
+  return fallback;
+}
+
+std::string seed_of(const json& r) {
+  if (r.contains("axes") && r["axes"].contains("seed")) return r["axes"]["seed"].get<std::string>();
+  return r.contains("seed") ? r["seed"].dump() : "0";
+}
+
+struct Grouped {
+  std::vector<std::string> datasets, models;
+  std::map<std::string, std::vector<std::string>> rows_of_model;  // model -> row labels, "none" first
+  std::map<std::tuple<std::string, std::string, std::string>, Setting> settings;
+};
+
+Grouped group(const std::vector<json>& records) {
+  Grouped g;
+  auto add_unique = [](std::vector<std::string>& v, const std::string& s) {
+    if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+  };
+  for (const json& r : records) {
+    const std::string dataset = axis_or(r, "dataset", r.value("dataset", std::string("dataset")));
+    const std::string model = axis_or(r, "model", r.value("model", std::string("model")));
+    std::string plugins;
+    for (const auto& e : field(r, "enhancers")) plugins += (plugins.empty() ? "" : "+") + e.get<std::string>();
+    std::string row = axis_or(r, "enhancers", plugins.empty() ? "none" : plugins);
+    std::string sweep;
+    for (const auto& [axis, value] : field(r, "axes").items())
+      if (axis != "dataset" && axis != "model" && axis != "enhancers" && axis != "seed")
+        sweep += (sweep.empty() ? "" : ", ") + axis + "=" + value.get<std::string>();
+    if (!sweep.empty()) row += " [" + sweep + "]";
+    add_unique(g.datasets, dataset);
+    add_unique(g.models, model);
+    add_unique(g.rows_of_model[model], row);
+    Setting& s = g.settings[{dataset, model, row}];
+    s.dataset = dataset, s.model = r.value("model", model), s.row = row;
+    s.reference_key = s.model + (plugins.empty() ? "" : "+" + plugins);
+    s.by_seed[seed_of(r)] = r;
+  }
+  for (auto& [model, rows] : g.rows_of_model)  // the base row first, the rest as they came
+    std::stable_partition(rows.begin(), rows.end(), [](const std::string& r) { return r == "none" || r.rfind("none [", 0) == 0; });
+  return g;
+}
+
+double metric_of(const json& record, const std::string& split, const std::string& metric) {
+  if (!record.contains(split) || !record[split].contains(metric)) return std::nan("");
+  return record[split][metric].get<double>();
+}
+
+std::vector<double> values(const Setting& s, const std::string& split, const std::string& metric) {
+  std::vector<double> v;
+  for (const auto& [seed, r] : s.by_seed) v.push_back(metric_of(r, split, metric));
+  return v;
+}
+
+std::string fixed(double v, int digits = 4) {
+  if (!std::isfinite(v)) return "–";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string mean_std(const std::vector<double>& v) {
+  if (v.empty()) return "–";
+  return v.size() == 1 ? fixed(v[0]) : fixed(mean(v)) + " ± " + fixed(sample_std(v));
+}
+
+std::string short_metric(const std::string& m) {
+  std::string s = m;
+  if (s.rfind("recall", 0) == 0) s = "R" + s.substr(6);
+  if (s.rfind("ndcg", 0) == 0) s = "N" + s.substr(4);
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Tables as rows of cells, rendered to Markdown or HTML.
+
+struct TableCell {
+  std::string text;
+  bool bold = false;
+  std::string note;  // HTML title (a tooltip): p-values and the like
+};
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<TableCell>> rows;
+  std::vector<bool> separator_before;  // a rule above this row (a new base-model group)
+};
+
+std::string to_markdown(const Table& t) {
+  std::string md = "|";
+  for (const auto& h : t.header) md += " " + h + " |";
+  md += "\n|";
+  for (size_t k = 0; k < t.header.size(); ++k) md += k < 2 ? " :-- |" : " --: |";
+  md += "\n";
+  for (const auto& row : t.rows) {
+    md += "|";
+    for (const auto& c : row) md += " " + (c.bold && c.text != "–" ? "**" + c.text + "**" : c.text) + " |";
+    md += "\n";
+  }
+  return md;
+}
+
+std::string to_html(const Table& t, const std::string& css_class) {
+  std::string h = "<table class=\"" + css_class + "\">\n<thead><tr>";
+  for (const auto& c : t.header) h += "<th>" + xml_escape(c) + "</th>";
+  h += "</tr></thead>\n<tbody>\n";
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    h += r < t.separator_before.size() && t.separator_before[r] ? "<tr class=\"group\">" : "<tr>";
+    for (const auto& c : t.rows[r]) {
+      h += "<td";
+      if (!c.note.empty()) h += " title=\"" + xml_escape(c.note) + "\"";
+      h += ">" + (c.bold ? "<b>" + xml_escape(c.text) + "</b>" : xml_escape(c.text)) + "</td>";
+    }
+    h += "</tr>\n";
+  }
+  return h + "</tbody></table>\n";
+}
+
+// ------------------------------------------------------------------------------------------------
+// The Table 2 layout.
+
+Table main_table(const Grouped& g, const ReportOptions& o, const std::string& highlight, std::string& footnote) {
+  Table t;
+  t.header = {"base model", "enhancer"};
+  for (const auto& d : g.datasets)
+    for (const auto& m : o.metrics) t.header.push_back(d + " " + short_metric(m));
+  int significant = 0, compared = 0;
+  for (const std::string& model : g.models) {
+    const auto& rows = g.rows_of_model.at(model);
+    // The best mean per column within this base model's group (bold).
+    std::map<std::pair<std::string, std::string>, double> best;
+    for (const auto& row : rows)
+      for (const auto& d : g.datasets)
+        if (auto it = g.settings.find({d, model, row}); it != g.settings.end())
+          for (const auto& m : o.metrics) {
+            const double v = mean(values(it->second, o.split, m));
+            if (std::isfinite(v)) best[{d, m}] = std::max(best.count({d, m}) ? best[{d, m}] : v, v);
+          }
+    bool first = true;
+    for (const auto& row : rows) {
+      std::vector<TableCell> cells = {{first ? model : "", false, ""}, {row == "none" ? "(base)" : "+ " + row, false, ""}};
+      for (const auto& d : g.datasets)
+        for (const auto& m : o.metrics) {
+          auto it = g.settings.find({d, model, row});
+          if (it == g.settings.end()) {
+            cells.push_back({"–", false, ""});
+            continue;
+          }
+          const auto v = values(it->second, o.split, m);
+          cells.push_back({mean_std(v), v.size() > 0 && mean(v) == best[{d, m}], std::to_string(v.size()) + " seed(s)"});
+        }
+      t.separator_before.push_back(first);
+      t.rows.push_back(cells);
+      first = false;
+    }
+    // Improv.: the highlighted stack against the best other row of the group, per column.
+    if (highlight.empty() || std::find(rows.begin(), rows.end(), highlight) == rows.end()) continue;
+    std::vector<TableCell> cells = {{"", false, ""}, {"Improv. (" + highlight + ")", false, ""}};
+    for (const auto& d : g.datasets)
+      for (const auto& m : o.metrics) {
+        auto chosen = g.settings.find({d, model, highlight});
+        const Setting* rival = nullptr;
+        double rival_mean = -1;
+        for (const auto& row : rows) {
+          if (row == highlight) continue;
+          auto it = g.settings.find({d, model, row});
+          if (it == g.settings.end()) continue;
+          const double v = mean(values(it->second, o.split, m));
+          if (std::isfinite(v) && v > rival_mean) rival_mean = v, rival = &it->second;
+        }
+        if (chosen == g.settings.end() || !rival) {
+          cells.push_back({"–", false, ""});
+          continue;
+        }
+        const double ours = mean(values(chosen->second, o.split, m));
+        // Pair by seed: only seeds both settings ran.
+        std::vector<double> a, b;
+        for (const auto& [seed, r] : chosen->second.by_seed)
+          if (auto it = rival->by_seed.find(seed); it != rival->by_seed.end()) {
+            a.push_back(metric_of(r, o.split, m));
+            b.push_back(metric_of(it->second, o.split, m));
+          }
+        const PairedTest test = paired_t_test(a, b);
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%+.2f %%", 100 * (ours - rival_mean) / rival_mean);
+        const bool sig = std::isfinite(test.p) && test.p < 0.05;
+        ++compared;
+        significant += sig;
+        std::string note = "vs " + rival->row + ": paired t-test over " + std::to_string(test.n) + " seeds, t = " +
+                           fixed(test.t, 3) + ", p = " + (std::isfinite(test.p) ? fixed(test.p, 4) : "n/a");
+        cells.push_back({std::string(buf) + (sig ? "*" : ""), false, note});
+      }
+    t.separator_before.push_back(false);
+    t.rows.push_back(cells);
+  }
+  if (compared)
+    footnote = "Improv.: the relative difference between **" + highlight +
+               "** and the best other row of the same base model (the base row included); * = p < 0.05 in a "
+               "two-sided paired t-test across seeds (" + std::to_string(significant) + " of " +
+               std::to_string(compared) + " comparisons).";
+  return t;
+}
+
+// Our means beside a reference table's values.
+Table reference_table(const Grouped& g, const ReportOptions& o, const std::string& source_note, std::string& title) {
+  if (!fs::is_regular_file(o.reference)) throw std::runtime_error(o.reference + ": no such reference table");
+  const YAML::Node ref = YAML::LoadFile(o.reference);
+  if (!ref["metrics"] || !ref["datasets"])
+    throw std::runtime_error(o.reference + ": a reference table needs 'metrics:' and 'datasets:'");
+  const auto metrics = ref["metrics"].as<std::vector<std::string>>();
+  title = ref["source"] ? ref["source"].as<std::string>() : o.reference;
+  (void)source_note;
+  Table t;
+  t.header = {"dataset", "row", "metric", "ours", "reference", "difference"};
+  for (const auto& [key, s] : g.settings) {
+    const YAML::Node& datasets = ref["datasets"];
+    if (!datasets[s.dataset] || !datasets[s.dataset][s.reference_key]) continue;
+    const YAML::Node row = datasets[s.dataset][s.reference_key];
+    if (!row.IsSequence()) continue;
+    bool first = true;
+    for (const auto& m : o.metrics) {
+      const auto at = std::find(metrics.begin(), metrics.end(), m);
+      if (at == metrics.end() || static_cast<size_t>(at - metrics.begin()) >= row.size()) continue;
+      const double theirs = row[static_cast<size_t>(at - metrics.begin())].as<double>();
+      const double ours = mean(values(s, o.split, m));
+      char diff[32];
+      std::snprintf(diff, sizeof diff, "%+.1f %%", 100 * (ours - theirs) / theirs);
+      t.rows.push_back({{s.dataset, false, ""}, {s.model + (s.row == "none" ? "" : " + " + s.row), false, ""},
+                        {short_metric(m), false, ""}, {fixed(ours), false, ""}, {fixed(theirs), false, ""},
+                        {diff, false, ""}});
+      t.separator_before.push_back(first);
+      first = false;
+    }
+  }
+  return t;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Curves: validation Recall@20 per seed, and the loss terms of one seed.
+
+struct Curves {
+  std::string title, slug, recall_svg, loss_svg;
+};
+
+std::vector<Curves> curves(const Grouped& g, const std::string& run_dir) {
+  std::vector<Curves> out;
+  for (const auto& d : g.datasets)
+    for (const auto& model : g.models)
+      for (const auto& row : g.rows_of_model.at(model)) {
+        auto it = g.settings.find({d, model, row});
+        if (it == g.settings.end()) continue;
+        Curves c;
+        c.title = d + " / " + model + (row == "none" ? "" : " + " + row);
+        c.slug = d + "-" + model + "-" + row;
+        for (char& ch : c.slug)
+          if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '+') ch = '_';
+        LineChart recall{"validation Recall@20", "epoch", "Recall@20", false, {}};
+        LineChart loss{"loss terms", "epoch", "loss", true, {}};
+        for (const auto& [seed, record] : it->second.by_seed) {
+          const std::string metrics = run_dir + "/cells/" + record.value("folder", std::string()) + "/metrics.jsonl";
+          Series r{"seed " + seed, {}};
+          std::map<std::string, Series> terms;
+          for (const std::string& line : read_lines(metrics)) {
+            const json m = json::parse(line, nullptr, false);
+            if (m.is_discarded()) continue;
+            const double epoch = m.value("epoch", 0);
+            if (m.contains("valid") && m["valid"].contains("recall@20")) r.points.push_back({epoch, m["valid"]["recall@20"]});
+            if (loss.series.empty() && m.contains("loss"))
+              for (const auto& [term, v] : m["loss"].items()) terms[term].points.push_back({epoch, v.get<double>()});
+          }
+          recall.series.push_back(r);
+          if (loss.series.empty()) {
+            for (auto& [term, s] : terms) {
+              s.name = term;
+              loss.series.push_back(s);
+            }
+            loss.title = "loss terms (seed " + seed + ")";
+          }
+        }
+        c.recall_svg = render_svg(recall);
+        c.loss_svg = render_svg(loss);
+        out.push_back(c);
+      }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// CSV of the flat records.
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string scalar_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
+
+std::string to_csv(const std::vector<json>& records) {
+  std::vector<std::string> axes;
+  std::set<std::string> metric_keys;
+  for (const json& r : records) {
+    for (const auto& [a, v] : field(r, "axes").items())
+      if (std::find(axes.begin(), axes.end(), a) == axes.end()) axes.push_back(a);
+    for (const char* split : {"valid", "test"})
+      for (const auto& [m, v] : field(r, split).items()) metric_keys.insert(std::string(split) + "." + m);
+  }
+  static const std::vector<std::string> kFields = {"cell",        "folder",       "dataset",         "model",
+                                                   "seed",        "best_epoch",   "epochs_run",      "stopped_by",
+                                                   "wall_time_s", "peak_rss_mib", "recgrid_version", "hash"};
+  std::string csv;
+  for (const auto& f : kFields) csv += f + ",";
+  csv += "enhancers";
+  for (const auto& a : axes) csv += ",axis." + csv_field(a);
+  for (const auto& m : metric_keys) csv += "," + m;
+  csv += "\n";
+  for (const json& r : records) {
+    for (const auto& f : kFields) csv += csv_field(r.contains(f) ? scalar_text(r[f]) : "") + ",";
+    std::string stack;
+    for (const auto& e : field(r, "enhancers")) stack += (stack.empty() ? "" : "+") + e.get<std::string>();
+    csv += csv_field(stack);
+    for (const auto& a : axes) csv += "," + csv_field(r.contains("axes") && r["axes"].contains(a) ? scalar_text(r["axes"][a]) : "");
+    for (const auto& m : metric_keys) {
+      const auto dot = m.find('.');
+      const std::string split = m.substr(0, dot), metric = m.substr(dot + 1);
+      csv += "," + (r.contains(split) && r[split].contains(metric) ? r[split][metric].dump() : "");
+    }
+    csv += "\n";
+  }
+  return csv;
+}
+
+const char* const kCss = R"(body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+th:nth-child(-n+2),td:nth-child(-n+2){text-align:left}tr.group td{border-top:2px solid #666}
+thead th{background:#f0f0f0}.figs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;border:1px solid #ddd;padding:.5em}
+figcaption{font-weight:bold;margin-bottom:.3em}.note{color:#555;font-size:13px})";
+
+std::string utc_now() {
+  char when[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  return when;
+}
+
+// Markdown emphasis (**x**) as HTML.
+std::string md_bold_to_html(const std::string& s) {
+  std::string out, esc = xml_escape(s);
+  bool open = false;
+  for (size_t k = 0; k < esc.size(); ++k) {
+    if (esc.compare(k, 2, "**") == 0) {
+      out += open ? "</b>" : "<b>";
+      open = !open;
+      ++k;
+    } else {
+      out += esc[k];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ReportFiles write_report(const ReportOptions& o) {
+  if (o.split != "test" && o.split != "valid") throw std::invalid_argument("--split must be test or valid");
+  const std::vector<json> records = grid::read_results(o.run_dir);
+  if (records.empty()) throw std::runtime_error(o.run_dir + "/results.jsonl has no finished cell yet");
+  const Grouped g = group(records);
+  std::string grid_name = records.front().value("grid", fs::path(o.run_dir).filename().string());
+  std::string highlight = o.highlight;
+  if (highlight.empty()) {
+    for (const auto& [model, rows] : g.rows_of_model)
+      if (std::find(rows.begin(), rows.end(), "irllrec") != rows.end()) highlight = "irllrec";
+  } else if (highlight == "none") {
+    highlight.clear();
+  }
+
+  std::string footnote;
+  const Table main = main_table(g, o, highlight, footnote);
+  std::string ref_title;
+  Table ref;
+  if (!o.reference.empty()) ref = reference_table(g, o, "", ref_title);
+  const std::vector<Curves> charts = curves(g, o.run_dir);
+  const std::string summary = std::to_string(records.size()) + " finished cells; " + o.split +
+                              " split; mean ± sample std over seeds. Generated " + utc_now() + " by `recgrid report`.";
+
+  // Markdown, with the charts as files beside it.
+  fs::create_directories(fs::path(o.run_dir) / "report");
+  std::string md = "# Grid " + grid_name + "\n\n" + summary + "\n\n## Results\n\n" + to_markdown(main) + "\n";
+  if (!footnote.empty()) md += footnote + "\n";
+  if (!o.reference.empty()) {
+    md += "\n## Against the reference: " + ref_title + "\n\n";
+    md += ref.rows.empty() ? std::string("(no row of this grid is in the reference table)\n") : to_markdown(ref);
+  }
+  md += "\n## Training curves\n\n";
+  for (const Curves& c : charts) {
+    write_file_atomic(o.run_dir + "/report/" + c.slug + "-recall.svg", c.recall_svg);
+    write_file_atomic(o.run_dir + "/report/" + c.slug + "-loss.svg", c.loss_svg);
+    md += "**" + c.title + "**\n\n![recall](report/" + c.slug + "-recall.svg) ![loss](report/" + c.slug + "-loss.svg)\n\n";
+  }
+  md += "Flat records: [results.csv](results.csv).\n";
+
+  // HTML: one self-contained page.
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Grid " + xml_escape(grid_name) +
+                     "</title>\n<style>" + kCss + "</style></head>\n<body>\n<h1>Grid " + xml_escape(grid_name) + "</h1>\n<p class=\"note\">" +
+                     md_bold_to_html(summary) + "</p>\n<h2>Results</h2>\n" + to_html(main, "results");
+  if (!footnote.empty()) html += "<p class=\"note\">" + md_bold_to_html(footnote) + " Hover an Improv. cell for its test.</p>\n";
+  if (!o.reference.empty())
+    html += "<h2>Against the reference: " + xml_escape(ref_title) + "</h2>\n" +
+            (ref.rows.empty() ? std::string("<p>(no row of this grid is in the reference table)</p>\n") : to_html(ref, "reference"));
+  html += "<h2>Training curves</h2>\n<div class=\"figs\">\n";
+  for (const Curves& c : charts)
+    html += "<figure><figcaption>" + xml_escape(c.title) + "</figcaption>\n" + c.recall_svg + c.loss_svg + "</figure>\n";
+  html += "</div>\n<p class=\"note\">Flat records: <a href=\"results.csv\">results.csv</a>.</p>\n</body></html>\n";
+
+  ReportFiles files{o.run_dir + "/report.md", o.run_dir + "/report.html", o.run_dir + "/results.csv",
+                    static_cast<int>(records.size())};
+  write_file_atomic(files.markdown, md);
+  write_file_atomic(files.html, html);
+  write_file_atomic(files.csv, to_csv(records));
+  return files;
+}
+
+}  // namespace recgrid::report

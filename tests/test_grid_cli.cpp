@@ -1,0 +1,312 @@
+// Whole grids through the `recgrid` executable: a grid killed with SIGKILL part way and rerun, two
+// shards (and a third, overlapping process) sharing one folder, and the report, checked in headless
+// Chromium.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "grid/cell_lock.hpp"
+#include "report/stats.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// 2 base models x 3 enhancer stacks x 2 seeds on a tiny planted dataset: 12 cells of ~1 s.
+const char* const kGrid = R"(grid:
+  name: cli-test
+  datasets: [planted]
+  models: [lightgcn, simgcl]
+  enhancers: [none, rlmrec_con, irllrec]
+  seeds: [1, 2]
+dataset:
+  synthetic: {users: 300, items: 250, interactions_per_user: 8}
+train: {epochs: 8, test_step: 1, batch_size: 256, patience: 100}
+)";
+
+std::string write_grid_file(const std::string& name) {
+  const std::string path = ::testing::TempDir() + "/" + name + ".yaml";
+  std::ofstream(path) << kGrid;
+  return path;
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string d = ::testing::TempDir() + "/gridcli_" + name;
+  fs::remove_all(d);
+  return d;
+}
+
+// Starts `recgrid ARGS...` with its output in `log`; returns the pid.
+pid_t start(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> full = {recgrid::test::binary_dir() + "/bin/recgrid"};
+  full.insert(full.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : full) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+std::vector<fs::path> cell_dirs(const std::string& out) {
+  std::vector<fs::path> dirs;
+  if (fs::exists(out + "/cells"))
+    for (const auto& e : fs::directory_iterator(out + "/cells")) dirs.push_back(e.path());
+  return dirs;
+}
+
+std::vector<json> results_lines(const std::string& out) {
+  std::vector<json> lines;
+  std::ifstream f(out + "/results.jsonl");
+  for (std::string line; std::getline(f, line);) lines.push_back(json::parse(line));  // throws on a half line
+  return lines;
+}
+
+// Every cell finished exactly once: 12 records, one per cell, and each run folder's log says
+// "results written" once (a cell run twice, or restarted instead of resumed, would say it twice or
+// have two records).
+void expect_complete_once(const std::string& out) {
+  const auto records = results_lines(out);
+  ASSERT_EQ(records.size(), 12u);
+  std::set<std::string> cells;
+  for (const json& r : records) cells.insert(r["cell"].get<std::string>());
+  EXPECT_EQ(cells.size(), 12u);
+  const auto dirs = cell_dirs(out);
+  ASSERT_EQ(dirs.size(), 12u);
+  for (const fs::path& d : dirs) {
+    EXPECT_TRUE(fs::exists(d / "record.json")) << d;
+    EXPECT_EQ(count_of(slurp((d / "log.txt").string()), "results written to"), 1u) << d;
+  }
+}
+
+// Opens a copy of the page, with a checking script appended, in headless Chromium: returns what the
+// script found ("rows=N charts=M") and every console line Chromium logged.
+struct PageCheck {
+  std::string found;
+  std::vector<std::string> console;
+};
+
+PageCheck check_in_chromium(const std::string& html_path) {
+  const std::string probe = html_path + ".probe.html";
+  std::string page = slurp(html_path);
+  const std::string script = R"(<script>
+window.addEventListener('load', () => {
+  const rows = document.querySelectorAll('table.results tbody tr').length;
+  let charts = 0;
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const line = svg.querySelector('polyline.series');
+    if (line && line.getTotalLength() > 0 && svg.getBoundingClientRect().width > 0) charts++;
+  }
+  document.body.setAttribute('data-check', 'rows=' + rows + ' charts=' + charts);
+});
+</script>)";
+  page.insert(page.rfind("</body>"), script);
+  std::ofstream(probe) << page;
+  const std::string err = probe + ".stderr";
+  const std::string cmd = "timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 "
+                          "--virtual-time-budget=5000 --dump-dom file://" + fs::absolute(probe).string() + " 2>" + err;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string dom;
+  std::array<char, 4096> buf{};
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) dom.append(buf.data(), n);
+  pclose(pipe);
+  PageCheck r;
+  const size_t at = dom.find("data-check=\"");
+  if (at != std::string::npos) r.found = dom.substr(at + 12, dom.find('"', at + 12) - at - 12);
+  std::ifstream e(err);
+  for (std::string line; std::getline(e, line);)
+    if (line.find("CONSOLE") != std::string::npos) r.console.push_back(line);
+  return r;
+}
+
+bool have_chromium() { return std::system("command -v chromium > /dev/null 2>&1") == 0; }
+
+std::string fixed4(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+}  // namespace
+
+TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
+  const std::string grid = write_grid_file("grid_kill");
+  const std::string out = fresh_dir("kill");
+  const pid_t first = start({"run", grid, "--out", out, "--jobs", "2", "--threads-per-cell", "1", "--no-progress"}, out + ".first.log");
+  // Wait until some cells have finished and another is part way through (its metrics started).
+  std::set<std::string> mid_run;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  for (;;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << slurp(out + ".first.log");
+    int finished = 0;
+    mid_run.clear();
+    for (const fs::path& d : cell_dirs(out)) {
+      if (fs::exists(d / "record.json")) ++finished;
+      else if (fs::exists(d / "checkpoint.pt") && !fs::exists(d / "results.json")) mid_run.insert(d.filename().string());
+    }
+    if (finished >= 3 && !mid_run.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  EXPECT_EQ(wait_exit(first), -SIGKILL);
+  // Its training children die with it (PR_SET_PDEATHSIG): wait until no cell lock is held.
+  for (int tries = 0;; ++tries) {
+    bool any_held = false;
+    for (const fs::path& d : cell_dirs(out)) any_held |= !recgrid::grid::CellLock::try_acquire(d.string());
+    if (!any_held) break;
+    ASSERT_LT(tries, 500) << "a training process outlived the killed grid";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::map<std::string, std::string> finished_before;  // folder -> record text
+  for (const fs::path& d : cell_dirs(out))
+    if (fs::exists(d / "record.json")) finished_before[d.filename().string()] = slurp((d / "record.json").string());
+  ASSERT_LT(finished_before.size(), 12u);
+  const std::string status_cmd = recgrid::test::binary_dir() + "/bin/recgrid status " + out + " > " + out + ".status";
+  ASSERT_EQ(std::system(status_cmd.c_str()), 0);
+  EXPECT_NE(slurp(out + ".status").find(std::to_string(finished_before.size()) + " done, 0 running, " +
+                                        std::to_string(12 - finished_before.size()) + " left of 12 cells"),
+            std::string::npos)
+      << slurp(out + ".status");
+
+  ASSERT_EQ(wait_exit(start({"run", grid, "--out", out, "--jobs", "2", "--threads-per-cell", "1", "--no-progress"}, out + ".second.log")), 0)
+      << slurp(out + ".second.log");
+  expect_complete_once(out);
+  ASSERT_EQ(std::system(status_cmd.c_str()), 0);
+  EXPECT_NE(slurp(out + ".status").find("12 done, 0 running, 0 left of 12 cells"), std::string::npos);
+  for (const auto& [folder, text] : finished_before)  // finished cells were not run again
+    EXPECT_EQ(slurp(out + "/cells/" + folder + "/record.json"), text) << folder;
+  for (const std::string& folder : mid_run) {
+    // Interrupted cells resumed from their checkpoint (or, when the kill came a moment after
+    // training ended, found it finished and only recorded it).
+    const std::string log = slurp(out + "/cells/" + folder + "/log.txt");
+    EXPECT_TRUE(log.find("resumed after epoch") != std::string::npos || log.find("already finished") != std::string::npos)
+        << folder << "\n" << log;
+  }
+
+  // The report matches the records.
+  ASSERT_EQ(std::system((recgrid::test::binary_dir() + "/bin/recgrid report " + out + " > /dev/null").c_str()), 0);
+  const std::string md = slurp(out + "/report.md");
+  for (const std::string& model : {"lightgcn", "simgcl"})
+    for (const std::string& stack : {"none", "rlmrec_con", "irllrec"}) {
+      std::vector<double> r20;
+      for (const json& r : results_lines(out))
+        if (r["axes"]["model"] == model && r["axes"]["enhancers"] == stack) r20.push_back(r["test"]["recall@20"]);
+      ASSERT_EQ(r20.size(), 2u);
+      const std::string cell = fixed4(recgrid::report::mean(r20)) + " ± " + fixed4(recgrid::report::sample_std(r20));
+      const std::string label = stack == "none" ? "(base)" : "+ " + stack;
+      // The row of this stack carries that value (bold or not).
+      bool found = false;
+      std::istringstream lines(md);
+      std::string current_model;
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("| " + model + " |", 0) == 0) current_model = model;
+        else if (line.rfind("| ", 0) == 0 && line.rfind("|  |", 0) != 0) current_model = "";
+        if (current_model == model && line.find("| " + label + " |") != std::string::npos)
+          found = line.find(cell) != std::string::npos;
+      }
+      EXPECT_TRUE(found) << model << " " << stack << ": expected " << cell << " in\n" << md;
+    }
+  std::ifstream csv(out + "/results.csv");
+  size_t csv_lines = 0;
+  for (std::string line; std::getline(csv, line);) ++csv_lines;
+  EXPECT_EQ(csv_lines, 13u);  // a header and 12 records
+
+  if (!have_chromium()) FAIL() << "chromium is not installed: run scripts/setup.sh --tests";
+  const PageCheck page = check_in_chromium(out + "/report.html");
+  EXPECT_EQ(page.found, "rows=8 charts=12");  // 2 x (3 rows + Improv.); 6 settings x 2 charts
+  EXPECT_TRUE(page.console.empty()) << page.console.front();
+}
+
+TEST(GridCli, TheHtmlCheckSeesConsoleErrorsAndMissingCharts) {
+  // The check above must be able to fail: a page with a script error and no chart.
+  if (!have_chromium()) FAIL() << "chromium is not installed: run scripts/setup.sh --tests";
+  const std::string page = ::testing::TempDir() + "/broken_report.html";
+  std::ofstream(page) << "<!DOCTYPE html><html><body><table class=\"results\"><tbody><tr><td>1</td></tr></tbody></table>"
+                         "<script>notAFunction();</script></body></html>";
+  const PageCheck r = check_in_chromium(page);
+  EXPECT_EQ(r.found, "rows=1 charts=0");
+  ASSERT_FALSE(r.console.empty());
+  EXPECT_NE(r.console.front().find("notAFunction"), std::string::npos);
+}
+
+TEST(GridCli, ShardsAndAnOverlappingProcessShareOneFolderWithoutRunningACellTwice) {
+  const std::string grid = write_grid_file("grid_shards");
+  const std::string out = fresh_dir("shards");
+  const pid_t a = start({"run", grid, "--out", out, "--shard", "0/2", "--threads-per-cell", "1", "--no-progress"}, out + ".a.log");
+  const pid_t b = start({"run", grid, "--out", out, "--shard", "1/2", "--threads-per-cell", "1", "--no-progress"}, out + ".b.log");
+  // A third process over the whole grid competes with both for every cell.
+  const pid_t c = start({"run", grid, "--out", out, "--threads-per-cell", "1", "--no-progress"}, out + ".c.log");
+  EXPECT_EQ(wait_exit(a), 0) << slurp(out + ".a.log");
+  EXPECT_EQ(wait_exit(b), 0) << slurp(out + ".b.log");
+  EXPECT_EQ(wait_exit(c), 0) << slurp(out + ".c.log");
+  expect_complete_once(out);
+  // The shards split the cells by index: each ran only its own.
+  const std::string a_log = slurp(out + ".a.log"), b_log = slurp(out + ".b.log");
+  EXPECT_NE(a_log.find("shard 0/2 takes 6"), std::string::npos) << a_log;
+  EXPECT_EQ(count_of(a_log, "-s2 ("), 0u) << a_log;  // shard 0 holds the even indexes: seed 1 cells
+  EXPECT_EQ(count_of(b_log, "-s1 ("), 0u) << b_log;
+}
+
+TEST(GridCli, AFailingCellIsReportedAndRetriedWhileTheOthersFinish) {
+  const std::string grid = ::testing::TempDir() + "/grid_fail.yaml";
+  std::ofstream(grid) << "grid:\n  name: fail-test\n  datasets: [scientific]\n  models: [lightgcn]\n"
+                         "  sweep: {dataset.path: [scientific, nowhere]}\n"
+                         "dataset: {root: " + recgrid::test::shared_data() + "}\n"
+                         "train: {epochs: 1, test_step: 1}\n";
+  const std::string out = fresh_dir("fail");
+  EXPECT_EQ(wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
+  std::string log = slurp(out + ".log");
+  EXPECT_NE(log.find("FAILED scientific-lightgcn-path=nowhere"), std::string::npos) << log;
+  EXPECT_NE(log.find("1 cell(s) finished now"), std::string::npos) << log;
+  ASSERT_EQ(results_lines(out).size(), 1u);
+  EXPECT_EQ(results_lines(out)[0]["axes"]["dataset.path"], "scientific");
+  // A rerun keeps the finished cell and tries the failed one again.
+  EXPECT_EQ(wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
+  log = slurp(out + ".log");
+  EXPECT_NE(log.find("1 already finished, 1 to run"), std::string::npos) << log;
+  EXPECT_NE(log.find("FAILED scientific-lightgcn-path=nowhere"), std::string::npos) << log;
+  EXPECT_EQ(results_lines(out).size(), 1u);
+}
