@@ -59,7 +59,8 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
                   const plugin::Registry& registry) {
   if (vm.count("resume") || vm.count("force"))
     throw std::invalid_argument("a grid always resumes; to start a cell over, delete its folder under OUT/cells/");
-  const grid::GridSpec spec = grid::load_grid(file, sets);
+  grid::GridSpec spec = grid::load_grid(file, sets);
+  if (vm.count("only")) grid::keep_only(spec, vm["only"].as<std::vector<std::string>>());
   grid::GridOptions o;
   o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
   grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
@@ -88,7 +89,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "no-progress", "never draw the progress line")(
       "shard", po::value<std::string>()->default_value("0/1"), "grid: run the cells with index % N == I (I/N)")(
       "jobs,j", po::value<int>()->default_value(1), "grid: cells at once on this machine")(
-      "threads-per-cell", po::value<int>()->default_value(0), "grid: threads of each cell (0 = cores / jobs)");
+      "threads-per-cell", po::value<int>()->default_value(0), "grid: threads of each cell (0 = cores / jobs)")(
+      "only", po::value<std::vector<std::string>>()->composing(),
+      "grid: only the cells with AXIS=VALUE (repeatable; e.g. --only seed=2023 --only model=sgl)");
   po::options_description hidden;
   hidden.add_options()("config", po::value<std::string>(), "experiment file");
   po::positional_options_description pos;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 namespace recgrid::grid {
 
@@ -157,6 +158,25 @@ std::string id_part(const Axis& axis, const AxisValue& v) {
 }
 
 }  // namespace
+
+void keep_only(GridSpec& spec, const std::vector<std::string>& filters) {
+  std::map<std::string, std::set<std::string>> wanted;
+  for (const std::string& f : filters) {
+    const size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--only " + f + ": expected AXIS=VALUE, e.g. seed=2023");
+    const std::string axis = f.substr(0, eq);
+    if (!spec.cells.front().axes.count(axis)) throw std::invalid_argument("--only " + f + ": the grid has no axis '" + axis + "'");
+    wanted[axis].insert(f.substr(eq + 1));
+  }
+  std::vector<CellSpec> kept;
+  for (CellSpec& c : spec.cells) {
+    bool match = true;
+    for (const auto& [axis, values] : wanted) match = match && values.count(c.axes.at(axis));
+    if (match) kept.push_back(std::move(c));
+  }
+  if (kept.empty()) throw std::invalid_argument("--only leaves no cell of the grid");
+  spec.cells = std::move(kept);
+}
 
 bool is_grid_file(const std::string& path) {
   if (path.empty() || !fs::is_regular_file(path)) return false;

@@ -1,9 +1,11 @@
 // LightGCN, SSLRec variant (ALGORITHMS.md §2.1).
 //
-//   E^{l+1} = S E^l,  l = 0..L-1,     E* = sum_{l=0..L} E^l   (a sum that includes layer 0)
+//   E^{l+1} = S E^l,  l = 0..L-1,     E* = sum_{l=0..L} E^l   (a sum that includes layer 0;
+//                                     layer_combination mean divides it by L+1, as AlphaRec does)
 //   training: S = Drop_keep(Â)  (fresh mask every step, no rescaling: asymmetric)
 //   inference: S = Â
-//   loss: BPR(E*_U[users], E*_I[pos], E*_I[neg]); the host adds reg_weight * Reg.
+//   loss: bpr_weight * BPR(E*_U[users], E*_I[pos], E*_I[neg]); the host adds reg_weight * Reg.
+//         bpr_weight 0 leaves the loss to an enhancer (AlphaRec).
 #include <ATen/ATen.h>
 
 #include "recgrid/id_model.hpp"
@@ -20,6 +22,8 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
                 {"layers", "int", "3", "number of propagation layers L"},
                 {"embedding_size", "int", "32", "width d of the user and item ID embeddings"},
                 {"keep_rate", "float", "0.8", "training edge keep probability (1.0 = no dropout)"},
+                {"layer_combination", "string", "\"sum\"", "E* = sum (SSLRec) or mean (AlphaRec) of layers 0..L"},
+                {"bpr_weight", "float", "1.0", "weight of BPR (0: no BPR term, e.g. under AlphaRec)"},
             }};
   }
 
@@ -27,7 +31,12 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
       : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
         graph_(ctx.graph),
         layers_(opts.get<int64_t>("layers")),
-        keep_rate_(opts.get<double>("keep_rate")) {
+        keep_rate_(opts.get<double>("keep_rate")),
+        bpr_weight_(opts.get<double>("bpr_weight")) {
+    const std::string combination = opts.get<std::string>("layer_combination");
+    if (combination != "sum" && combination != "mean")
+      throw std::invalid_argument("layer_combination must be sum or mean, not '" + combination + "'");
+    mean_ = combination == "mean";
     if (layers_ < 0) throw std::invalid_argument("layers must be >= 0");
     if (keep_rate_ <= 0 || keep_rate_ > 1) throw std::invalid_argument("keep_rate must be in (0, 1]");
   }
@@ -36,7 +45,7 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
     const at::Tensor values =
         mode == recgrid::Mode::Train ? recgrid::ops::drop_edges(graph_.norm, keep_rate_) : graph_.norm;
     const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, values, e0, layers_);
-    const at::Tensor& sum = prop[0];
+    const at::Tensor sum = mean_ ? prop[0] / static_cast<double>(layers_ + 1) : prop[0];
     recgrid::NamedTensors out;
     out.add("layer.0", e0);
     for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), prop[l]);
@@ -47,14 +56,15 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
     recgrid::NamedTensors out;
-    out.add("bpr", bpr(b, enc.at("final")));
+    if (bpr_weight_ != 0) out.add("bpr", bpr(b, enc.at("final")) * bpr_weight_);
     return out;
   }
 
  private:
   recgrid::Graph graph_;
   int64_t layers_;
-  double keep_rate_;
+  double keep_rate_, bpr_weight_;
+  bool mean_ = false;
 };
 
 }  // namespace

@@ -67,3 +67,23 @@ TEST(LightGCN, LossIsBprOnTheFinalEmbeddings) {
   }
   EXPECT_NEAR(terms.at("bpr").item<double>(), want, 1e-6);
 }
+
+TEST(LightGCN, LayerMeanAndBprWeightForAlphaRec) {
+  test::HostContext host(test::tiny_dataset());
+  at::manual_seed(4);
+  auto sum = host.create(lightgcn(), {{"layers", 2}, {"embedding_size", 8}});
+  const at::Tensor e0 = sum->layer0().detach();
+  auto mean = host.create(lightgcn(), {{"layers", 2}, {"embedding_size", 8}, {"layer_combination", "mean"}, {"bpr_weight", 0.0}});
+  const at::Tensor s = sum->encode(RG_MODE_EVAL, &e0).at("final"), m = mean->encode(RG_MODE_EVAL, &e0).at("final");
+  EXPECT_TRUE(at::allclose(m, s / 3, 1e-6, 1e-7));  // (E0 + E1 + E2) / 3
+  NamedTensors b;
+  b.add("users", at::tensor({0}, at::kLong));
+  b.add("pos", at::tensor({1}, at::kLong));
+  b.add("neg", at::tensor({2}, at::kLong));
+  EXPECT_TRUE(mean->loss(b, mean->encode(RG_MODE_TRAIN, &e0)).empty());
+  auto half = host.create(lightgcn(), {{"layers", 2}, {"embedding_size", 8}, {"keep_rate", 1.0}, {"bpr_weight", 0.5}});
+  auto full = host.create(lightgcn(), {{"layers", 2}, {"embedding_size", 8}, {"keep_rate", 1.0}});
+  EXPECT_NEAR(half->loss(b, half->encode(RG_MODE_TRAIN, &e0)).at("bpr").item<double>(),
+              0.5 * full->loss(b, full->encode(RG_MODE_TRAIN, &e0)).at("bpr").item<double>(), 1e-7);
+  EXPECT_THROW(host.create(lightgcn(), {{"layer_combination", "max"}}), std::exception);
+}

@@ -1,0 +1,107 @@
+// RLMRec-Gen (ALGORITHMS.md §3.3): masked-node reconstruction of LLM profiles.
+//
+// Every training step:
+//   S = floor(mask_ratio * V) (at least 1) distinct node ids, uniform over users and items together
+//   E0~_v = t if v in S else E0_v          t: a learnable mask token [1 x d], initialised to 0
+//   the base model's training forward runs on E0~ (all its views, BPR included)
+//   L_rec = recon_weight * NCE_B( mlp_g(E*[S]), P[S], tau )      P = [P_U; P_I], raw profiles
+// where E* is the base model's main view ("user"/"item" of its encoding) and mlp_g = TextMLP(d -> d_p).
+// Negatives are the other seeds; NCE_B streams them, so no |S| x |S| matrix is built beyond one
+// chunk of columns (REF's worst case is ~16k seeds). Inference: the unmasked forward.
+// mask_forward = false reproduces REF's BIGCF-Gen: seeds are drawn, the forward stays unmasked.
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "recgrid/ops.hpp"
+#include "recgrid/sdk.hpp"
+#include "recgrid/text_mlp.hpp"
+
+namespace {
+
+class RlmrecGen final : public recgrid::Enhancer {
+ public:
+  static recgrid::PluginSpec spec() {
+    return {"rlmrec_gen",
+            "1.0.0",
+            "RLMRec-Gen: reconstruct LLM profiles of masked nodes from the CF embeddings",
+            {
+                {"mask_ratio", "float", "0.15", "share of all nodes masked each step"},
+                {"recon_weight", "float", "0.1", "weight of the reconstruction loss"},
+                {"recon_temperature", "float", "0.5", "NCE_B temperature"},
+                {"embedding_size", "int", "32", "width of the base model's layer-0 and final embeddings"},
+                {"mask_forward", "bool", "true", "feed the masked layer 0 to the base model (false: REF BIGCF-Gen)"},
+                {"chunk", "int", "2048", "negatives per streamed block"},
+            },
+            {
+                {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
+                {"profile_item", RG_ROWS_ITEMS, 0, "item profile embeddings (RLMRec itm_emb_np.pkl)"},
+            }};
+  }
+
+  RlmrecGen(const recgrid::Context& ctx, const recgrid::Options& opts)
+      : n_users_(ctx.n_users),
+        n_nodes_(ctx.n_nodes()),
+        profile_user_(ctx.inputs.at("profile_user")),
+        profile_item_(ctx.inputs.at("profile_item")),
+        ratio_(opts.get<double>("mask_ratio")),
+        weight_(opts.get<double>("recon_weight")),
+        tau_(opts.get<double>("recon_temperature")),
+        mask_forward_(opts.get<bool>("mask_forward")),
+        chunk_(opts.get<int64_t>("chunk")),
+        mlp_(opts.get<int64_t>("embedding_size"), profile_user_.size(1),
+             at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
+    if (profile_item_.size(1) != profile_user_.size(1))
+      throw std::invalid_argument("rlmrec_gen: profile_user has " + std::to_string(profile_user_.size(1)) +
+                                  " columns but profile_item has " + std::to_string(profile_item_.size(1)));
+    if (ratio_ <= 0 || ratio_ > 1) throw std::invalid_argument("rlmrec_gen: mask_ratio must be in (0, 1]");
+    if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_gen: need recon_temperature > 0, chunk > 0");
+    const int64_t d = opts.get<int64_t>("embedding_size");
+    token_ = register_parameter("mask_token", at::zeros({1, d}, at::TensorOptions().dtype(at::kFloat).device(ctx.device)));
+    mlp_.register_as("mlp_g", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
+  }
+
+  // Draws this step's seeds and (unless mask_forward is off) puts the mask token in their rows.
+  at::Tensor transform_inputs(recgrid::Mode mode, const at::Tensor& e0) override {
+    if (mode != recgrid::Mode::Train) return e0;
+    if (e0.size(1) != token_.size(1))
+      throw std::invalid_argument("rlmrec_gen: layer 0 is " + std::to_string(e0.size(1)) +
+                                  " wide but embedding_size is " + std::to_string(token_.size(1)));
+    const int64_t n_seeds = std::max<int64_t>(1, static_cast<int64_t>(std::floor(ratio_ * static_cast<double>(n_nodes_))));
+    seeds_ = at::randperm(n_nodes_, at::TensorOptions().dtype(at::kLong).device(e0.device())).narrow(0, 0, n_seeds);
+    if (!mask_forward_) return e0;
+    return e0.index_copy(0, seeds_, token_.expand({n_seeds, token_.size(1)}));
+  }
+
+  recgrid::NamedTensors loss(const recgrid::Batch&, const recgrid::NamedTensors& enc) override {
+    if (!seeds_.defined()) throw std::logic_error("rlmrec_gen: loss before transform_inputs");
+    const at::Tensor nodes = at::cat({enc.at("user"), enc.at("item")}, 0);
+    const at::Tensor reconstructed = mlp_(nodes.index_select(0, seeds_));
+    recgrid::NamedTensors out;
+    out.add("rec", recgrid::ops::nce_b(reconstructed, profiles_of(seeds_), tau_, chunk_) * weight_);
+    return out;
+  }
+
+ private:
+  // Rows of P = [P_U; P_I] for node ids (users first), without building P.
+  at::Tensor profiles_of(const at::Tensor& nodes) const {
+    const at::Tensor is_user = nodes < n_users_;
+    at::Tensor rows = at::empty({nodes.size(0), profile_user_.size(1)}, profile_user_.options());
+    const at::Tensor u = at::nonzero(is_user).squeeze(1), i = at::nonzero(~is_user).squeeze(1);
+    rows.index_copy_(0, u, profile_user_.index_select(0, nodes.index_select(0, u)));
+    rows.index_copy_(0, i, profile_item_.index_select(0, nodes.index_select(0, i) - n_users_));
+    return rows;
+  }
+
+  int64_t n_users_, n_nodes_;
+  at::Tensor profile_user_, profile_item_;
+  double ratio_, weight_, tau_;
+  bool mask_forward_;
+  int64_t chunk_;
+  recgrid::TextMlp mlp_;
+  at::Tensor token_, seeds_;
+};
+
+}  // namespace
+
+RECGRID_EXPORT_PLUGIN(RlmrecGen)
