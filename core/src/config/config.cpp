@@ -295,7 +295,7 @@ const std::vector<std::pair<std::string, std::string>>& host_schema() {
       {"dataset.synthetic.snr", "float"},          {"dataset.synthetic.profile_dim", "int"},
       {"dataset.synthetic.intent_dim", "int"},     {"dataset.synthetic.valid_share", "float"},
       {"dataset.synthetic.test_share", "float"},   {"dataset.synthetic.seed", "int"},
-      {"text.reduce_dim", "int"},
+      {"text.reduce_dim", "int"},       {"dataset.text_dir", "string"},
   };
   return schema;
 }

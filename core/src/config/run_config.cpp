@@ -52,10 +52,13 @@ RunConfig to_run_config(const YAML::Node& r, const std::function<std::string(con
   if (path.empty() && c.dataset.format != "synthetic")
     throw ConfigError(at("dataset.path") + "dataset.path is empty: name the folder of the split files");
   c.dataset.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
+  // Text tables: relative to dataset.text_dir when set (tables built by `recgrid text build` live
+  // outside the read-only data folder), else to the dataset folder.
+  const std::string text_dir = d["text_dir"].as<std::string>("");
+  const fs::path text_base = text_dir.empty() ? fs::path(c.dataset.path) : fs::path(text_dir);
   for (const auto& kv : d["text"]) {
     const std::string file = kv.second.as<std::string>();
-    c.dataset.text.emplace_back(kv.first.as<std::string>(),
-                                fs::path(file).is_absolute() ? file : (fs::path(c.dataset.path) / file).string());
+    c.dataset.text.emplace_back(kv.first.as<std::string>(), fs::path(file).is_absolute() ? file : (text_base / file).string());
   }
   c.dataset.n_users = d["n_users"].as<int64_t>();
   c.dataset.n_items = d["n_items"].as<int64_t>();

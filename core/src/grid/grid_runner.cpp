@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -24,22 +23,14 @@
 #include "grid/cell_lock.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
+#include "util/hash.hpp"
 
 namespace recgrid::grid {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string stable_hash(const std::string& text) {
-  uint64_t h = 14695981039346656037ULL;  // FNV-1a offset basis
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;  // FNV prime
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016" PRIx64, h);
-  return hex;
-}
+std::string stable_hash(const std::string& text) { return fnv1a64_hex(text); }
 
 void parse_shard(const std::string& text, int& index, int& count) {
   const size_t slash = text.find('/');

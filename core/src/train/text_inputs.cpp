@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "data/npy.hpp"
+#include "text/provenance.hpp"
 #include "data/pca.hpp"
 
 namespace recgrid::train {
@@ -70,6 +71,12 @@ NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* 
       if (t.rows != rows || (spec.cols > 0 && t.cols != spec.cols))
         throw std::runtime_error(path + ": " + what + ": expected shape " + shape(rows, spec.cols) + ", found " +
                                  shape(t.rows, t.cols));
+      // Tables RecGrid built carry a provenance sidecar: the file must be what was built, for the
+      // entities the input is about.
+      const nlohmann::json provenance = text::check_provenance(path, t.rows, t.cols);
+      if (!provenance.is_null() && provenance.value("entities", "") != (users ? "users" : "items"))
+        throw std::runtime_error(path + ": " + what + ": built for " + provenance.value("entities", "?") + " (" +
+                                 text::sidecar_path(path) + ")");
       for (size_t v = 0; v < t.values.size(); ++v)
         if (!std::isfinite(t.values[v]))
           throw std::runtime_error(path + ": " + what + ": value at row " + std::to_string(v / t.cols) + ", column " +

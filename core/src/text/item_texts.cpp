@@ -1,0 +1,86 @@
+#include "text/item_texts.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/ndarray.hpp"
+
+namespace recgrid::text {
+
+namespace {
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string f; std::getline(ss, f, '\t');) out.push_back(f);
+  if (!line.empty() && line.back() == '\t') out.emplace_back();
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> read_item_texts(const std::string& path, const std::string& field, int64_t n_items) {
+  std::ifstream f(path);
+  if (!f) throw data::FormatError(path + ": cannot open file");
+  std::string line;
+  if (!std::getline(f, line)) throw data::FormatError(path + ":1: empty file; expected a header line");
+  const auto header = split_tabs(line);
+  int id_col = -1, text_col = -1;
+  for (size_t k = 0; k < header.size(); ++k) {
+    if (header[k] == "item") id_col = static_cast<int>(k);
+    if (header[k] == field) text_col = static_cast<int>(k);
+  }
+  if (id_col < 0 || text_col < 0)
+    throw data::FormatError(path + ":1: the header needs the columns 'item' and '" + field + "' (found: " + line + ")");
+  std::vector<std::string> texts(static_cast<size_t>(n_items));
+  std::vector<bool> seen(static_cast<size_t>(n_items), false);
+  for (int line_no = 2; std::getline(f, line); ++line_no) {
+    if (line.empty()) continue;
+    const auto cols = split_tabs(line);
+    const std::string where = path + ":" + std::to_string(line_no) + ": ";
+    if (cols.size() != header.size())
+      throw data::FormatError(where + "expected " + std::to_string(header.size()) + " tab-separated columns, found " +
+                              std::to_string(cols.size()));
+    int64_t id = -1;
+    try {
+      size_t used = 0;
+      id = std::stoll(cols[static_cast<size_t>(id_col)], &used);
+      if (used != cols[static_cast<size_t>(id_col)].size()) id = -1;
+    } catch (const std::exception&) {
+    }
+    if (id < 0 || id >= n_items)
+      throw data::FormatError(where + "item id '" + cols[static_cast<size_t>(id_col)] + "' is not in [0, " +
+                              std::to_string(n_items) + ")");
+    if (seen[static_cast<size_t>(id)]) throw data::FormatError(where + "item " + std::to_string(id) + " appears twice");
+    seen[static_cast<size_t>(id)] = true;
+    texts[static_cast<size_t>(id)] = cols[static_cast<size_t>(text_col)];
+  }
+  return texts;
+}
+
+std::vector<std::vector<int64_t>> training_items(const data::Dataset& ds, int64_t max_items) {
+  std::vector<std::vector<int64_t>> items(static_cast<size_t>(ds.n_users));
+  for (size_t k = 0; k < ds.train.size(); ++k) items[static_cast<size_t>(ds.train.user[k])].push_back(ds.train.item[k]);
+  for (auto& list : items)
+    if (max_items > 0 && static_cast<int64_t>(list.size()) > max_items) list.erase(list.begin(), list.end() - max_items);
+  return items;
+}
+
+std::vector<std::string> user_documents(const data::Dataset& ds, const std::vector<std::string>& item_texts,
+                                        const UserDocumentLimits& limits) {
+  std::vector<std::string> docs;
+  for (const auto& list : training_items(ds, limits.max_items)) {
+    std::string doc;
+    for (int64_t item : list) doc += (doc.empty() ? "" : "\n") + item_texts[static_cast<size_t>(item)];
+    if (limits.max_chars > 0 && static_cast<int64_t>(doc.size()) > limits.max_chars) {
+      size_t cut = static_cast<size_t>(limits.max_chars);
+      while (cut > 0 && doc[cut] != ' ' && doc[cut] != '\n') --cut;  // a word boundary
+      doc.resize(cut > 0 ? cut : static_cast<size_t>(limits.max_chars));
+    }
+    docs.push_back(std::move(doc));
+  }
+  return docs;
+}
+
+}  // namespace recgrid::text
