@@ -4,6 +4,8 @@
 //   recgrid run GRID.yaml [--out DIR] [--shard I/N] [--jobs N] [--set KEY=VALUE]...
 //   recgrid text build --data DIR [--out DIR] [--dim N] ...
 //   recgrid text check --data DIR --tables DIR
+//   recgrid intents generate --data DIR --base-url URL --model M ...
+//   recgrid embed --answers FILE --what KIND --out FILE.npy ...
 //   recgrid status GRID_DIR
 //   recgrid report RUN_DIR [--reference FILE] [--highlight STACK] [--metrics LIST] [--split test|valid]
 //   recgrid plugins
@@ -14,8 +16,6 @@
 #include <boost/program_options.hpp>
 
 #include <spdlog/spdlog.h>
-
-#include <ATen/ATen.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -32,7 +32,7 @@
 #include "grid/grid_status.hpp"
 #include "plugin/loader.hpp"
 #include "report/report.hpp"
-#include "text/text_build.hpp"
+#include "text_commands.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/trainer.hpp"
@@ -52,6 +52,8 @@ const char* const kUsage =
     "  status DIR     cells done / running / failed / left of a grid folder, with an ETA\n"
     "  text build     raw item text -> the enhancers' embedding tables (offline encoder)\n"
     "  text check     how well the text tables alone rank the test items (vs random)\n"
+    "  intents generate  ask an OpenAI-compatible LLM for item/user intents or profiles (cached, resumable)\n"
+    "  embed          LLM answers -> an embedding table (offline encoder or an embeddings server)\n"
     "  report DIR     Markdown + HTML report and CSV of a grid folder\n"
     "  plugins        list the installed plugins with their options\n"
     "  synth          write a planted-intent synthetic dataset (TSV splits + text tables)\n"
@@ -173,82 +175,6 @@ int cmd_report(const std::vector<std::string>& args) {
   return 0;
 }
 
-// The TSV dataset of a text command: splits + item text in one folder.
-data::Dataset load_text_dataset(const std::string& dir) {
-  data::Dataset ds = data::load_tsv(dir);
-  data::check_dataset(ds);
-  return ds;
-}
-
-int cmd_text_build(const std::vector<std::string>& args) {
-  text::TextBuildOptions o;
-  std::string data_dir;
-  po::options_description desc("recgrid text build --data DIR [options]");
-  desc.add_options()("help,h", "show this help")(
-      "data", po::value<std::string>(&data_dir)->required(), "dataset folder (train/valid/test.tsv and the item text)")(
-      "item-text", po::value<std::string>(&o.item_text_file), "item text TSV (default DIR/item_text.tsv)")(
-      "field", po::value<std::string>(&o.field)->default_value("text"), "the text column")(
-      "out", po::value<std::string>(&o.out_dir), "output folder (default data/text/<dataset folder name>)")(
-      "dim", po::value<int64_t>(&o.encoder.dim)->default_value(256), "width of the tables")(
-      "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(2), "keep tokens in at least this many items")(
-      "max-features", po::value<int64_t>(&o.encoder.tfidf.max_features)->default_value(20000), "vocabulary cap")(
-      "seed", po::value<uint64_t>(&o.encoder.seed)->default_value(2023), "seed of the randomised SVD")(
-      "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(50), "training items per user document")(
-      "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(4000), "characters per user document");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
-  if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
-  if (o.out_dir.empty()) o.out_dir = "data/text/" + fs::path(data_dir).lexically_normal().filename().string();
-  const data::Dataset ds = load_text_dataset(data_dir);
-  for (const text::BuiltTable& t : text::build_text_tables(ds, o))
-    std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
-  std::cout << "use them with: dataset: {text_dir: " << o.out_dir
-            << ", text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: "
-               "intent_user.npy, intent_item: intent_item.npy}}\n";
-  return 0;
-}
-
-int cmd_text_check(const std::vector<std::string>& args) {
-  std::string data_dir, tables;
-  int k = 20;
-  po::options_description desc("recgrid text check --data DIR --tables DIR [options]");
-  desc.add_options()("help,h", "show this help")("data", po::value<std::string>(&data_dir)->required(), "dataset folder")(
-      "tables", po::value<std::string>(&tables)->required(), "folder with profile_user.npy and profile_item.npy")(
-      "k", po::value<int>(&k)->default_value(20), "cut-off K");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
-  const data::Dataset ds = load_text_dataset(data_dir);
-  auto load = [&](const std::string& name) {
-    const data::FloatTable t = data::read_table(tables + "/" + name);
-    return at::from_blob(const_cast<float*>(t.values.data()), {t.rows, t.cols}, at::kFloat).clone();
-  };
-  const at::Tensor users = load("profile_user.npy"), items = load("profile_item.npy");
-  for (const auto& [split, truth] : {std::pair<const char*, const data::Interactions*>{"valid", &ds.valid}, {"test", &ds.test}}) {
-    const text::TextOnlyCheck c = text::text_only_ranking(ds, *truth, users, items, k);
-    std::printf("%s: text-only cosine ranking Recall@%d %.4f NDCG@%d %.4f over %lld users; random ranking Recall@%d %.4f (x%.1f)\n",
-                split, k, c.recall, k, c.ndcg, static_cast<long long>(c.users), k, c.random_recall,
-                c.random_recall > 0 ? c.recall / c.random_recall : 0.0);
-  }
-  return 0;
-}
-
-int cmd_text(const std::vector<std::string>& args) {
-  if (args.empty() || (args[0] != "build" && args[0] != "check"))
-    throw std::invalid_argument("usage: recgrid text build|check [options] (see recgrid text build --help)");
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  return args[0] == "build" ? cmd_text_build(rest) : cmd_text_check(rest);
-}
-
 void print_option(const rg_option_spec& o) {
   std::cout << "      " << o.name << " (" << o.type << ", default " << o.default_json << ")";
   if (o.help && *o.help) std::cout << ": " << o.help;
@@ -342,6 +268,8 @@ int main(int argc, char** argv) {
     if (command == "plugins") return cmd_plugins(args);
     if (command == "report") return cmd_report(args);
     if (command == "text") return cmd_text(args);
+    if (command == "intents") return cmd_intents(args);
+    if (command == "embed") return cmd_embed(args);
     if (command == "status") {
       if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid status GRID_DIR");
       std::cout << grid::grid_status(args[0]);

@@ -8,12 +8,14 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-openmp        # LibTorch 1.13 (CPU) on OpenBLAS with OpenMP (not reference BLAS)
   libyaml-cpp-dev libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
+  libcurl4-openssl-dev                    # HTTP of the LLM / embedding clients
   libgtest-dev
   jq                                      # the reproduction scripts' tables read results.json with it
 )
 # `setup.sh --tests`: what only the test suite needs.
 if [ "${1:-}" = "--tests" ]; then
   packages+=(chromium)                    # headless check of the HTML report (tests/test_grid_cli.cpp)
+  packages+=(libcpp-httplib-dev)          # the local OpenAI-compatible test server (tests/test_llm.cpp)
 fi
 missing=()
 for p in "${packages[@]}"; do

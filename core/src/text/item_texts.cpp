@@ -20,20 +20,17 @@ std::vector<std::string> split_tabs(const std::string& line) {
 
 }  // namespace
 
-std::vector<std::string> read_item_texts(const std::string& path, const std::string& field, int64_t n_items) {
+std::vector<nlohmann::json> read_item_records(const std::string& path, int64_t n_items) {
   std::ifstream f(path);
   if (!f) throw data::FormatError(path + ": cannot open file");
   std::string line;
   if (!std::getline(f, line)) throw data::FormatError(path + ":1: empty file; expected a header line");
   const auto header = split_tabs(line);
-  int id_col = -1, text_col = -1;
-  for (size_t k = 0; k < header.size(); ++k) {
+  int id_col = -1;
+  for (size_t k = 0; k < header.size(); ++k)
     if (header[k] == "item") id_col = static_cast<int>(k);
-    if (header[k] == field) text_col = static_cast<int>(k);
-  }
-  if (id_col < 0 || text_col < 0)
-    throw data::FormatError(path + ":1: the header needs the columns 'item' and '" + field + "' (found: " + line + ")");
-  std::vector<std::string> texts(static_cast<size_t>(n_items));
+  if (id_col < 0) throw data::FormatError(path + ":1: the header needs an 'item' column (found: " + line + ")");
+  std::vector<nlohmann::json> records(static_cast<size_t>(n_items), nlohmann::json::object());
   std::vector<bool> seen(static_cast<size_t>(n_items), false);
   for (int line_no = 2; std::getline(f, line); ++line_no) {
     if (line.empty()) continue;
@@ -42,20 +39,35 @@ std::vector<std::string> read_item_texts(const std::string& path, const std::str
     if (cols.size() != header.size())
       throw data::FormatError(where + "expected " + std::to_string(header.size()) + " tab-separated columns, found " +
                               std::to_string(cols.size()));
+    const std::string& id_text = cols[static_cast<size_t>(id_col)];
     int64_t id = -1;
     try {
       size_t used = 0;
-      id = std::stoll(cols[static_cast<size_t>(id_col)], &used);
-      if (used != cols[static_cast<size_t>(id_col)].size()) id = -1;
+      id = std::stoll(id_text, &used);
+      if (used != id_text.size()) id = -1;
     } catch (const std::exception&) {
     }
     if (id < 0 || id >= n_items)
-      throw data::FormatError(where + "item id '" + cols[static_cast<size_t>(id_col)] + "' is not in [0, " +
-                              std::to_string(n_items) + ")");
+      throw data::FormatError(where + "item id '" + id_text + "' is not in [0, " + std::to_string(n_items) + ")");
     if (seen[static_cast<size_t>(id)]) throw data::FormatError(where + "item " + std::to_string(id) + " appears twice");
     seen[static_cast<size_t>(id)] = true;
-    texts[static_cast<size_t>(id)] = cols[static_cast<size_t>(text_col)];
+    for (size_t k = 0; k < header.size(); ++k)
+      if (static_cast<int>(k) != id_col) records[static_cast<size_t>(id)][header[k]] = cols[k];
   }
+  return records;
+}
+
+std::vector<std::string> read_item_texts(const std::string& path, const std::string& field, int64_t n_items) {
+  const auto records = read_item_records(path, n_items);
+  {
+    std::ifstream f(path);
+    std::string header;
+    std::getline(f, header);
+    if (("\t" + header + "\t").find("\t" + field + "\t") == std::string::npos)
+      throw data::FormatError(path + ":1: the header needs the columns 'item' and '" + field + "' (found: " + header + ")");
+  }
+  std::vector<std::string> texts;
+  for (const auto& r : records) texts.push_back(r.value(field, ""));
   return texts;
 }
 

@@ -7,9 +7,15 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "data/dataset.hpp"
 
 namespace recgrid::text {
+
+// Every column of the item TSV except `item`, as one JSON object per item ({} for items without a
+// line): the {{item}} of the prompt templates.
+std::vector<nlohmann::json> read_item_records(const std::string& path, int64_t n_items);
 
 // texts[i] = the `field` column of item i (id column `item`); items without a line get "".
 // Errors name file:line (a bad id, a missing column, a duplicate id).

@@ -6,6 +6,7 @@
 
 #include "data/npy.hpp"
 #include "eval/evaluator.hpp"
+#include "text/intent_prompts.hpp"
 #include "text/provenance.hpp"
 #include "util/files.hpp"
 
@@ -42,6 +43,18 @@ std::vector<BuiltTable> build_text_tables(const data::Dataset& ds, const TextBui
   std::vector<BuiltTable> built;
   built.push_back(write_table(o.out_dir, "profile_item", item_table, "items", item_source, enc));
   built.push_back(write_table(o.out_dir, "profile_user", user_table, "users", user_source, enc));
+  if (!o.intents_cache.empty()) {
+    // LLM intents: their own encoder, fitted on the item intents.
+    const auto item_intents = answer_texts(o.intents_cache, "item_intent", "intent", "item", ds.n_items);
+    const auto user_intents = answer_texts(o.intents_cache, "user_intent", "intent", "user", ds.n_users);
+    const OfflineEncoder intent_encoder(item_intents, o.encoder);
+    const nlohmann::json ienc = intent_encoder.describe();
+    built.push_back(write_table(o.out_dir, "intent_item", intent_encoder.encode(item_intents), "items",
+                                {{"file", o.intents_cache}, {"field", "intent"}, {"documents", "LLM item intents"}}, ienc));
+    built.push_back(write_table(o.out_dir, "intent_user", intent_encoder.encode(user_intents), "users",
+                                {{"file", o.intents_cache}, {"field", "intent"}, {"documents", "LLM user intents"}}, ienc));
+    return built;
+  }
   // Without LLM intents the intent tables are the same encodings (the sidecar records the stand-in).
   nlohmann::json stand_in_item = item_source, stand_in_user = user_source;
   stand_in_item["intents"] = stand_in_user["intents"] = "none generated: the raw-text encoding stands in";

@@ -1,0 +1,270 @@
+#include "text_commands.hpp"
+
+#include <ATen/ATen.h>
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "data/dataset.hpp"
+#include "data/npy.hpp"
+#include "llm/embedding_client.hpp"
+#include "llm/generation_job.hpp"
+#include "llm/prompt_template.hpp"
+#include "text/intent_prompts.hpp"
+#include "text/provenance.hpp"
+#include "text/text_build.hpp"
+#include "train/progress.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace recgrid {
+
+namespace {
+
+// The TSV dataset of a text command: splits + item text in one folder.
+data::Dataset load_text_dataset(const std::string& dir) {
+  data::Dataset ds = data::load_tsv(dir);
+  data::check_dataset(ds);
+  return ds;
+}
+
+int cmd_text_build(const std::vector<std::string>& args) {
+  text::TextBuildOptions o;
+  std::string data_dir;
+  po::options_description desc("recgrid text build --data DIR [options]");
+  desc.add_options()("help,h", "show this help")(
+      "data", po::value<std::string>(&data_dir)->required(), "dataset folder (train/valid/test.tsv and the item text)")(
+      "item-text", po::value<std::string>(&o.item_text_file), "item text TSV (default DIR/item_text.tsv)")(
+      "field", po::value<std::string>(&o.field)->default_value("text"), "the text column")(
+      "out", po::value<std::string>(&o.out_dir), "output folder (default data/text/<dataset folder name>)")(
+      "dim", po::value<int64_t>(&o.encoder.dim)->default_value(256), "width of the tables")(
+      "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(2), "keep tokens in at least this many items")(
+      "max-features", po::value<int64_t>(&o.encoder.tfidf.max_features)->default_value(20000), "vocabulary cap")(
+      "seed", po::value<uint64_t>(&o.encoder.seed)->default_value(2023), "seed of the randomised SVD")(
+      "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(50), "training items per user document")(
+      "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(4000), "characters per user document")(
+      "intents", po::value<std::string>(&o.intents_cache), "answer cache of `recgrid intents generate`: intent tables from the LLM intents");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
+  if (o.out_dir.empty()) o.out_dir = "data/text/" + fs::path(data_dir).lexically_normal().filename().string();
+  const data::Dataset ds = load_text_dataset(data_dir);
+  for (const text::BuiltTable& t : text::build_text_tables(ds, o))
+    std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
+  std::cout << "use them with: dataset: {text_dir: " << o.out_dir
+            << ", text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: "
+               "intent_user.npy, intent_item: intent_item.npy}}\n";
+  return 0;
+}
+
+int cmd_text_check(const std::vector<std::string>& args) {
+  std::string data_dir, tables;
+  int k = 20;
+  po::options_description desc("recgrid text check --data DIR --tables DIR [options]");
+  desc.add_options()("help,h", "show this help")("data", po::value<std::string>(&data_dir)->required(), "dataset folder")(
+      "tables", po::value<std::string>(&tables)->required(), "folder with profile_user.npy and profile_item.npy")(
+      "k", po::value<int>(&k)->default_value(20), "cut-off K");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  const data::Dataset ds = load_text_dataset(data_dir);
+  auto load = [&](const std::string& name) {
+    const data::FloatTable t = data::read_table(tables + "/" + name);
+    return at::from_blob(const_cast<float*>(t.values.data()), {t.rows, t.cols}, at::kFloat).clone();
+  };
+  const at::Tensor users = load("profile_user.npy"), items = load("profile_item.npy");
+  for (const auto& [split, truth] : {std::pair<const char*, const data::Interactions*>{"valid", &ds.valid}, {"test", &ds.test}}) {
+    const text::TextOnlyCheck c = text::text_only_ranking(ds, *truth, users, items, k);
+    std::printf("%s: text-only cosine ranking Recall@%d %.4f NDCG@%d %.4f over %lld users; random ranking Recall@%d %.4f (x%.1f)\n",
+                split, k, c.recall, k, c.ndcg, static_cast<long long>(c.users), k, c.random_recall,
+                c.random_recall > 0 ? c.recall / c.random_recall : 0.0);
+  }
+  return 0;
+}
+
+
+// Server settings from options, with environment fallbacks (RECGRID_LLM_BASE_URL, RECGRID_LLM_MODEL
+// and the key in the variable --api-key-env names).
+struct ServerArgs {
+  std::string base_url, model, key_env = "OPENAI_API_KEY";
+  double timeout = 120;
+  int attempts = 6;
+  void add_to(po::options_description& desc, const char* what) {
+    desc.add_options()("base-url", po::value<std::string>(&base_url), (std::string(what) + " server, e.g. http://127.0.0.1:8000/v1 (env RECGRID_LLM_BASE_URL)").c_str())(
+        "model", po::value<std::string>(&model), "model name (env RECGRID_LLM_MODEL)")(
+        "api-key-env", po::value<std::string>(&key_env)->default_value("OPENAI_API_KEY"), "environment variable holding the API key")(
+        "timeout", po::value<double>(&timeout)->default_value(120), "seconds per request")(
+        "max-attempts", po::value<int>(&attempts)->default_value(6), "attempts per request (429, 5xx, timeouts are retried)");
+  }
+  llm::ServerConfig config(const char* model_env) const {
+    llm::ServerConfig s;
+    s.base_url = base_url.empty() && std::getenv("RECGRID_LLM_BASE_URL") ? std::getenv("RECGRID_LLM_BASE_URL") : base_url;
+    s.model = model.empty() && std::getenv(model_env) ? std::getenv(model_env) : model;
+    if (s.base_url.empty()) throw std::invalid_argument("no server: pass --base-url or set RECGRID_LLM_BASE_URL");
+    if (s.model.empty()) throw std::invalid_argument(std::string("no model: pass --model or set ") + model_env);
+    while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
+    if (const char* key = std::getenv(key_env.c_str())) s.api_key = key;
+    s.timeout_s = timeout;
+    s.retry.max_attempts = attempts;
+    return s;
+  }
+};
+
+int cmd_intents_generate(const std::vector<std::string>& args) {
+  std::string data_dir, item_text, prompts = "configs/prompts", cache_path;
+  std::vector<std::string> what;
+  text::PromptInputs in;
+  llm::GenerationOptions go;
+  llm::ChatOptions co;
+  ServerArgs server;
+  int64_t limit = 0;
+  po::options_description desc("recgrid intents generate --data DIR --base-url URL --model M [options]");
+  desc.add_options()("help,h", "show this help")("data", po::value<std::string>(&data_dir)->required(), "dataset folder (TSV splits + item text)")(
+      "item-text", po::value<std::string>(&item_text), "item text TSV (default DIR/item_text.tsv)")(
+      "what", po::value<std::vector<std::string>>(&what)->composing(),
+      "item_intent, user_intent, item_profile, user_profile (repeatable; default item_intent and user_intent)")(
+      "prompts", po::value<std::string>(&prompts)->default_value("configs/prompts"), "folder of the <what>.txt templates")(
+      "domain", po::value<std::string>(&in.domain)->default_value("product"), "the templates' {{domain}} noun")(
+      "cache", po::value<std::string>(&cache_path), "answer cache, JSONL (default data/text/<dataset>/answers.jsonl)")(
+      "concurrency", po::value<int>(&go.concurrency)->default_value(4), "requests at once")(
+      "reasks", po::value<int>(&co.reasks)->default_value(2), "extra turns when an answer is not the JSON asked for")(
+      "temperature", po::value<double>(&co.temperature)->default_value(0), "sampling temperature")(
+      "no-json-mode", "do not send response_format json_object (servers that reject it)")(
+      "max-items", po::value<int64_t>(&in.limits.max_items)->default_value(20), "training items in a user prompt")(
+      "max-chars", po::value<int64_t>(&in.limits.max_chars)->default_value(6000), "characters of items in a user prompt")(
+      "limit", po::value<int64_t>(&limit)->default_value(0), "only the first N entities of each kind (0 = all)");
+  server.add_to(desc, "chat-completion");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  co.json_mode = !vm.count("no-json-mode");
+  if (what.empty()) what = {"item_intent", "user_intent"};
+  if (item_text.empty()) item_text = (fs::path(data_dir) / "item_text.tsv").string();
+  if (cache_path.empty()) cache_path = "data/text/" + fs::path(data_dir).lexically_normal().filename().string() + "/answers.jsonl";
+  const data::Dataset ds = load_text_dataset(data_dir);
+  const auto items = text::read_item_records(item_text, ds.n_items);
+  const llm::ChatClient client(server.config("RECGRID_LLM_MODEL"), co);
+  llm::AnswerCache cache(cache_path);
+  if (cache.repaired_bytes())
+    std::cerr << cache_path << ": removed a torn last line (" << cache.repaired_bytes() << " bytes) left by a killed run\n";
+  go.progress_tty = train::stderr_is_tty();
+  size_t failed = 0;
+  for (const std::string& kind : what) {
+    if (kind != "item_intent" && kind != "user_intent" && kind != "item_profile" && kind != "user_profile")
+      throw std::invalid_argument("--what " + kind + ": expected item_intent, user_intent, item_profile or user_profile");
+    const llm::PromptTemplate t = llm::PromptTemplate::load(prompts + "/" + kind + ".txt");
+    std::vector<llm::GenerationTask> tasks =
+        kind.rfind("item", 0) == 0 ? text::item_prompts(t, items, in) : text::user_prompts(t, ds, items, in);
+    if (limit > 0 && static_cast<int64_t>(tasks.size()) > limit) tasks.resize(static_cast<size_t>(limit));
+    go.kind = kind;
+    go.keys = t.answer_keys();
+    const llm::GenerationSummary s = llm::generate(tasks, client, cache, go);
+    for (const std::string& f : s.failures) std::cerr << "  failed " << f << "\n";
+    failed += s.failures.size();
+  }
+  std::cout << cache_path << ": " << cache.size() << " answers" << (failed ? ", " + std::to_string(failed) + " prompts failed (run again to retry them)" : "") << "\n";
+  return failed ? 1 : 0;
+}
+
+int cmd_embed_answers(const std::vector<std::string>& args) {
+  std::string data_dir, answers, kind, field, out, encoder = "offline", embed_cache;
+  text::OfflineEncoderOptions eo;
+  ServerArgs server;
+  int batch = 64;
+  po::options_description desc("recgrid embed --data DIR --answers FILE --what KIND --out FILE.npy [options]");
+  desc.add_options()("help,h", "show this help")("data", po::value<std::string>(&data_dir)->required(), "dataset folder (for the user and item counts)")(
+      "answers", po::value<std::string>(&answers)->required(), "answer cache of `recgrid intents generate`")(
+      "what", po::value<std::string>(&kind)->required(), "item_intent, user_intent, item_profile or user_profile")(
+      "field", po::value<std::string>(&field), "the answer's text key (default: intent, or summarization for profiles)")(
+      "out", po::value<std::string>(&out)->required(), "the table to write (.npy, plus a provenance sidecar)")(
+      "encoder", po::value<std::string>(&encoder)->default_value("offline"), "offline (TF-IDF + SVD) or server (an embeddings API)")(
+      "dim", po::value<int64_t>(&eo.dim)->default_value(256), "offline: width")(
+      "min-df", po::value<int64_t>(&eo.tfidf.min_df)->default_value(2), "offline: keep tokens in at least this many texts")(
+      "seed", po::value<uint64_t>(&eo.seed)->default_value(2023), "offline: SVD seed")(
+      "batch", po::value<int>(&batch)->default_value(64), "server: texts per request")(
+      "embed-cache", po::value<std::string>(&embed_cache), "server: embedding cache (default OUT.cache.jsonl)");
+  server.add_to(desc, "embeddings");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  const bool items = kind.rfind("item", 0) == 0;
+  if (field.empty()) field = kind.find("profile") != std::string::npos ? "summarization" : "intent";
+  const data::Dataset ds = load_text_dataset(data_dir);
+  const int64_t n = items ? ds.n_items : ds.n_users;
+  const std::string prefix = items ? "item" : "user";
+  const std::vector<std::string> texts = text::answer_texts(answers, kind, field, prefix, n);
+  at::Tensor table;
+  nlohmann::json described;
+  if (encoder == "offline") {
+    const text::OfflineEncoder enc(texts, eo);
+    table = enc.encode(texts);
+    described = enc.describe();
+    described["fitted_on"] = "these texts";
+  } else if (encoder == "server") {
+    const llm::ServerConfig s = server.config("RECGRID_EMBED_MODEL");
+    llm::AnswerCache cache(embed_cache.empty() ? out + ".cache.jsonl" : embed_cache);
+    std::vector<std::string> entities;
+    for (int64_t k = 0; k < n; ++k) entities.push_back(prefix + ":" + std::to_string(k));
+    const auto rows = llm::embed_texts(s, entities, texts, cache, {batch}, [](size_t done, size_t total) {
+      std::cerr << "\rembedded " << done << "/" << total << std::flush;
+    });
+    std::cerr << "\n";
+    const int64_t d = static_cast<int64_t>(rows.front().size());
+    table = at::empty({n, d}, at::kFloat);
+    for (int64_t k = 0; k < n; ++k) {
+      if (static_cast<int64_t>(rows[static_cast<size_t>(k)].size()) != d)
+        throw std::runtime_error("the server returned embeddings of different widths");
+      std::copy(rows[static_cast<size_t>(k)].begin(), rows[static_cast<size_t>(k)].end(), table[k].data_ptr<float>());
+    }
+    described = {{"name", "server"}, {"base_url", s.base_url}, {"model", s.model}};
+  } else {
+    throw std::invalid_argument("--encoder must be offline or server");
+  }
+  data::FloatTable ft{table.size(0), table.size(1), std::vector<float>(table.data_ptr<float>(), table.data_ptr<float>() + table.numel())};
+  if (const auto parent = fs::path(out).parent_path(); !parent.empty()) fs::create_directories(parent);
+  data::write_table_npy(out, ft);
+  text::write_provenance(out, ft.rows, ft.cols, items ? "items" : "users",
+                         {{"file", answers}, {"kind", kind}, {"field", field}}, described);
+  std::cout << out << ": " << ft.rows << " x " << ft.cols << " (provenance in " << out << ".json)\n";
+  return 0;
+}
+
+}  // namespace
+
+int cmd_intents(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "generate")
+    throw std::invalid_argument("usage: recgrid intents generate [options] (see recgrid intents generate --help)");
+  return cmd_intents_generate(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
+int cmd_embed(const std::vector<std::string>& args) { return cmd_embed_answers(args); }
+
+int cmd_text(const std::vector<std::string>& args) {
+  if (args.empty() || (args[0] != "build" && args[0] != "check"))
+    throw std::invalid_argument("usage: recgrid text build|check [options] (see recgrid text build --help)");
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  return args[0] == "build" ? cmd_text_build(rest) : cmd_text_check(rest);
+}
+
+}  // namespace recgrid
