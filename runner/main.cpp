@@ -32,6 +32,7 @@
 #include "grid/grid_status.hpp"
 #include "plugin/loader.hpp"
 #include "report/report.hpp"
+#include "command_line.hpp"
 #include "text_commands.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
@@ -108,15 +109,9 @@ int cmd_run(const std::vector<std::string>& args) {
   hidden.add_options()("config", po::value<std::string>(), "experiment file");
   po::positional_options_description pos;
   pos.add("config", 1);
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  const auto parsed = parse_command(args, desc, hidden, pos);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   const std::string experiment = vm.count("config") ? vm["config"].as<std::string>() : "";
   const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 
@@ -156,15 +151,9 @@ int cmd_report(const std::vector<std::string>& args) {
   hidden.add_options()("dir", po::value<std::string>(&o.run_dir), "grid folder");
   po::positional_options_description pos;
   pos.add("dir", 1);
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_command(args, desc, hidden, pos);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (o.run_dir.empty()) throw std::invalid_argument("which grid folder? usage: recgrid report RUN_DIR");
   o.metrics.clear();
   std::stringstream ss(metrics);
@@ -185,13 +174,9 @@ int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description desc("recgrid plugins [options]");
   desc.add_options()("help,h", "show this help")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder (repeatable)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   plugin::Registry registry(plugin_dirs(vm));
   std::cout << "plugin folders: " << registry.where() << "\n";
   for (int32_t kind : {RG_KIND_BASE_MODEL, RG_KIND_ENHANCER}) {
@@ -237,13 +222,9 @@ int cmd_synth(const std::vector<std::string>& args) {
       "profile-dim", po::value<int64_t>(&o.profile_dim)->default_value(o.profile_dim), "profile table width")(
       "intent-dim", po::value<int64_t>(&o.intent_dim)->default_value(o.intent_dim), "intent table width")(
       "seed", po::value<uint64_t>(&o.seed)->default_value(o.seed), "random seed");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   const data::SyntheticData d = data::generate_synthetic(o);
   data::write_synthetic(d, o, out);
   std::cout << out << ": " << d.dataset.n_users << " users, " << d.dataset.n_items << " items, "

@@ -1,3 +1,4 @@
+#include "command_line.hpp"
 #include "text_commands.hpp"
 
 #include <ATen/ATen.h>
@@ -48,13 +49,9 @@ int cmd_text_build(const std::vector<std::string>& args) {
       "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(50), "training items per user document")(
       "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(4000), "characters per user document")(
       "intents", po::value<std::string>(&o.intents_cache), "answer cache of `recgrid intents generate`: intent tables from the LLM intents");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
   if (o.out_dir.empty()) o.out_dir = "data/text/" + fs::path(data_dir).lexically_normal().filename().string();
   const data::Dataset ds = load_text_dataset(data_dir);
@@ -73,13 +70,9 @@ int cmd_text_check(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")("data", po::value<std::string>(&data_dir)->required(), "dataset folder")(
       "tables", po::value<std::string>(&tables)->required(), "folder with profile_user.npy and profile_item.npy")(
       "k", po::value<int>(&k)->default_value(20), "cut-off K");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   const data::Dataset ds = load_text_dataset(data_dir);
   auto load = [&](const std::string& name) {
     const data::FloatTable t = data::read_table(tables + "/" + name);
@@ -147,13 +140,9 @@ int cmd_intents_generate(const std::vector<std::string>& args) {
       "max-chars", po::value<int64_t>(&in.limits.max_chars)->default_value(6000), "characters of items in a user prompt")(
       "limit", po::value<int64_t>(&limit)->default_value(0), "only the first N entities of each kind (0 = all)");
   server.add_to(desc, "chat-completion");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   co.json_mode = !vm.count("no-json-mode");
   if (what.empty()) what = {"item_intent", "user_intent"};
   if (item_text.empty()) item_text = (fs::path(data_dir) / "item_text.tsv").string();
@@ -201,13 +190,9 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
       "batch", po::value<int>(&batch)->default_value(64), "server: texts per request")(
       "embed-cache", po::value<std::string>(&embed_cache), "server: embedding cache (default OUT.cache.jsonl)");
   server.add_to(desc, "embeddings");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
   const bool items = kind.rfind("item", 0) == 0;
   if (field.empty()) field = kind.find("profile") != std::string::npos ? "summarization" : "intent";
   const data::Dataset ds = load_text_dataset(data_dir);

@@ -48,4 +48,19 @@ struct HostContext {
   }
 };
 
+// LightGCN and one enhancer on tiny_dataset() (3 users, 4 items), with the given text tables.
+struct EnhancerOnTiny {
+  HostContext host{tiny_dataset()};
+  rg_tensor_list tables;
+  std::unique_ptr<plugin::Instance> base, enhancer;
+  EnhancerOnTiny(NamedTensors text, const nlohmann::json& base_options, const std::string& name,
+                 const nlohmann::json& options) {
+    tables.items = std::move(text);
+    host.ctx.inputs = &tables;
+    base = host.create_base(plugin::load_plugin(plugin_path("lightgcn")), base_options);
+    enhancer = host.create(plugin::load_plugin(plugin_path(name)), options);
+  }
+  const at::Tensor& table(const std::string& name) const { return tables.items.at(name); }
+};
+
 }  // namespace recgrid::test

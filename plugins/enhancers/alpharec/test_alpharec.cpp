@@ -13,22 +13,23 @@ using J = nlohmann::json;
 
 namespace {
 
-struct AlphaSetup {
-  test::HostContext host{test::tiny_dataset()};
-  rg_tensor_list inputs;
-  std::unique_ptr<plugin::Instance> base, alpha;
-  explicit AlphaSetup(const nlohmann::json& options) {
+// LightGCN as the alpharec preset sets it (no edge drop, layer mean, no BPR) + AlphaRec, 10-wide items.
+struct AlphaSetup : test::EnhancerOnTiny {
+  explicit AlphaSetup(const nlohmann::json& options)
+      : EnhancerOnTiny(tables(), {{"keep_rate", 1.0}, {"layers", 2}, {"layer_combination", "mean"}, {"bpr_weight", 0.0}},
+                       "alpharec", options),
+        alpha(enhancer) {}
+  static NamedTensors tables() {
     at::manual_seed(13);
-    inputs.items.add("profile_item", at::randn({4, 10}));
-    host.ctx.inputs = &inputs;
-    base = host.create_base(plugin::load_plugin(test::plugin_path("lightgcn")),
-                            {{"keep_rate", 1.0}, {"layers", 2}, {"layer_combination", "mean"}, {"bpr_weight", 0.0}});
-    alpha = host.create(plugin::load_plugin(test::plugin_path("alpharec")), options);
+    NamedTensors t;
+    t.add("profile_item", at::randn({4, 10}));
+    return t;
   }
   at::Tensor mlp(const at::Tensor& x) const {
     const NamedTensors p = alpha->parameters();
     return at::leaky_relu(x.mm(p.at("mlp_a.w1").t()) + p.at("mlp_a.b1"), 0.01).mm(p.at("mlp_a.w2").t()) + p.at("mlp_a.b2");
   }
+  std::unique_ptr<plugin::Instance>& alpha;
 };
 
 }  // namespace
@@ -37,7 +38,7 @@ TEST(AlphaRec, UserInputsAreTheMeanOfTrainingItemsOnly) {
   AlphaSetup s(J::object());
   // tiny_dataset training items: user 0 {0, 1}, user 1 {1}, user 2 {1, 2, 3}; its validation and
   // test items (user 0: 2 and 3, user 2: 0) must not enter.
-  const at::Tensor P = s.inputs.items.at("profile_item");
+  const at::Tensor P = s.table("profile_item");
   const at::Tensor means = at::stack({(P[0] + P[1]) / 2, P[1], (P[1] + P[2] + P[3]) / 3});
   const at::Tensor e0 = s.alpha->transform_inputs(RG_MODE_TRAIN, s.base->layer0());
   ASSERT_EQ(e0.sizes(), (at::IntArrayRef{7, 32}));

@@ -13,18 +13,18 @@ using J = nlohmann::json;
 
 namespace {
 
-struct KarSetup {
-  test::HostContext host{test::tiny_dataset()};
-  rg_tensor_list inputs;
-  std::unique_ptr<plugin::Instance> base, kar;
-  KarSetup(const nlohmann::json& base_options, const nlohmann::json& kar_options) {
+// LightGCN + KAR with 12-wide profiles.
+struct KarSetup : test::EnhancerOnTiny {
+  KarSetup(const nlohmann::json& base_options, const nlohmann::json& kar_options)
+      : EnhancerOnTiny(tables(), base_options, "kar", kar_options), kar(enhancer) {}
+  static NamedTensors tables() {
     at::manual_seed(9);
-    inputs.items.add("profile_user", at::randn({3, 12}));
-    inputs.items.add("profile_item", at::randn({4, 12}));
-    host.ctx.inputs = &inputs;
-    base = host.create_base(plugin::load_plugin(test::plugin_path("lightgcn")), base_options);
-    kar = host.create(plugin::load_plugin(test::plugin_path("kar")), kar_options);
+    NamedTensors t;
+    t.add("profile_user", at::randn({3, 12}));
+    t.add("profile_item", at::randn({4, 12}));
+    return t;
   }
+  std::unique_ptr<plugin::Instance>& kar;
 };
 
 // a = sum_j gate_j expert_j(k), one expert at a time with plain products.
@@ -67,8 +67,8 @@ TEST(Kar, AddFusionMatchesTheExpertByExpertSumAndGradientsReachTheAdaptor) {
   const NamedTensors p = s.kar->parameters();
   const at::Tensor e0 = s.base->layer0();
   const at::Tensor got = s.kar->transform_inputs(RG_MODE_TRAIN, e0);
-  const at::Tensor want = e0 + at::cat({by_hand(p, s.inputs.items.at("profile_user"), 0, 2, 3),
-                                        by_hand(p, s.inputs.items.at("profile_item"), 1, 2, 3)}, 0);
+  const at::Tensor want = e0 + at::cat({by_hand(p, s.table("profile_user"), 0, 2, 3),
+                                        by_hand(p, s.table("profile_item"), 1, 2, 3)}, 0);
   EXPECT_TRUE(at::allclose(got, want, 1e-5, 1e-6));
   // The item task never uses the user task's own experts (ids 2..4).
   got.pow(2).sum().backward();
@@ -87,8 +87,8 @@ TEST(Kar, ConcatFusionKeepsTheFirstHalfOfTheIdEmbeddingsAndAppendsTheAdaptor) {
   const at::Tensor got = s.kar->transform_inputs(RG_MODE_EVAL, e0);
   ASSERT_EQ(got.sizes(), (at::IntArrayRef{7, 16}));
   EXPECT_TRUE(at::equal(got.narrow(1, 0, 8), e0.narrow(1, 0, 8)));
-  const at::Tensor a = at::cat({by_hand(p, s.inputs.items.at("profile_user"), 0, 1, 2),
-                                by_hand(p, s.inputs.items.at("profile_item"), 1, 1, 2)}, 0);
+  const at::Tensor a = at::cat({by_hand(p, s.table("profile_user"), 0, 1, 2),
+                                by_hand(p, s.table("profile_item"), 1, 1, 2)}, 0);
   EXPECT_TRUE(at::allclose(got.narrow(1, 8, 8), a, 1e-5, 1e-6));
 }
 

@@ -13,19 +13,19 @@ using J = nlohmann::json;
 
 namespace {
 
-struct GenSetup {
-  test::HostContext host{test::tiny_dataset()};  // 3 users + 4 items = 7 nodes
-  rg_tensor_list inputs;
-  std::unique_ptr<plugin::Instance> base, gen;
-  GenSetup(const nlohmann::json& options) {
+// LightGCN (no edge drop, 2 layers) + RLMRec-Gen with 10-wide profiles: 3 users + 4 items = 7 nodes.
+struct GenSetup : test::EnhancerOnTiny {
+  explicit GenSetup(const nlohmann::json& options)
+      : EnhancerOnTiny(tables(), {{"keep_rate", 1.0}, {"layers", 2}}, "rlmrec_gen", options), gen(enhancer) {}
+  static NamedTensors tables() {
     at::manual_seed(5);
-    inputs.items.add("profile_user", at::randn({3, 10}));
-    inputs.items.add("profile_item", at::randn({4, 10}));
-    host.ctx.inputs = &inputs;
-    base = host.create_base(plugin::load_plugin(test::plugin_path("lightgcn")), {{"keep_rate", 1.0}, {"layers", 2}});
-    gen = host.create(plugin::load_plugin(test::plugin_path("rlmrec_gen")), options);
+    NamedTensors t;
+    t.add("profile_user", at::randn({3, 10}));
+    t.add("profile_item", at::randn({4, 10}));
+    return t;
   }
-  at::Tensor profiles() const { return at::cat({inputs.items.at("profile_user"), inputs.items.at("profile_item")}, 0); }
+  at::Tensor profiles() const { return at::cat({table("profile_user"), table("profile_item")}, 0); }
+  std::unique_ptr<plugin::Instance>& gen;
 };
 
 NamedTensors batch() {
