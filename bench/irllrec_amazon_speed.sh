@@ -12,8 +12,12 @@
 # and, with text.reduce_dim (PCA of each table at load; its one-off cost is the "setup" column):
 #   con-r256 / ref-r256 RLMRec-Con / irllrec-ref on the top-256 principal components of each table
 #   ref-r64             irllrec-ref on the top-64
+# and the other baselines (their presets, on LightGCN with keep_rate 1.0 like every row):
+#   gen                 RLMRec-Gen (mask 0.15 of all nodes, reconstruction over the masked seeds)
+#   kar                 KAR, concat fusion (64-wide layer 0, 8 experts over the 1536-wide profiles)
+#   alpharec            AlphaRec (layer 0 from the 1536-wide item profiles, softmax loss, batch 1024)
 # Usage: bench/irllrec_amazon_speed.sh [EPOCHS] [ROW...]
-#   rows: lightgcn con pair tran ref con-r256 ref-r256 ref-r64 (default: the first five)
+#   rows: lightgcn con pair tran ref con-r256 ref-r256 ref-r64 gen kar alpharec (default: the first five)
 # (nothing else should run on the machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,3 +62,6 @@ row "+ itm (irllrec-ref)" ref irllrec-ref
 row "rlmrec_con, reduce 256" con-r256 rlmrec_con --set model.keep_rate=1.0 --set text.reduce_dim=256
 row "irllrec-ref, reduce 256" ref-r256 irllrec-ref --set text.reduce_dim=256
 row "irllrec-ref, reduce 64" ref-r64 irllrec-ref --set text.reduce_dim=64
+row "rlmrec_gen" gen rlmrec_gen
+row "kar (concat)" kar kar
+row "alpharec" alpharec alpharec

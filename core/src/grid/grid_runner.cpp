@@ -266,6 +266,10 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
         failure = WIFSIGNALED(wstatus) ? "killed by signal " + std::to_string(WTERMSIG(wstatus))
                                        : "exit status " + std::to_string(WEXITSTATUS(wstatus));
       }
+      if (!failure.empty() && g_stop_signal) {  // stopped with the grid: it resumes next time, nothing failed
+        it = running.erase(it);
+        continue;
+      }
       if (!failure.empty()) {
         const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
         write_file_atomic(cell.dir + "/failed.json",
