@@ -16,8 +16,9 @@
 #   gen                 RLMRec-Gen (mask 0.15 of all nodes, reconstruction over the masked seeds)
 #   kar                 KAR, concat fusion (64-wide layer 0, 8 experts over the 1536-wide profiles)
 #   alpharec            AlphaRec (layer 0 from the 1536-wide item profiles, softmax loss, batch 1024)
+#   alpharec-r256       the same on the top-256 principal components
 # Usage: bench/irllrec_amazon_speed.sh [EPOCHS] [ROW...]
-#   rows: lightgcn con pair tran ref con-r256 ref-r256 ref-r64 gen kar alpharec (default: the first five)
+#   rows: lightgcn con pair tran ref con-r256 ref-r256 ref-r64 gen kar alpharec alpharec-r256 (default: the first five)
 # (nothing else should run on the machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,3 +66,4 @@ row "irllrec-ref, reduce 64" ref-r64 irllrec-ref --set text.reduce_dim=64
 row "rlmrec_gen" gen rlmrec_gen
 row "kar (concat)" kar kar
 row "alpharec" alpharec alpharec
+row "alpharec, reduce 256" alpharec-r256 alpharec --set text.reduce_dim=256
