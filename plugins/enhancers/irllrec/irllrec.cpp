@@ -20,6 +20,7 @@
 #include "momentum.hpp"
 #include "recgrid/ops.hpp"
 #include "recgrid/sdk.hpp"
+#include "recgrid/text_tables.hpp"
 #include "recgrid/text_mlp.hpp"
 #include "text_intents.hpp"
 
@@ -164,9 +165,7 @@ class Irllrec final : public recgrid::Enhancer {
     if (beta < 0 || beta > 1) throw std::invalid_argument("irllrec: momentum must be in [0, 1]");
     if (o.get<int64_t>("chunk") <= 0 || o.get<int64_t>("intents") <= 0)
       throw std::invalid_argument("irllrec: chunk and intents must be positive");
-    if (x_user_.size(1) != x_item_.size(1))
-      throw std::invalid_argument("irllrec: intent_user has " + std::to_string(x_user_.size(1)) +
-                                  " columns but intent_item has " + std::to_string(x_item_.size(1)));
+    recgrid::require_same_width("irllrec", "intent_user", x_user_, "intent_item", x_item_);
   }
 
   // Prototypes: the base model's ("user_intents"/"item_intents", DCCF and BIGCF) unless told otherwise.

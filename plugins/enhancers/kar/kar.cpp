@@ -12,6 +12,7 @@
 
 #include "hybrid_experts.hpp"
 #include "recgrid/sdk.hpp"
+#include "recgrid/text_tables.hpp"
 
 namespace {
 
@@ -40,9 +41,7 @@ class Kar final : public recgrid::Enhancer {
         profile_item_(ctx.inputs.at("profile_item")),
         fusion_(opts.get<std::string>("fusion")),
         experts_(shape_of(opts, profile_user_.size(1)), at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
-    if (profile_item_.size(1) != profile_user_.size(1))
-      throw std::invalid_argument("kar: profile_user has " + std::to_string(profile_user_.size(1)) +
-                                  " columns but profile_item has " + std::to_string(profile_item_.size(1)));
+    recgrid::require_same_width("kar", "profile_user", profile_user_, "profile_item", profile_item_);
     if (fusion_ != "add" && fusion_ != "concat")
       throw std::invalid_argument("kar: fusion must be add or concat, not '" + fusion_ + "'");
     experts_.register_as("adaptor", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });

@@ -11,6 +11,7 @@
 
 #include "recgrid/ops.hpp"
 #include "recgrid/sdk.hpp"
+#include "recgrid/text_tables.hpp"
 #include "recgrid/text_mlp.hpp"
 
 namespace {
@@ -41,9 +42,7 @@ class RlmrecCon final : public recgrid::Enhancer {
         chunk_(opts.get<int64_t>("chunk")),
         mlp_(profile_user_.size(1), opts.get<int64_t>("embedding_size"),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
-    if (profile_item_.size(1) != profile_user_.size(1))
-      throw std::invalid_argument("rlmrec_con: profile_user has " + std::to_string(profile_user_.size(1)) +
-                                  " columns but profile_item has " + std::to_string(profile_item_.size(1)));
+    recgrid::require_same_width("rlmrec_con", "profile_user", profile_user_, "profile_item", profile_item_);
     if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_con: need kd_temperature > 0, chunk > 0");
     mlp_.register_as("mlp_p", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
   }

@@ -15,6 +15,7 @@
 
 #include "recgrid/ops.hpp"
 #include "recgrid/sdk.hpp"
+#include "recgrid/text_tables.hpp"
 #include "recgrid/text_mlp.hpp"
 
 namespace {
@@ -51,9 +52,7 @@ class RlmrecGen final : public recgrid::Enhancer {
         chunk_(opts.get<int64_t>("chunk")),
         mlp_(opts.get<int64_t>("embedding_size"), profile_user_.size(1),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
-    if (profile_item_.size(1) != profile_user_.size(1))
-      throw std::invalid_argument("rlmrec_gen: profile_user has " + std::to_string(profile_user_.size(1)) +
-                                  " columns but profile_item has " + std::to_string(profile_item_.size(1)));
+    recgrid::require_same_width("rlmrec_gen", "profile_user", profile_user_, "profile_item", profile_item_);
     if (ratio_ <= 0 || ratio_ > 1) throw std::invalid_argument("rlmrec_gen: mask_ratio must be in (0, 1]");
     if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_gen: need recon_temperature > 0, chunk > 0");
     const int64_t d = opts.get<int64_t>("embedding_size");
