@@ -72,11 +72,11 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
                   const plugin::Registry& registry) {
   if (vm.count("resume") || vm.count("force"))
     throw std::invalid_argument("a grid always resumes; to start a cell over, delete its folder under OUT/cells/");
-  grid::GridSpec spec = grid::load_grid(file, sets);
-  if (vm.count("only")) grid::keep_only(spec, vm["only"].as<std::vector<std::string>>());
+  const grid::GridSpec spec = grid::load_grid(file, sets);
   grid::GridOptions o;
   o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
   grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
+  if (vm.count("only")) o.only = grid::select_cells(spec, vm["only"].as<std::vector<std::string>>());
   o.jobs = vm["jobs"].as<int>();
   if (o.jobs < 1) throw std::invalid_argument("--jobs must be at least 1");
   o.threads_per_cell = vm["threads-per-cell"].as<int>();
@@ -118,10 +118,8 @@ int cmd_run(const std::vector<std::string>& args) {
   plugin::Registry registry(plugin_dirs(vm));
   if (grid::is_grid_file(experiment)) return run_grid_file(experiment, sets, vm, registry);
   config::Config cfg = config::load_layers(experiment, sets);
-  const YAML::Node resolved = config::validate(cfg, [&](const std::string& name, rg_plugin_kind kind) {
-    const plugin::LoadedPlugin& p = registry.get(name, kind);
-    return std::vector<rg_option_spec>(p.info->options, p.info->options + p.info->n_options);
-  });
+  const YAML::Node resolved = config::validate(
+      cfg, [&](const std::string& name, rg_plugin_kind kind) { return registry.options_of(name, kind); });
   const config::RunConfig run =
       config::to_run_config(resolved, [&](const std::string& key) { return cfg.origin(key).str(); });
 

@@ -323,6 +323,10 @@ TEST(GridCli, TheTable2GridOfEveryBaseModelAndEnhancerTrainsOnPlantedData) {
   ASSERT_EQ(wait_exit(start(args, out + ".log")), 0) << slurp(out + ".log");
   const auto records = results_lines(out);
   ASSERT_EQ(records.size(), 26u);
+  // --only ran a part; the folder still describes the whole grid (78 cells, 52 left).
+  EXPECT_EQ(json::parse(slurp(out + "/grid.json"))["cells"].size(), 78u);
+  ASSERT_EQ(std::system((recgrid::test::binary_dir() + "/bin/recgrid status " + out + " > " + out + ".status").c_str()), 0);
+  EXPECT_NE(slurp(out + ".status").find("26 done, 0 running, 52 left of 78 cells"), std::string::npos) << slurp(out + ".status");
   std::map<std::string, json> first_epoch;  // "model/stack" -> epoch-0 loss terms
   for (const json& r : records) {
     const std::string model = r["axes"]["model"], stack = r["axes"]["enhancers"];

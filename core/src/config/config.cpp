@@ -40,6 +40,14 @@ std::string join(const std::string& prefix, const std::string& key) { return pre
 
 }  // namespace
 
+std::string without_execution_keys(const std::string& resolved_yaml) {
+  YAML::Node n = YAML::Load(resolved_yaml);
+  if (n["train"] && n["train"]["threads"]) n["train"].remove("threads");
+  YAML::Emitter out;
+  out << n;
+  return out.c_str();
+}
+
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;

@@ -73,6 +73,11 @@ using SchemaLookup = std::function<std::vector<rg_option_spec>(const std::string
 // key. Returns the resolved tree.
 YAML::Node validate(Config& config, const SchemaLookup& plugins);
 
+// A resolved configuration's text without the keys that say how a run executes rather than what it
+// computes (train.threads): what --resume compares and what names a grid cell, so a run can resume
+// with another share of the cores.
+std::string without_execution_keys(const std::string& resolved_yaml);
+
 // Levenshtein distance; the "did you mean" helper.
 size_t edit_distance(const std::string& a, const std::string& b);
 

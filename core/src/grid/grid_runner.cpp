@@ -51,20 +51,14 @@ std::vector<CellInfo> prepare_cells(const GridSpec& spec, const plugin::Registry
   std::vector<CellInfo> cells;
   for (const CellSpec& s : spec.cells) {
     config::Config cfg = s.config;
-    const YAML::Node resolved = config::validate(cfg, [&](const std::string& name, rg_plugin_kind kind) {
-      const plugin::LoadedPlugin& p = registry.get(name, kind);
-      return std::vector<rg_option_spec>(p.info->options, p.info->options + p.info->n_options);
-    });
+    const YAML::Node resolved = config::validate(
+        cfg, [&](const std::string& name, rg_plugin_kind kind) { return registry.options_of(name, kind); });
     config::to_run_config(resolved, [&](const std::string& key) { return cfg.origin(key).str(); });
     CellInfo cell;
     cell.id = s.id;
     cell.resolved_yaml = cfg.dump();
     // The thread count says how a cell runs, not what it computes: it does not name the cell.
-    YAML::Node normal = YAML::Load(cell.resolved_yaml);
-    if (normal["train"] && normal["train"]["threads"]) normal["train"].remove("threads");
-    YAML::Emitter e;
-    e << normal;
-    cell.hash = stable_hash(e.c_str()).substr(0, 10);
+    cell.hash = stable_hash(config::without_execution_keys(cell.resolved_yaml)).substr(0, 10);
     cell.dir = (fs::path(out_dir) / "cells" / (cell.id + "-" + cell.hash)).string();
     cell.axes = nlohmann::json(s.axes);
     cell.axis_order = s.axis_order;
@@ -168,6 +162,7 @@ class StatusLine {
 
 GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& o) {
   fs::create_directories(fs::path(o.out_dir) / "cells");
+  // The index and the results always describe the whole grid, whatever part this process runs.
   write_grid_index(o.out_dir, spec.name, spec.file, cells);
   rebuild_results(o.out_dir, cells);  // picks up records a killed process wrote but did not list
 
@@ -175,6 +170,7 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
   std::vector<const CellInfo*> queue;
   for (size_t k = 0; k < cells.size(); ++k) {
     if (static_cast<int>(k % o.shard_count) != o.shard_index) continue;
+    if (!o.only.empty() && !o.only.count(cells[k].id)) continue;
     if (has_record(cells[k])) ++summary.already_finished;
     else queue.push_back(&cells[k]);
   }

@@ -3,6 +3,7 @@
 // the results store (results_store.hpp) up to date. docs/GRIDS.md.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace recgrid::grid {
 struct GridOptions {
   std::string out_dir;                   // the grid folder
   int shard_index = 0, shard_count = 1;  // this process takes the cells with index % count == index
+  std::set<std::string> only;            // and of those only these ids (--only); empty = all
   int jobs = 1;                          // cells at once
   int threads_per_cell = 0;              // 0: the cores divided by jobs
   std::string recgrid_exe;               // the runner binary the cells run with (`recgrid run`)

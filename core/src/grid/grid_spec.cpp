@@ -159,7 +159,7 @@ std::string id_part(const Axis& axis, const AxisValue& v) {
 
 }  // namespace
 
-void keep_only(GridSpec& spec, const std::vector<std::string>& filters) {
+std::set<std::string> select_cells(const GridSpec& spec, const std::vector<std::string>& filters) {
   std::map<std::string, std::set<std::string>> wanted;
   for (const std::string& f : filters) {
     const size_t eq = f.find('=');
@@ -168,14 +168,14 @@ void keep_only(GridSpec& spec, const std::vector<std::string>& filters) {
     if (!spec.cells.front().axes.count(axis)) throw std::invalid_argument("--only " + f + ": the grid has no axis '" + axis + "'");
     wanted[axis].insert(f.substr(eq + 1));
   }
-  std::vector<CellSpec> kept;
-  for (CellSpec& c : spec.cells) {
+  std::set<std::string> ids;
+  for (const CellSpec& c : spec.cells) {
     bool match = true;
     for (const auto& [axis, values] : wanted) match = match && values.count(c.axes.at(axis));
-    if (match) kept.push_back(std::move(c));
+    if (match) ids.insert(c.id);
   }
-  if (kept.empty()) throw std::invalid_argument("--only leaves no cell of the grid");
-  spec.cells = std::move(kept);
+  if (ids.empty()) throw std::invalid_argument("--only matches no cell of the grid");
+  return ids;
 }
 
 bool is_grid_file(const std::string& path) {

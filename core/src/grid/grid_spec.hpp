@@ -19,6 +19,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,9 @@ struct GridSpec {
 // Reads and expands a grid file; throws config::ConfigError naming file:line for a bad grid.
 GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets);
 
-// Keeps the cells whose axes match every AXIS=VALUE filter (several values of one axis: any of
-// them). Throws std::invalid_argument for an axis the grid lacks or a filter that leaves no cell.
-void keep_only(GridSpec& spec, const std::vector<std::string>& filters);
+// The ids of the cells whose axes match every AXIS=VALUE filter (several values of one axis: any of
+// them). Throws std::invalid_argument for an axis the grid lacks or a filter that matches no cell.
+std::set<std::string> select_cells(const GridSpec& spec, const std::vector<std::string>& filters);
 
 // True when the YAML file has a top-level `grid:` key (`recgrid run` then runs a grid).
 bool is_grid_file(const std::string& path);

@@ -38,6 +38,11 @@ class Registry {
   // Loads every *.so in `dirs`; a library that is refused is recorded in `problems()`, not fatal.
   explicit Registry(const std::vector<std::string>& dirs);
   const LoadedPlugin& get(const std::string& name, rg_plugin_kind kind) const;
+  // The options a plugin declares (what config::validate checks a configuration against).
+  std::vector<rg_option_spec> options_of(const std::string& name, rg_plugin_kind kind) const {
+    const LoadedPlugin& p = get(name, kind);
+    return std::vector<rg_option_spec>(p.info->options, p.info->options + p.info->n_options);
+  }
   const std::vector<const LoadedPlugin*>& plugins() const { return plugins_; }
   const std::vector<std::string>& problems() const { return problems_; }
   std::string where() const;

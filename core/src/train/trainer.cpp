@@ -8,7 +8,6 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "config/config.hpp"
 #include "data/dataset.hpp"
 #include "data/graph_builder.hpp"
 #include "data/sampler.hpp"
@@ -101,17 +101,8 @@ std::string first_difference(const std::string& a, const std::string& b) {
 void check_same_config(const RunOptions& o) {
   const std::string path = o.out_dir + "/config.yaml";
   if (!fs::exists(path)) return;
-  // The thread count is how a run executes, not what it computes: a grid resumes a cell with
-  // whatever share of the cores it has now.
-  auto without_threads = [](const std::string& text) {
-    YAML::Node n = YAML::Load(text);
-    if (n["train"] && n["train"]["threads"]) n["train"].remove("threads");
-    YAML::Emitter out;
-    out << n;
-    return std::string(out.c_str());
-  };
   const std::string saved = read_text(path);
-  if (without_threads(saved) != without_threads(o.resolved_yaml))
+  if (config::without_execution_keys(saved) != config::without_execution_keys(o.resolved_yaml))
     throw std::runtime_error(path + " differs from this run's resolved configuration; --resume needs the same "
                              "configuration. First difference:\n" + first_difference(saved, o.resolved_yaml));
 }
