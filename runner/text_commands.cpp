@@ -33,36 +33,6 @@ data::Dataset load_text_dataset(const std::string& dir) {
   return ds;
 }
 
-int cmd_text_build(const std::vector<std::string>& args) {
-  text::TextBuildOptions o;
-  std::string data_dir;
-  po::options_description desc("recgrid text build --data DIR [options]");
-  desc.add_options()("help,h", "show this help")(
-      "data", po::value<std::string>(&data_dir)->required(), "dataset folder (train/valid/test.tsv and the item text)")(
-      "item-text", po::value<std::string>(&o.item_text_file), "item text TSV (default DIR/item_text.tsv)")(
-      "field", po::value<std::string>(&o.field)->default_value("text"), "the text column")(
-      "out", po::value<std::string>(&o.out_dir), "output folder (default data/text/<dataset folder name>)")(
-      "dim", po::value<int64_t>(&o.encoder.dim)->default_value(256), "width of the tables")(
-      "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(2), "keep tokens in at least this many items")(
-      "max-features", po::value<int64_t>(&o.encoder.tfidf.max_features)->default_value(20000), "vocabulary cap")(
-      "seed", po::value<uint64_t>(&o.encoder.seed)->default_value(2023), "seed of the randomised SVD")(
-      "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(50), "training items per user document")(
-      "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(4000), "characters per user document")(
-      "intents", po::value<std::string>(&o.intents_cache), "answer cache of `recgrid intents generate`: intent tables from the LLM intents");
-  const auto parsed = parse_command(args, desc);
-  if (!parsed) return 0;
-  const po::variables_map& vm = *parsed;
-  if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
-  if (o.out_dir.empty()) o.out_dir = "data/text/" + fs::path(data_dir).lexically_normal().filename().string();
-  const data::Dataset ds = load_text_dataset(data_dir);
-  for (const text::BuiltTable& t : text::build_text_tables(ds, o))
-    std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
-  std::cout << "use them with: dataset: {text_dir: " << o.out_dir
-            << ", text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: "
-               "intent_user.npy, intent_item: intent_item.npy}}\n";
-  return 0;
-}
-
 int cmd_text_check(const std::vector<std::string>& args) {
   std::string data_dir, tables;
   int k = 20;
@@ -116,6 +86,28 @@ struct ServerArgs {
   }
 };
 
+// Asks the LLM for every kind in `what` (item_intent, user_intent, item_profile, user_profile),
+// the first `limit` entities of each (0 = all); returns how many prompts failed.
+size_t generate_answers(const data::Dataset& ds, const std::vector<nlohmann::json>& items, const std::vector<std::string>& what,
+                        const std::string& prompts, const text::PromptInputs& in, const llm::ChatClient& client,
+                        llm::AnswerCache& cache, llm::GenerationOptions go, int64_t limit) {
+  size_t failed = 0;
+  for (const std::string& kind : what) {
+    if (kind != "item_intent" && kind != "user_intent" && kind != "item_profile" && kind != "user_profile")
+      throw std::invalid_argument("--what " + kind + ": expected item_intent, user_intent, item_profile or user_profile");
+    const llm::PromptTemplate t = llm::PromptTemplate::load(prompts + "/" + kind + ".txt");
+    std::vector<llm::GenerationTask> tasks =
+        kind.rfind("item", 0) == 0 ? text::item_prompts(t, items, in) : text::user_prompts(t, ds, items, in);
+    if (limit > 0 && static_cast<int64_t>(tasks.size()) > limit) tasks.resize(static_cast<size_t>(limit));
+    go.kind = kind;
+    go.keys = t.answer_keys();
+    const llm::GenerationSummary summary = llm::generate(tasks, client, cache, go);
+    for (const std::string& f : summary.failures) std::cerr << "  failed " << f << "\n";
+    failed += summary.failures.size();
+  }
+  return failed;
+}
+
 int cmd_intents_generate(const std::vector<std::string>& args) {
   std::string data_dir, item_text, prompts = "configs/prompts", cache_path;
   std::vector<std::string> what;
@@ -154,20 +146,7 @@ int cmd_intents_generate(const std::vector<std::string>& args) {
   if (cache.repaired_bytes())
     std::cerr << cache_path << ": removed a torn last line (" << cache.repaired_bytes() << " bytes) left by a killed run\n";
   go.progress_tty = train::stderr_is_tty();
-  size_t failed = 0;
-  for (const std::string& kind : what) {
-    if (kind != "item_intent" && kind != "user_intent" && kind != "item_profile" && kind != "user_profile")
-      throw std::invalid_argument("--what " + kind + ": expected item_intent, user_intent, item_profile or user_profile");
-    const llm::PromptTemplate t = llm::PromptTemplate::load(prompts + "/" + kind + ".txt");
-    std::vector<llm::GenerationTask> tasks =
-        kind.rfind("item", 0) == 0 ? text::item_prompts(t, items, in) : text::user_prompts(t, ds, items, in);
-    if (limit > 0 && static_cast<int64_t>(tasks.size()) > limit) tasks.resize(static_cast<size_t>(limit));
-    go.kind = kind;
-    go.keys = t.answer_keys();
-    const llm::GenerationSummary s = llm::generate(tasks, client, cache, go);
-    for (const std::string& f : s.failures) std::cerr << "  failed " << f << "\n";
-    failed += s.failures.size();
-  }
+  const size_t failed = generate_answers(ds, items, what, prompts, in, client, cache, go, limit);
   std::cout << cache_path << ": " << cache.size() << " answers" << (failed ? ", " + std::to_string(failed) + " prompts failed (run again to retry them)" : "") << "\n";
   return failed ? 1 : 0;
 }
@@ -232,6 +211,56 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
   text::write_provenance(out, ft.rows, ft.cols, items ? "items" : "users",
                          {{"file", answers}, {"kind", kind}, {"field", field}}, described);
   std::cout << out << ": " << ft.rows << " x " << ft.cols << " (provenance in " << out << ".json)\n";
+  return 0;
+}
+
+int cmd_text_build(const std::vector<std::string>& args) {
+  text::TextBuildOptions o;
+  std::string data_dir, prompts;
+  text::PromptInputs in;
+  llm::GenerationOptions go;
+  ServerArgs server;
+  po::options_description desc("recgrid text build --data DIR [options]");
+  desc.add_options()("help,h", "show this help")(
+      "data", po::value<std::string>(&data_dir)->required(), "dataset folder (train/valid/test.tsv and the item text)")(
+      "item-text", po::value<std::string>(&o.item_text_file), "item text TSV (default DIR/item_text.tsv)")(
+      "field", po::value<std::string>(&o.field)->default_value("text"), "the text column")(
+      "out", po::value<std::string>(&o.out_dir), "output folder (default data/text/<dataset folder name>)")(
+      "dim", po::value<int64_t>(&o.encoder.dim)->default_value(256), "width of the tables")(
+      "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(2), "keep tokens in at least this many items")(
+      "max-features", po::value<int64_t>(&o.encoder.tfidf.max_features)->default_value(20000), "vocabulary cap")(
+      "seed", po::value<uint64_t>(&o.encoder.seed)->default_value(2023), "seed of the randomised SVD")(
+      "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(50), "training items per user document")(
+      "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(4000), "characters per user document")(
+      "intents", po::value<std::string>(&o.intents_cache), "answer cache of `recgrid intents generate`: intent tables from the LLM intents")(
+      "llm", "first ask the chat server (--base-url, --model) for the item and user intents (cached in OUT/answers.jsonl)")(
+      "domain", po::value<std::string>(&in.domain)->default_value("product"), "--llm: the prompts' {{domain}} noun")(
+      "prompts", po::value<std::string>(&prompts)->default_value("configs/prompts"), "--llm: prompt templates")(
+      "concurrency", po::value<int>(&go.concurrency)->default_value(4), "--llm: requests at once");
+  server.add_to(desc, "--llm: chat-completion");
+  const auto parsed = parse_command(args, desc);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
+  if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
+  if (o.out_dir.empty()) o.out_dir = "data/text/" + fs::path(data_dir).lexically_normal().filename().string();
+  const data::Dataset ds = load_text_dataset(data_dir);
+  if (vm.count("llm")) {  // the one-shot path: intents from the LLM, then every table
+    if (!o.intents_cache.empty()) throw std::invalid_argument("--llm writes its own answer cache; drop --intents");
+    o.intents_cache = o.out_dir + "/answers.jsonl";
+    llm::AnswerCache cache(o.intents_cache);
+    go.progress_tty = train::stderr_is_tty();
+    const llm::ChatClient client(server.config("RECGRID_LLM_MODEL"), {});
+    const auto items = text::read_item_records(o.item_text_file, ds.n_items);
+    if (const size_t failed = generate_answers(ds, items, {"item_intent", "user_intent"}, prompts, in, client, cache, go, 0)) {
+      std::cerr << failed << " prompts failed; nothing built. Run the same command again: answered prompts are not asked again\n";
+      return 1;
+    }
+  }
+  for (const text::BuiltTable& t : text::build_text_tables(ds, o))
+    std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
+  std::cout << "use them with: dataset: {text_dir: " << o.out_dir
+            << ", text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: "
+               "intent_user.npy, intent_item: intent_item.npy}}\n";
   return 0;
 }
 

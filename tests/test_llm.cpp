@@ -401,3 +401,32 @@ TEST(IntentsCli, AKilledRunResumesWithoutAskingTwiceOrLosingAnAnswer) {
   EXPECT_EQ(side["source"]["documents"], "LLM item intents");
   EXPECT_EQ(side["rows"], 40);
 }
+
+TEST(IntentsCli, TextBuildWithLlmIsOneCommandFromRawTextToEveryTable) {
+  const std::string data = ::testing::TempDir() + "/oneshot_data";
+  fs::remove_all(data);
+  fs::create_directories(data);
+  {
+    std::ofstream items(data + "/item_text.tsv"), train(data + "/train.tsv"), valid(data + "/valid.tsv"), test(data + "/test.tsv");
+    items << "item\ttext\n";
+    for (int i = 0; i < 12; ++i) items << i << "\t" << (i % 2 ? "red glue tube" : "blue nitrile gloves") << " " << i << "\n";
+    for (int u = 0; u < 5; ++u) {
+      train << u << "\t" << u << "\n" << u << "\t" << u + 7 << "\n";  // items up to 11
+      valid << u << "\t" << u + 1 << "\n";
+      test << u << "\t" << u + 2 << "\n";
+    }
+  }
+  FakeOpenAi server;
+  const std::string out = data + "/tables";
+  const std::string cmd = test::binary_dir() + "/bin/recgrid text build --llm --data " + data + " --out " + out +
+                          " --base-url " + server.url() + " --model fake --dim 3 --min-df 1 --prompts " +
+                          test::source_dir() + "/configs/prompts > " + data + "/build.log 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(server.requests(), 12 + 5);  // one intent per item and per user
+  for (const char* name : {"profile_user", "profile_item", "intent_user", "intent_item"})
+    EXPECT_TRUE(fs::exists(out + "/" + name + ".npy.json")) << name;
+  EXPECT_EQ(json::parse(std::ifstream(out + "/intent_user.npy.json"))["source"]["documents"], "LLM user intents");
+  // Again: everything is cached, nothing is asked.
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(server.requests(), 17);
+}
