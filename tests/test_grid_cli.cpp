@@ -249,6 +249,24 @@ TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
       }
       EXPECT_TRUE(found) << model << " " << stack << ": expected " << cell << " in\n" << md;
     }
+  // With a reference table: our mean beside theirs and the relative difference, for the rows it has.
+  {
+    std::vector<double> base;
+    for (const json& r : results_lines(out))
+      if (r["axes"]["model"] == "lightgcn" && r["axes"]["enhancers"] == "none") base.push_back(r["test"]["recall@20"]);
+    const std::string ref = out + ".reference.yaml";
+    std::ofstream(ref) << "source: a test table\nmetrics: [recall@20, ndcg@20]\ndatasets:\n  planted:\n"
+                          "    lightgcn: [0.2500, 0.1000]\n";
+    ASSERT_EQ(std::system((recgrid::test::binary_dir() + "/bin/recgrid report " + out + " --reference " + ref + " > /dev/null").c_str()), 0);
+    const double ours = recgrid::report::mean(base);
+    char diff[32];
+    std::snprintf(diff, sizeof diff, "%+.1f %%", 100 * (ours - 0.25) / 0.25);
+    const std::string row = "| planted | lightgcn | R@20 | " + fixed4(ours) + " | 0.2500 | " + diff + " |";
+    const std::string report = slurp(out + "/report.md");
+    EXPECT_NE(report.find("## Against the reference: a test table"), std::string::npos);
+    EXPECT_NE(report.find(row), std::string::npos) << row << "\n" << report;
+    EXPECT_EQ(count_of(report, "| planted | "), 2u);  // lightgcn R@20, N@20: rows the reference lacks stay out
+  }
   std::ifstream csv(out + "/results.csv");
   size_t csv_lines = 0;
   for (std::string line; std::getline(csv, line);) ++csv_lines;
