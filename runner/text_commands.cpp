@@ -1,4 +1,3 @@
-#include "command_line.hpp"
 #include "text_commands.hpp"
 
 #include <ATen/ATen.h>
@@ -9,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "command_line.hpp"
 #include "data/dataset.hpp"
 #include "data/npy.hpp"
 #include "llm/embedding_client.hpp"
