@@ -243,14 +243,13 @@ Table main_table(const Grouped& g, const ReportOptions& o, const std::string& hi
 }
 
 // Our means beside a reference table's values.
-Table reference_table(const Grouped& g, const ReportOptions& o, const std::string& source_note, std::string& title) {
+Table reference_table(const Grouped& g, const ReportOptions& o, std::string& title) {
   if (!fs::is_regular_file(o.reference)) throw std::runtime_error(o.reference + ": no such reference table");
   const YAML::Node ref = YAML::LoadFile(o.reference);
   if (!ref["metrics"] || !ref["datasets"])
     throw std::runtime_error(o.reference + ": a reference table needs 'metrics:' and 'datasets:'");
   const auto metrics = ref["metrics"].as<std::vector<std::string>>();
   title = ref["source"] ? ref["source"].as<std::string>() : o.reference;
-  (void)source_note;
   Table t;
   t.header = {"dataset", "row", "metric", "ours", "reference", "difference"};
   for (const auto& [key, s] : g.settings) {
@@ -420,7 +419,7 @@ ReportFiles write_report(const ReportOptions& o) {
   const Table main = main_table(g, o, highlight, footnote);
   std::string ref_title;
   Table ref;
-  if (!o.reference.empty()) ref = reference_table(g, o, "", ref_title);
+  if (!o.reference.empty()) ref = reference_table(g, o, ref_title);
   const std::vector<Curves> charts = curves(g, o.run_dir);
   const std::string summary = std::to_string(records.size()) + " finished cells; " + o.split +
                               " split; mean ± sample std over seeds. Generated " + utc_now() + " by `recgrid report`.";
