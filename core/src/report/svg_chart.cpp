@@ -42,7 +42,7 @@ std::string tick_label(double v) {
 }  // namespace
 
 std::string render_svg(const LineChart& c) {
-  const double left = 56, right = 10, top = 24, bottom = 40;
+  const double left = 66, right = 10, top = 24, bottom = 40;  // left: room for "0.000885"
   const double pw = c.width - left - right, ph = c.height - top - bottom;
   auto ty = [&](double y) { return c.log_y ? std::log10(y) : y; };
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
@@ -60,7 +60,9 @@ std::string render_svg(const LineChart& c) {
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y0 -= 0.5, y1 += 0.5;
   const double pad = (y1 - y0) * 0.05;
+  const bool non_negative = !c.log_y && y0 >= 0;
   y0 -= pad, y1 += pad;
+  if (non_negative && y0 < 0) y0 = 0;  // a metric's axis does not dip below zero
   auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
   auto py = [&](double y) { return top + (1 - (ty(y) - y0) / (y1 - y0)) * ph; };
   // Frame, ticks and labels.
@@ -81,19 +83,22 @@ std::string render_svg(const LineChart& c) {
          xml_escape(c.x_label) + "</text>\n";
   svg += "<text transform=\"translate(12 " + num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          xml_escape(c.y_label + (c.log_y ? " (log)" : "")) + "</text>\n";
-  // Lines, and a legend in the top right corner.
+  auto colour_of = [](size_t k) { return kColours[k % (sizeof kColours / sizeof *kColours)]; };
   for (size_t k = 0; k < c.series.size(); ++k) {
-    const Series& s = c.series[k];
-    const char* colour = kColours[k % (sizeof kColours / sizeof *kColours)];
     std::string pts;
-    for (const auto& [x, y] : s.points)
+    for (const auto& [x, y] : c.series[k].points)
       if (std::isfinite(y) && !(c.log_y && y <= 0)) pts += num(px(x)) + "," + num(py(y)) + " ";
-    svg += "<polyline class=\"series\" fill=\"none\" stroke=\"" + std::string(colour) + "\" stroke-width=\"1.5\" points=\"" +
-           pts + "\"><title>" + xml_escape(s.name) + "</title></polyline>\n";
+    svg += "<polyline class=\"series\" fill=\"none\" stroke=\"" + std::string(colour_of(k)) +
+           "\" stroke-width=\"1.5\" points=\"" + pts + "\"><title>" + xml_escape(c.series[k].name) + "</title></polyline>\n";
+  }
+  // The legend, top right, on a white card over the lines.
+  svg += "<rect x=\"" + num(left + pw - 114) + "\" y=\"" + num(top + 2) + "\" width=\"112\" height=\"" +
+         num(13.0 * static_cast<double>(c.series.size()) + 4) + "\" fill=\"white\" fill-opacity=\"0.85\"/>\n";
+  for (size_t k = 0; k < c.series.size(); ++k) {
     const double ly = top + 12 + 13.0 * static_cast<double>(k);
     svg += "<line x1=\"" + num(left + pw - 110) + "\" x2=\"" + num(left + pw - 94) + "\" y1=\"" + num(ly - 4) +
-           "\" y2=\"" + num(ly - 4) + "\" stroke=\"" + colour + "\" stroke-width=\"2\"/><text x=\"" +
-           num(left + pw - 90) + "\" y=\"" + num(ly) + "\">" + xml_escape(s.name.substr(0, 18)) + "</text>\n";
+           "\" y2=\"" + num(ly - 4) + "\" stroke=\"" + colour_of(k) + "\" stroke-width=\"2\"/><text x=\"" +
+           num(left + pw - 90) + "\" y=\"" + num(ly) + "\">" + xml_escape(c.series[k].name.substr(0, 18)) + "</text>\n";
   }
   return svg + "</svg>\n";
 }
