@@ -162,3 +162,14 @@ TEST(Config, TextReduceDimIsOffByDefaultAndNotNegative) {
   const std::string msg = config_error([&] { to_run_config(r, [&](const std::string& k) { return bad.origin(k).str(); }); });
   EXPECT_NE(msg.find(exp + ":4: text.reduce_dim must be 0 (off)"), std::string::npos) << msg;
 }
+
+TEST(Config, ScalarsBecomeJsonOfTheirYamlType) {
+  const nlohmann::json j = recgrid::config::to_json(YAML::Load("{i: 3, f: 1.0e-3, half: .5, b: true, n: ~, s: abc, q: '7'}"));
+  EXPECT_TRUE(j["i"].is_number_integer());
+  EXPECT_DOUBLE_EQ(j["f"].get<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(j["half"].get<double>(), 0.5);  // a float the integer parse cannot start on
+  EXPECT_EQ(j["b"], true);
+  EXPECT_TRUE(j["n"].is_null());
+  EXPECT_EQ(j["s"], "abc");
+  EXPECT_EQ(j["q"], "7");  // quoted: a string
+}

@@ -25,10 +25,16 @@ nlohmann::json to_json(const YAML::Node& node) {
   if (node.Tag() == "!") return s;  // quoted in the YAML: a string, whatever it looks like
   if (s == "true" || s == "True") return true;
   if (s == "false" || s == "False") return false;
+  if (s == "~" || s == "null") return nullptr;
+  // Integer first, then a float: separately, so a float stoll cannot read (".5") still becomes one.
   try {
     size_t used = 0;
     const long long i = std::stoll(s, &used);
     if (used == s.size()) return i;
+  } catch (const std::exception&) {
+  }
+  try {
+    size_t used = 0;
     const double d = std::stod(s, &used);
     if (used == s.size()) return d;
   } catch (const std::exception&) {

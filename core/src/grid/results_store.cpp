@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "config/run_config.hpp"
 #include "util/files.hpp"
-#include "util/yaml_json.hpp"
 
 namespace recgrid::grid {
 
@@ -53,7 +53,7 @@ nlohmann::json make_record(const std::string& grid_name, const CellInfo& cell, c
       {"folder", fs::path(cell.dir).filename().string()},
       {"axes", cell.axes},
       {"finished_at", utc_now()},
-      {"config", yaml_to_json(YAML::Load(cell.resolved_yaml))},
+      {"config", config::to_json(YAML::Load(cell.resolved_yaml))},
   };
   for (const char* key : {"dataset", "model", "enhancers", "seed", "valid", "test", "best_epoch", "epochs_run",
                           "stopped_by", "wall_time_s", "setup_time_s", "median_epoch_train_s", "median_eval_s",
