@@ -6,11 +6,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
 #include "util/files.hpp"
+#include "util/format.hpp"
 
 namespace recgrid::grid {
 
@@ -19,10 +19,7 @@ namespace {
 std::string holder_note() {
   char host[256] = "?";
   ::gethostname(host, sizeof host - 1);
-  char when[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return std::string(host) + " pid " + std::to_string(::getpid()) + " since " + when + "\n";
+  return std::string(host) + " pid " + std::to_string(::getpid()) + " since " + utc_now() + "\n";
 }
 
 }  // namespace

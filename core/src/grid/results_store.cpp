@@ -7,25 +7,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
 #include "config/run_config.hpp"
 #include "util/files.hpp"
+#include "util/format.hpp"
 
 namespace recgrid::grid {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string utc_now() {
-  char when[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return when;
-}
 
 // Serialises writers of one grid folder (an flock, dropped by the kernel if a holder dies).
 class FolderLock {

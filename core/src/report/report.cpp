@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -15,6 +14,7 @@
 #include "report/stats.hpp"
 #include "report/svg_chart.hpp"
 #include "util/files.hpp"
+#include "util/format.hpp"
 
 namespace recgrid::report {
 
@@ -376,13 +376,6 @@ th:nth-child(-n+2),td:nth-child(-n+2){text-align:left}tr.group td{border-top:2px
 thead th{background:#f0f0f0}.figs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;border:1px solid #ddd;padding:.5em}
 figcaption{font-weight:bold;margin-bottom:.3em}.note{color:#555;font-size:13px})";
 
-std::string utc_now() {
-  char when[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  return when;
-}
-
 // Markdown emphasis (**x**) as HTML.
 std::string md_bold_to_html(const std::string& s) {
   std::string out, esc = xml_escape(s);
@@ -422,7 +415,7 @@ ReportFiles write_report(const ReportOptions& o) {
   if (!o.reference.empty()) ref = reference_table(g, o, ref_title);
   const std::vector<Curves> charts = curves(g, o.run_dir);
   const std::string summary = std::to_string(records.size()) + " finished cells; " + o.split +
-                              " split; mean ± sample std over seeds. Generated " + utc_now() + " by `recgrid report`.";
+                              " split; mean ± sample std over seeds. Generated " + utc_now("%Y-%m-%d %H:%M UTC") + " by `recgrid report`.";
 
   // Markdown, with the charts as files beside it.
   fs::create_directories(fs::path(o.run_dir) / "report");

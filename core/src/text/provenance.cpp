@@ -1,12 +1,12 @@
 #include "text/provenance.hpp"
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
 #include "recgrid/version.hpp"
 #include "util/files.hpp"
+#include "util/format.hpp"
 #include "util/hash.hpp"
 
 namespace recgrid::text {
@@ -28,13 +28,10 @@ std::string sidecar_path(const std::string& table_path) { return table_path + ".
 
 void write_provenance(const std::string& table_path, int64_t rows, int64_t cols, const std::string& entities,
                       const nlohmann::json& source, const nlohmann::json& encoder) {
-  char when[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   const nlohmann::json p = {{"format", "recgrid-text-table/1"}, {"rows", rows},        {"cols", cols},
                             {"entities", entities},             {"source", source},    {"encoder", encoder},
                             {"checksum", file_checksum(table_path)}, {"recgrid_version", RECGRID_VERSION},
-                            {"created", when}};
+                            {"created", utc_now()}};
   write_file_atomic(sidecar_path(table_path), p.dump(2) + "\n");
 }
 
