@@ -11,6 +11,7 @@
 #include "command_line.hpp"
 #include "data/dataset.hpp"
 #include "data/npy.hpp"
+#include "data/table_tensor.hpp"
 #include "llm/embedding_client.hpp"
 #include "llm/generation_job.hpp"
 #include "llm/prompt_template.hpp"
@@ -44,11 +45,8 @@ int cmd_text_check(const std::vector<std::string>& args) {
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   const data::Dataset ds = load_text_dataset(data_dir);
-  auto load = [&](const std::string& name) {
-    const data::FloatTable t = data::read_table(tables + "/" + name);
-    return at::from_blob(const_cast<float*>(t.values.data()), {t.rows, t.cols}, at::kFloat).clone();
-  };
-  const at::Tensor users = load("profile_user.npy"), items = load("profile_item.npy");
+  const at::Tensor users = data::to_tensor(data::read_table(tables + "/profile_user.npy"));
+  const at::Tensor items = data::to_tensor(data::read_table(tables + "/profile_item.npy"));
   for (const auto& [split, truth] : {std::pair<const char*, const data::Interactions*>{"valid", &ds.valid}, {"test", &ds.test}}) {
     const text::TextOnlyCheck c = text::text_only_ranking(ds, *truth, users, items, k);
     std::printf("%s: text-only cosine ranking Recall@%d %.4f NDCG@%d %.4f over %lld users; random ranking Recall@%d %.4f (x%.1f)\n",
@@ -205,7 +203,7 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
   } else {
     throw std::invalid_argument("--encoder must be offline or server");
   }
-  data::FloatTable ft{table.size(0), table.size(1), std::vector<float>(table.data_ptr<float>(), table.data_ptr<float>() + table.numel())};
+  const data::FloatTable ft = data::to_table(table);
   if (const auto parent = fs::path(out).parent_path(); !parent.empty()) fs::create_directories(parent);
   data::write_table_npy(out, ft);
   text::write_provenance(out, ft.rows, ft.cols, items ? "items" : "users",

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "data/npy.hpp"
+#include "data/table_tensor.hpp"
 #include "test_support.hpp"
 #include "text/item_texts.hpp"
 #include "text/offline_encoder.hpp"
@@ -194,10 +195,7 @@ TEST(TextCli, BuildOnScientificGivesTablesThatRankBetterThanRandom) {
   }
   // The ranking check, recomputed here: text alone beats random ranking on the test split.
   const data::Dataset ds = data::load_tsv(data);
-  auto load = [&](const char* name) {
-    const auto t = data::read_table(out + "/" + name + ".npy");
-    return at::from_blob(const_cast<float*>(t.values.data()), {t.rows, t.cols}, at::kFloat).clone();
-  };
+  auto load = [&](const char* name) { return data::to_tensor(data::read_table(out + "/" + name + ".npy")); };
   const auto c = text::text_only_ranking(ds, ds.test, load("profile_user"), load("profile_item"), 20);
   EXPECT_NEAR(c.random_recall, 20.0 / (1585 - 13763.0 / 2928), 2e-3);  // K / candidates, about 0.0127
   EXPECT_GT(c.recall, 3 * c.random_recall) << c.recall;

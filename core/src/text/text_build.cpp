@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "data/npy.hpp"
+#include "data/table_tensor.hpp"
 #include "eval/evaluator.hpp"
 #include "text/intent_prompts.hpp"
 #include "text/provenance.hpp"
@@ -19,8 +20,7 @@ namespace {
 BuiltTable write_table(const std::string& dir, const std::string& name, const at::Tensor& table,
                        const std::string& entities, const nlohmann::json& source, const nlohmann::json& encoder) {
   const std::string path = (fs::path(dir) / (name + ".npy")).string();
-  const at::Tensor t = table.to(at::kFloat).contiguous().cpu();
-  data::FloatTable ft{t.size(0), t.size(1), std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())};
+  const data::FloatTable ft = data::to_table(table);
   data::write_table_npy(path, ft);
   write_provenance(path, ft.rows, ft.cols, entities, source, encoder);
   return {name, path, ft.rows, ft.cols};

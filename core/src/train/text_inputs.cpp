@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "data/npy.hpp"
+#include "data/table_tensor.hpp"
 #include "text/provenance.hpp"
 #include "data/pca.hpp"
 
@@ -81,7 +82,7 @@ NamedTensors load_text_inputs(const std::string& enhancer, const rg_input_spec* 
         if (!std::isfinite(t.values[v]))
           throw std::runtime_error(path + ": " + what + ": value at row " + std::to_string(v / t.cols) + ", column " +
                                    std::to_string(v % t.cols) + " is not finite");
-      table = at::from_blob(t.values.data(), {t.rows, t.cols}, at::kFloat).clone().to(device);
+      table = data::to_tensor(t).to(device);
       cache[path] = table;
     }
     if (table.size(0) != rows || (spec.cols > 0 && table.size(1) != spec.cols))

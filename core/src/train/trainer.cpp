@@ -21,6 +21,7 @@
 #include "data/dataset.hpp"
 #include "data/graph_builder.hpp"
 #include "data/sampler.hpp"
+#include "data/table_tensor.hpp"
 #include "data/synthetic.hpp"
 #include "eval/evaluator.hpp"
 #include "recgrid/version.hpp"
@@ -75,7 +76,7 @@ data::Dataset load_dataset(const config::DatasetConfig& c, const at::Device& dev
       const std::string key = std::string("<synthetic>/") + name;
       const bool named = std::any_of(c.text.begin(), c.text.end(), [&](const auto& f) { return f.first == name; });
       if (!named) text.files.emplace_back(name, key);
-      text.preloaded[key] = at::from_blob(const_cast<float*>(t->values.data()), {t->rows, t->cols}, at::kFloat).clone().to(device);
+      text.preloaded[key] = data::to_tensor(*t).to(device);
     }
     ds = std::move(s.dataset);
   } else {
