@@ -1,5 +1,6 @@
 #include "text/item_texts.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -18,9 +19,13 @@ std::vector<std::string> split_tabs(const std::string& line) {
   return out;
 }
 
-}  // namespace
+// The file's header columns and one JSON object per item (every column but `item`).
+struct ItemTable {
+  std::vector<std::string> header;
+  std::vector<nlohmann::json> records;
+};
 
-std::vector<nlohmann::json> read_item_records(const std::string& path, int64_t n_items) {
+ItemTable read_item_table(const std::string& path, int64_t n_items) {
   std::ifstream f(path);
   if (!f) throw data::FormatError(path + ": cannot open file");
   std::string line;
@@ -54,20 +59,24 @@ std::vector<nlohmann::json> read_item_records(const std::string& path, int64_t n
     for (size_t k = 0; k < header.size(); ++k)
       if (static_cast<int>(k) != id_col) records[static_cast<size_t>(id)][header[k]] = cols[k];
   }
-  return records;
+  return {header, records};
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> read_item_records(const std::string& path, int64_t n_items) {
+  return read_item_table(path, n_items).records;
 }
 
 std::vector<std::string> read_item_texts(const std::string& path, const std::string& field, int64_t n_items) {
-  const auto records = read_item_records(path, n_items);
-  {
-    std::ifstream f(path);
-    std::string header;
-    std::getline(f, header);
-    if (("\t" + header + "\t").find("\t" + field + "\t") == std::string::npos)
-      throw data::FormatError(path + ":1: the header needs the columns 'item' and '" + field + "' (found: " + header + ")");
+  const ItemTable table = read_item_table(path, n_items);
+  if (std::find(table.header.begin(), table.header.end(), field) == table.header.end()) {
+    std::string found;
+    for (const std::string& h : table.header) found += (found.empty() ? "" : "\t") + h;
+    throw data::FormatError(path + ":1: the header needs the columns 'item' and '" + field + "' (found: " + found + ")");
   }
   std::vector<std::string> texts;
-  for (const auto& r : records) texts.push_back(r.value(field, ""));
+  for (const auto& r : table.records) texts.push_back(r.value(field, ""));
   return texts;
 }
 
