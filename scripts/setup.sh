@@ -1,36 +1,28 @@
 #!/usr/bin/env bash
-# Installs what RecGrid needs (Debian 12 packages) and builds it with CMake + Ninja into build/.
-# Idempotent: installs only missing packages, and an up-to-date build does nothing.
+# Installs what RecGrid needs (Debian 12 packages, scripts/packages/*.txt) and builds it with
+# CMake + Ninja into build/. Idempotent: installs only missing packages; an up-to-date build does nothing.
+#   bash scripts/setup.sh           the main job's packages; a new build/ is configured without the tests
+#   bash scripts/setup.sh --tests   also the test suite's packages, and build/ with the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
-  g++ cmake ninja-build ccache pkg-config
-  libtorch-dev libopenblas0-openmp        # LibTorch 1.13 (CPU) on OpenBLAS with OpenMP (not reference BLAS)
-  libyaml-cpp-dev libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
-  libcurl4-openssl-dev                    # HTTP of the LLM / embedding clients
-  libgtest-dev
-  jq                                      # the reproduction scripts' tables read results.json with it
-)
-# `setup.sh --tests`: what only the test suite needs.
-if [ "${1:-}" = "--tests" ]; then
-  packages+=(chromium)                    # headless check of the HTML report (tests/test_grid_cli.cpp)
-  packages+=(libcpp-httplib-dev)          # the local OpenAI-compatible test server (tests/test_llm.cpp)
-fi
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+with_tests=0
+[ "${1:-}" = "--tests" ] && with_tests=1
+if [ $with_tests = 1 ]; then
+  bash scripts/install-packages.sh main tests
+else
+  bash scripts/install-packages.sh main
 fi
 
 build_type="${RECGRID_BUILD_TYPE:-Release}"
-if [ ! -f build/build.ninja ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type"
+if [ $with_tests = 1 ]; then
+  # (Re)configure with the tests on; an existing build keeps its objects.
+  if [ ! -f build/build.ninja ] || ! grep -q '^RECGRID_BUILD_TESTS:BOOL=ON' build/CMakeCache.txt; then
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DRECGRID_BUILD_TESTS=ON
+  fi
+elif [ ! -f build/build.ninja ]; then
+  # The main job alone: no test targets, so no test-only packages are needed. A build/ that the test
+  # command configured keeps its tests.
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DRECGRID_BUILD_TESTS=OFF
 fi
 cmake --build build -j "$(nproc)"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the README's two commands on a fresh Debian 12 machine and says whether they work.
+#
+# Makes a clean Debian 12 root with mmdebstrap (from this machine's apt sources), clones this checkout's
+# HEAD into it with ../shared beside it, then runs inside it (chroot in a private mount namespace):
+#   1. bash scripts/run-main.sh      (the main job on the embedded default)
+#   2. bash scripts/run-tests.sh     (the test suite)
+# and prints each one's wall time and result. Exit status 0 only when both pass.
+#
+# Usage: bash scripts/check-fresh-machine.sh [--keep] [--root DIR]
+#   --keep      leave the root (and its logs: DIR/work/*.log) for a look afterwards
+# Needs root (mmdebstrap, mount, chroot). Takes ~25 min on 2 cores: a cold build, twice the apt work.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+shared="$(cd "$repo/../shared" && pwd)"
+keep=0
+root=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=1 ;;
+    --root) root="$2"; shift ;;
+    *) echo "usage: $0 [--keep] [--root DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$(id -u)" -eq 0 ] || { echo "check-fresh-machine: needs root (mmdebstrap, mount, chroot)" >&2; exit 2; }
+bash "$repo/scripts/install-packages.sh" check
+root="${root:-$(mktemp -d /var/tmp/recgrid-fresh.XXXXXX)}"
+cleanup() { [ $keep = 1 ] && echo "root kept: $root" || rm -rf --one-file-system "$root"; }
+trap cleanup EXIT
+
+commit=$(git -C "$repo" rev-parse --short HEAD)
+echo "== fresh Debian 12 root in $root (commit $commit)"
+t0=$(date +%s)
+# This machine's apt options (e.g. snapshot sources whose Release files are past Valid-Until).
+aptopts=()
+for f in /etc/apt/apt.conf.d/*; do grep -q '^Acquire::' "$f" 2>/dev/null && aptopts+=(--aptopt="$f"); done
+rm -rf "$root"
+mmdebstrap --quiet --variant=apt "${aptopts[@]}" bookworm "$root"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mkdir -p "$root/work"
+git clone --quiet "$repo" "$root/work/main"
+cp -a "$shared" "$root/work/shared"
+echo "   root ready in $(( $(date +%s) - t0 )) s"
+
+# run_inside NAME COMMAND: runs COMMAND in /work/main of the root, logs to $root/work/NAME.log.
+run_inside() {
+  local name=$1 cmd=$2 start rc
+  start=$(date +%s)
+  set +e
+  unshare --mount --propagation private --fork bash -c '
+    set -e
+    r=$1
+    mount --rbind /dev "$r/dev"; mount -t proc proc "$r/proc"; mount -t sysfs sys "$r/sys"
+    mount -t tmpfs tmpfs "$r/dev/shm"; mount -t tmpfs tmpfs "$r/tmp"
+    exec chroot "$r" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+         bash -c "cd /work/main && $2"' _ "$root" "$cmd" > "$root/work/$name.log" 2>&1
+  rc=$?
+  set -e
+  local took=$(( $(date +%s) - start ))
+  printf '   %-6s %s  exit %d  %d min %02d s  (%s)\n' "$name" "$([ $rc = 0 ] && echo PASS || echo FAIL)" \
+         $rc $((took / 60)) $((took % 60)) "$cmd"
+  if [ $rc != 0 ]; then echo "   last lines of $name.log:"; tail -n 25 "$root/work/$name.log" | sed 's/^/   | /'; fi
+  return $rc
+}
+
+status=0
+echo "== the README's commands, in order, on the fresh root"
+run_inside main "bash scripts/run-main.sh" || status=1
+grep -E '^\s+default' "$root/work/main.log" | sed 's/^/   /' || true
+run_inside tests "bash scripts/run-tests.sh" || status=1
+grep -E 'tests passed|tests failed' "$root/work/tests.log" | sed 's/^/   /' || true
+echo "== $(date -u +%Y-%m-%d) commit $commit: $([ $status = 0 ] && echo both commands pass || echo FAILED)"
+exit $status
