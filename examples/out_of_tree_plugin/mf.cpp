@@ -8,7 +8,7 @@ class MatrixFactorisation final : public recgrid::IdEmbeddingModel {
  public:
   static recgrid::PluginSpec spec() {
     return {"mf", "0.1.0", "matrix factorisation with BPR (example plugin)",
-            {{"embedding_size", "int", "32", "width d of the ID embeddings"}}};
+            {{"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"}}};
   }
   MatrixFactorisation(const recgrid::Context& ctx, const recgrid::Options& opts)
       : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")) {}

@@ -1,5 +1,5 @@
 /*
- * RecGrid plugin boundary, version 1: the C contract between the host and every plugin.
+ * RecGrid plugin boundary, version 2: the C contract between the host and every plugin.
  *
  * A plugin is a shared library that exports exactly one symbol:
  *
@@ -39,9 +39,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bumped on any incompatible change of this file. Tests build a plugin with another value. */
+/* Bumped on any incompatible change of this file. Tests build a plugin with another value.
+ * 2: rg_option_spec gained `range`. */
 #ifndef RECGRID_ABI_VERSION
-#define RECGRID_ABI_VERSION 1
+#define RECGRID_ABI_VERSION 2
 #endif
 
 #define RECGRID_ENTRY_POINT "recgrid_plugin_info"
@@ -69,12 +70,16 @@ typedef enum rg_rows { RG_ROWS_USERS = 1, RG_ROWS_ITEMS = 2 } rg_rows;
 typedef struct rg_tensor_list_s rg_tensor_list; /* opaque in C; see tensor_list.hpp */
 typedef struct rg_instance_s* rg_instance;      /* a plugin object */
 
-/* One option of a plugin: name, type ("int", "float", "bool", "string"), default as JSON text. */
+/* One option of a plugin: name, type ("int", "float", "bool", "string"), default as JSON text, help,
+ * and the valid values: NULL or "" (any value of the type), an interval "[1, inf)", "(0, 1]" (square =
+ * closed, round = open), or choices "{sum, mean}". The host checks every value against it before
+ * anything loads, and refuses a plugin whose default is outside its own range. */
 typedef struct rg_option_spec {
   const char* name;
   const char* type;
   const char* default_json;
   const char* help;
+  const char* range;
 } rg_option_spec;
 
 /* One embedding table an enhancer needs (loaded and checked by the host). `cols` = 0: any width. */

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "config/option_range.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -286,24 +288,54 @@ Config load_layers(const std::string& experiment, const std::vector<std::string>
 
 namespace {
 
-// Host-owned keys and their types.
-const std::vector<std::pair<std::string, std::string>>& host_schema() {
-  static const std::vector<std::pair<std::string, std::string>> schema = {
-      {"name", "string"},           {"dataset.name", "string"},      {"dataset.format", "string"},
-      {"dataset.root", "string"},   {"dataset.path", "string"},      {"dataset.n_users", "int"},
-      {"dataset.n_items", "int"},   {"train.epochs", "int"},         {"train.batch_size", "int"},
-      {"train.lr", "float"},        {"train.reg_weight", "float"},   {"train.test_step", "int"},
-      {"train.patience", "int"},    {"train.eval_batch", "int"},     {"train.topk", "int_list"},
-      {"train.seed", "int"},        {"train.threads", "int"},        {"train.device", "string"},
-      {"model.name", "string"},     {"enhancers", "string_list"},    {"dataset.text", "string_map"},
-      {"dataset.synthetic.users", "int"},          {"dataset.synthetic.items", "int"},
-      {"dataset.synthetic.intents", "int"},        {"dataset.synthetic.interactions_per_user", "float"},
-      {"dataset.synthetic.concentration", "float"}, {"dataset.synthetic.sharpness", "float"},
-      {"dataset.synthetic.popularity", "float"},   {"dataset.synthetic.noise", "float"},
-      {"dataset.synthetic.snr", "float"},          {"dataset.synthetic.profile_dim", "int"},
-      {"dataset.synthetic.intent_dim", "int"},     {"dataset.synthetic.valid_share", "float"},
-      {"dataset.synthetic.test_share", "float"},   {"dataset.synthetic.seed", "int"},
-      {"text.reduce_dim", "int"},       {"dataset.text_dir", "string"},
+// Host-owned keys: type and valid values (config/option_range.hpp notation; "" = any of the type).
+struct HostKey {
+  const char* key;
+  const char* type;
+  const char* range;
+};
+
+const std::vector<HostKey>& host_schema() {
+  static const std::vector<HostKey> schema = {
+      {"name", "string", ""},
+      {"dataset.name", "string", ""},
+      {"dataset.format", "string", "{synthetic, sslrec, tsv}"},
+      {"dataset.root", "string", ""},
+      {"dataset.path", "string", ""},
+      {"dataset.n_users", "int", "[0, inf)"},
+      {"dataset.n_items", "int", "[0, inf)"},
+      {"dataset.text", "string_map", ""},
+      {"dataset.text_dir", "string", ""},
+      {"dataset.synthetic.users", "int", "[2, inf)"},
+      {"dataset.synthetic.items", "int", "[10, inf)"},
+      {"dataset.synthetic.intents", "int", "[1, inf)"},
+      {"dataset.synthetic.interactions_per_user", "float", "[3, inf)"},
+      {"dataset.synthetic.concentration", "float", "(0, inf)"},
+      {"dataset.synthetic.sharpness", "float", "[0, inf)"},
+      {"dataset.synthetic.popularity", "float", "[0, inf)"},
+      {"dataset.synthetic.noise", "float", "[0, 1]"},
+      {"dataset.synthetic.snr", "float", "[0, inf)"},
+      {"dataset.synthetic.profile_dim", "int", "[1, inf)"},
+      {"dataset.synthetic.intent_dim", "int", "[1, inf)"},
+      {"dataset.synthetic.valid_share", "float", "[0, 1)"},
+      {"dataset.synthetic.test_share", "float", "[0, 1)"},
+      {"dataset.synthetic.seed", "int", "[0, inf)"},
+      {"text.reduce_dim", "int", "[0, inf)"},
+      {"train.epochs", "int", "[1, inf)"},
+      {"train.min_epochs", "int", "[0, inf)"},
+      {"train.batch_size", "int", "[1, inf)"},
+      {"train.lr", "float", "(0, inf)"},
+      {"train.reg_weight", "float", "[0, inf)"},
+      {"train.test_step", "int", "[1, inf)"},
+      {"train.patience", "int", "[1, inf)"},
+      {"train.eval_batch", "int", "[1, inf)"},
+      {"train.topk", "int_list", "[1, inf)"},
+      {"train.seed", "int", "[0, inf)"},
+      {"train.threads", "int", "[0, inf)"},
+      {"train.device", "string", ""},
+      {"train.loss_bound", "float", "(0, inf)"},
+      {"model.name", "string", ""},
+      {"enhancers", "string_list", ""},
   };
   return schema;
 }
@@ -359,14 +391,18 @@ class Validator {
 
   YAML::Node run() {
     YAML::Node root = config_.root();
-    for (const auto& [key, type] : host_schema()) valid_.push_back(key);
+    for (const HostKey& k : host_schema()) valid_.push_back(k.key);
     valid_.push_back("dataset.synthetic");
     check_model(root);
     check_enhancers(root);
     check_section(root, "", {"name", "dataset", "train", "model", "enhancers", "enhancer", "text"});
     for (const char* section : {"dataset", "train", "text"}) check_section(root[section], section, {});
     check_section(root["dataset"]["synthetic"], "dataset.synthetic", {});
-    for (const auto& [key, type] : host_schema()) check_type(lookup(root, key), key, type);
+    for (const HostKey& k : host_schema()) {
+      check_type(lookup(root, k.key), k.key, k.type);
+      check_range(lookup(root, k.key), k.key, OptionRange::parse(k.range));
+    }
+    check_device(lookup(root, "train.device"));
     return root;
   }
 
@@ -402,6 +438,33 @@ class Validator {
       throw ConfigError(config_.origin(key).str() + ": '" + key + "' expects " + type + ", found '" + show(n) + "'");
   }
 
+  // An out-of-range value names the key, the value, the range and where it was set.
+  void check_range(const YAML::Node& n, const std::string& key, const OptionRange& range) const {
+    if (!n.IsDefined() || range.empty()) return;
+    std::vector<YAML::Node> values;
+    if (n.IsSequence())
+      for (const auto& e : n) values.push_back(e);
+    else
+      values.push_back(n);
+    for (const YAML::Node& v : values) {
+      if (!v.IsScalar()) continue;
+      if (const std::string why = range.check(v.Scalar()); !why.empty())
+        throw ConfigError(config_.origin(key).str() + ": '" + key + "' " + why + ", found " + show(n));
+    }
+  }
+
+  // cpu, cuda or cuda:N; whether this LibTorch has CUDA is checked when the run starts.
+  void check_device(const YAML::Node& n) const {
+    if (!n.IsDefined() || !n.IsScalar()) return;
+    const std::string d = n.Scalar();
+    bool ok = d == "cpu" || d == "cuda";
+    if (!ok && d.rfind("cuda:", 0) == 0 && d.size() > 5)
+      ok = std::all_of(d.begin() + 5, d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!ok)
+      throw ConfigError(config_.origin("train.device").str() + ": 'train.device' must be cpu, cuda or cuda:N, found '" +
+                        d + "'");
+  }
+
   // Every key under `section` must be a valid dotted key (or one of `children` at the top level).
   void check_section(const YAML::Node& node, const std::string& section, const std::set<std::string>& children) {
     if (!node.IsDefined() || node.IsNull()) return;
@@ -431,8 +494,12 @@ class Validator {
     for (const auto& s : specs) {
       const std::string key = join(prefix, s.name);
       const YAML::Node& given = static_cast<const YAML::Node&>(node)[s.name];
-      if (given.IsDefined()) check_type(given, key, s.type);
-      else node[s.name] = parse_yaml_text(s.default_json, std::string("default of ") + key);
+      if (given.IsDefined()) {
+        check_type(given, key, s.type);
+        check_range(given, key, OptionRange::parse(s.range ? s.range : ""));
+      } else {
+        node[s.name] = parse_yaml_text(s.default_json, std::string("default of ") + key);
+      }
     }
   }
 

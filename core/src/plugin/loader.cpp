@@ -13,6 +13,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "config/option_range.hpp"
+
 namespace recgrid::plugin {
 
 namespace fs = std::filesystem;
@@ -24,6 +26,25 @@ const char* kind_name(int32_t kind) {
 namespace {
 
 std::string version_pair(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+// Each option's range parses and holds its own default: a declaration bug is the plugin author's to
+// see at load, not a user's to meet as a confusing configuration error.
+void check_option_ranges(const rg_plugin_info* info, const std::string& path) {
+  for (uint32_t k = 0; k < info->n_options; ++k) {
+    const rg_option_spec& o = info->options[k];
+    if (!o.range || !*o.range) continue;
+    try {
+      const config::OptionRange range = config::OptionRange::parse(o.range);
+      std::string value = o.default_json ? o.default_json : "";
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      if (const std::string why = range.check(value); !why.empty())
+        throw std::invalid_argument("its default " + std::string(o.default_json) + " " + why);
+    } catch (const std::invalid_argument& e) {
+      throw PluginError("plugin " + path + ": option '" + std::string(o.name ? o.name : "?") + "' is declared wrongly: " +
+                        e.what());
+    }
+  }
+}
 
 void check_descriptor(const rg_plugin_info* info, const std::string& path) {
   if (!info) throw PluginError("plugin " + path + ": " RECGRID_ENTRY_POINT "() returned no descriptor");
@@ -45,6 +66,7 @@ void check_descriptor(const rg_plugin_info* info, const std::string& path) {
   if ((!base && !enh) || (base && !info->base_model) || (enh && !info->enhancer) || !info->create ||
       !info->destroy || !info->last_error || !info->parameters || !info->buffers || !info->name)
     throw PluginError("plugin " + path + ": incomplete descriptor (kind " + std::to_string(info->kind) + ")");
+  check_option_ranges(info, path);
 }
 
 }  // namespace

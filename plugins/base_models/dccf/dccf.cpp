@@ -23,12 +23,12 @@ class DCCF final : public recgrid::IdEmbeddingModel {
             "1.0.0",
             "DCCF: disentangled intents (prototypes) + adaptive graph/intent augmentation + InfoNCE",
             {
-                {"layers", "int", "2", "number of layers L"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings"},
-                {"intents", "int", "128", "number of intent prototypes K per side"},
-                {"cl_weight", "float", "0.001", "weight of the contrastive loss"},
-                {"temperature", "float", "0.1", "InfoNCE temperature tau"},
-                {"chunk", "int", "1024", "negatives per streamed block of InfoNCE"},
+                {"layers", "int", "2", "number of layers L", "[1, inf)"},
+                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
+                {"intents", "int", "128", "number of intent prototypes K per side", "[1, inf)"},
+                {"cl_weight", "float", "0.001", "weight of the contrastive loss", "[0, inf)"},
+                {"temperature", "float", "0.1", "InfoNCE temperature tau", "(0, inf)"},
+                {"chunk", "int", "1024", "negatives per streamed block of InfoNCE", "[1, inf)"},
             }};
   }
 

@@ -19,11 +19,11 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
             "1.0.0",
             "LightGCN (SSLRec variant): layer-sum propagation on the normalised graph with edge dropout",
             {
-                {"layers", "int", "3", "number of propagation layers L"},
-                {"embedding_size", "int", "32", "width d of the user and item ID embeddings"},
-                {"keep_rate", "float", "0.8", "training edge keep probability (1.0 = no dropout)"},
-                {"layer_combination", "string", "\"sum\"", "E* = sum (SSLRec) or mean (AlphaRec) of layers 0..L"},
-                {"bpr_weight", "float", "1.0", "weight of BPR (0: no BPR term, e.g. under AlphaRec)"},
+                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
+                {"embedding_size", "int", "32", "width d of the user and item ID embeddings", "[1, inf)"},
+                {"keep_rate", "float", "0.8", "training edge keep probability (1.0 = no dropout)", "(0, 1]"},
+                {"layer_combination", "string", "\"sum\"", "E* = sum (SSLRec) or mean (AlphaRec) of layers 0..L", "{sum, mean}"},
+                {"bpr_weight", "float", "1.0", "weight of BPR (0: no BPR term, e.g. under AlphaRec)", "[0, inf)"},
             }};
   }
 

@@ -19,12 +19,12 @@ class SGL final : public recgrid::IdEmbeddingModel {
             "1.0.0",
             "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
             {
-                {"layers", "int", "3", "number of propagation layers L"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings"},
-                {"keep_rate", "float", "0.8", "edge keep probability of the two contrastive views"},
-                {"cl_weight", "float", "0.1", "weight of the contrastive loss"},
-                {"temperature", "float", "0.2", "InfoNCE temperature tau"},
-                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE"},
+                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
+                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
+                {"keep_rate", "float", "0.8", "edge keep probability of the two contrastive views", "(0, 1]"},
+                {"cl_weight", "float", "0.1", "weight of the contrastive loss", "[0, inf)"},
+                {"temperature", "float", "0.2", "InfoNCE temperature tau", "(0, inf)"},
+                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE", "[1, inf)"},
             }};
   }
 

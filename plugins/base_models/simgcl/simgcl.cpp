@@ -17,12 +17,12 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
             "1.0.0",
             "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
             {
-                {"layers", "int", "3", "number of propagation layers L"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings"},
-                {"eps", "float", "0.9", "norm of each node's perturbation"},
-                {"cl_weight", "float", "0.1", "weight of the contrastive loss"},
-                {"temperature", "float", "0.2", "InfoNCE temperature tau"},
-                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE"},
+                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
+                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
+                {"eps", "float", "0.9", "norm of each node's perturbation", "[0, inf)"},
+                {"cl_weight", "float", "0.1", "weight of the contrastive loss", "[0, inf)"},
+                {"temperature", "float", "0.2", "InfoNCE temperature tau", "(0, inf)"},
+                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE", "[1, inf)"},
             }};
   }
 

@@ -31,10 +31,10 @@ class AlphaRec final : public recgrid::Enhancer {
             "1.0.0",
             "AlphaRec: layer 0 from an MLP over language embeddings, normalised softmax loss",
             {
-                {"temperature", "float", "0.15", "softmax temperature tau"},
-                {"negatives", "int", "1", "negatives per positive: 1 = the batch's negative, K > 1 = K uniform items"},
-                {"embedding_size", "int", "32", "width of layer 0 (the base model's embedding_size)"},
-                {"hidden_ratio", "float", "0.5", "hidden width of mlp_a as a share of d_p (1/2 for ada-002)"},
+                {"temperature", "float", "0.15", "softmax temperature tau", "(0, inf)"},
+                {"negatives", "int", "1", "negatives per positive: 1 = the batch's negative, K > 1 = K uniform items", "[1, inf)"},
+                {"embedding_size", "int", "32", "width of layer 0 (the base model's embedding_size)", "[1, inf)"},
+                {"hidden_ratio", "float", "0.5", "hidden width of mlp_a as a share of d_p (1/2 for ada-002)", "(0, inf)"},
             },
             {
                 {"profile_item", RG_ROWS_ITEMS, 0, "item language embeddings (RLMRec itm_emb_np.pkl)"},

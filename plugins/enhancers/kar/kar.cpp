@@ -23,12 +23,12 @@ class Kar final : public recgrid::Enhancer {
             "1.0.0",
             "KAR: hybrid-expert adaptor turning LLM knowledge into layer-0 augmentation vectors",
             {
-                {"fusion", "string", "\"concat\"", "add (E0 = ID + A) or concat (E0 = [ID | A]; base embedding_size = 2 dim)"},
-                {"dim", "int", "32", "width of the augmentation vectors"},
-                {"shared_experts", "int", "2", "experts shared by the user and item tasks"},
-                {"task_experts", "int", "6", "experts of each task"},
-                {"expert_hidden", "int", "128", "hidden width of each expert"},
-                {"dropout", "float", "0.0", "dropout inside the experts (training only)"},
+                {"fusion", "string", "\"concat\"", "add (E0 = ID + A) or concat (E0 = [ID | A]; base embedding_size = 2 dim)", "{add, concat}"},
+                {"dim", "int", "32", "width of the augmentation vectors", "[1, inf)"},
+                {"shared_experts", "int", "2", "experts shared by the user and item tasks", "[0, inf)"},
+                {"task_experts", "int", "6", "experts of each task", "[1, inf)"},
+                {"expert_hidden", "int", "128", "hidden width of each expert", "[1, inf)"},
+                {"dropout", "float", "0.0", "dropout inside the experts (training only)", "[0, 1)"},
             },
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user knowledge: profile embeddings (RLMRec usr_emb_np.pkl)"},

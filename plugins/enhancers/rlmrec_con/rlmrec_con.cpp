@@ -23,10 +23,10 @@ class RlmrecCon final : public recgrid::Enhancer {
             "1.0.0",
             "RLMRec-Con: InfoNCE alignment of CF embeddings with projected LLM profiles",
             {
-                {"kd_weight", "float", "0.01", "weight of the alignment loss"},
-                {"kd_temperature", "float", "0.2", "InfoNCE temperature"},
-                {"embedding_size", "int", "32", "width of the base model's final embeddings"},
-                {"chunk", "int", "2048", "negatives per streamed block"},
+                {"kd_weight", "float", "0.01", "weight of the alignment loss", "[0, inf)"},
+                {"kd_temperature", "float", "0.2", "InfoNCE temperature", "(0, inf)"},
+                {"embedding_size", "int", "32", "width of the base model's final embeddings", "[1, inf)"},
+                {"chunk", "int", "2048", "negatives per streamed block", "[1, inf)"},
             },
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},

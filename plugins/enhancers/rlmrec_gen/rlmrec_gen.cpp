@@ -27,12 +27,12 @@ class RlmrecGen final : public recgrid::Enhancer {
             "1.0.0",
             "RLMRec-Gen: reconstruct LLM profiles of masked nodes from the CF embeddings",
             {
-                {"mask_ratio", "float", "0.15", "share of all nodes masked each step"},
-                {"recon_weight", "float", "0.1", "weight of the reconstruction loss"},
-                {"recon_temperature", "float", "0.5", "NCE_B temperature"},
-                {"embedding_size", "int", "32", "width of the base model's layer-0 and final embeddings"},
+                {"mask_ratio", "float", "0.15", "share of all nodes masked each step", "(0, 1)"},
+                {"recon_weight", "float", "0.1", "weight of the reconstruction loss", "[0, inf)"},
+                {"recon_temperature", "float", "0.5", "NCE_B temperature", "(0, inf)"},
+                {"embedding_size", "int", "32", "width of the base model's layer-0 and final embeddings", "[1, inf)"},
                 {"mask_forward", "bool", "true", "feed the masked layer 0 to the base model (false: REF BIGCF-Gen)"},
-                {"chunk", "int", "2048", "negatives per streamed block"},
+                {"chunk", "int", "2048", "negatives per streamed block", "[1, inf)"},
             },
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
