@@ -14,6 +14,7 @@
 //
 // Without CONFIG, `run` trains on the built-in defaults (LightGCN on the built-in planted-intent dataset).
 #include <boost/program_options.hpp>
+#include <c10/util/Exception.h>
 
 #include <spdlog/spdlog.h>
 
@@ -36,6 +37,7 @@
 #include "text_commands.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
+#include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
 namespace po = boost::program_options;
@@ -86,10 +88,13 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
   const std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);
   const grid::GridSummary s = grid::run_grid(spec, cells, o);
   std::cout << "grid " << spec.name << ": " << s.finished_now << " cell(s) finished now, " << s.already_finished
-            << " earlier, " << s.held_elsewhere << " held by other processes, " << s.failed.size() << " failed; records in "
+            << " earlier, " << s.held_elsewhere << " held by other processes, " << s.failed.size() << " failed, "
+            << s.diverged.size() << " diverged; records in "
             << o.out_dir << "/results.jsonl (`recgrid report " << o.out_dir << "`)\n";
   for (const std::string& f : s.failed) std::cout << "  failed: " << f << "\n";
-  return s.failed.empty() ? 0 : 1;
+  for (const std::string& d : s.diverged) std::cout << "  diverged: " << d << " (not retried: delete its folder under cells/ to run it again)\n";
+  if (!s.failed.empty()) return 1;
+  return s.diverged.empty() ? 0 : train::kExitDiverged;
 }
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -261,6 +266,19 @@ int main(int argc, char** argv) {
     }
     std::cerr << "recgrid: unknown command '" << command << "'\n" << kUsage;
     return 2;
+  } catch (const train::Diverged& e) {
+    std::cerr << "recgrid: " << e.what() << "\n";
+    return train::kExitDiverged;
+  } catch (const train::DamagedRunFile& e) {
+    std::cerr << "recgrid: run folder: " << e.what() << "\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    // A LibTorch check failed inside the host: its message without the C++ stack, and what to do.
+    const std::string text = e.what_without_backtrace();
+    std::cerr << "recgrid: LibTorch refused an operation: " << text.substr(0, text.find('\n')) << "\n"
+              << "recgrid: this is a RecGrid bug or a value that no range check caught: check the configuration "
+                 "(`recgrid run --help`), and please report it with the run folder's log.txt\n";
+    return 1;
   } catch (const po::error& e) {
     std::cerr << "recgrid " << command << ": " << e.what() << "\n";
     return 2;

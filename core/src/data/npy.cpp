@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "data/pickle.hpp"
+#include "util/files.hpp"
 
 namespace recgrid::data {
 
@@ -90,21 +91,16 @@ void write_npy(const std::string& path, const NdArray& array) {
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw FormatError(path + ": cannot write file");
-    f.write(kMagic, 6);
-    const char version[2] = {1, 0};
-    f.write(version, 2);
-    const uint16_t n = static_cast<uint16_t>(header.size());
-    const char len[2] = {static_cast<char>(n & 0xFF), static_cast<char>(n >> 8)};
-    f.write(len, 2);
-    f << header;
-    f.write(array.bytes.data(), static_cast<std::streamsize>(array.bytes.size()));
-    if (!f) throw FormatError(path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw FormatError(path + ": cannot rename " + tmp);
+  AtomicFile f(path);  // a failed write (disk full, size limit) keeps the previous table
+  f.write(kMagic, 6);
+  const char version[2] = {1, 0};
+  f.write(version, 2);
+  const uint16_t n = static_cast<uint16_t>(header.size());
+  const char len[2] = {static_cast<char>(n & 0xFF), static_cast<char>(n >> 8)};
+  f.write(len, 2);
+  f.write(header.data(), header.size());
+  f.write(array.bytes.data(), array.bytes.size());
+  f.commit();
 }
 
 void write_table_npy(const std::string& path, const FloatTable& table) {

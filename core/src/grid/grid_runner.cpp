@@ -21,6 +21,7 @@
 
 #include "config/run_config.hpp"
 #include "grid/cell_lock.hpp"
+#include "train/trainer.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
 #include "util/hash.hpp"
@@ -136,6 +137,24 @@ pid_t spawn_cell(const CellInfo& cell, const CellLock& lock, const GridOptions& 
   return pid;
 }
 
+// The event line of a cell that ran to its end: its test numbers, or why it is not a result.
+std::string finished_message(const CellInfo& cell, const nlohmann::json& results, double seconds) {
+  const std::string status = results.value("status", std::string("ok"));
+  if (status == "diverged")
+    return "  DIVERGED " + cell.id + " after " + format_duration(seconds) + ": " + results.value("error", std::string("?")) +
+           "; recorded as diverged and not retried (delete " + cell.dir + " to run it again)";
+  const auto& t = results["test"];
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "test R@20 %.4f N@20 %.4f, best epoch %d", t.value("recall@20", 0.0),
+                t.value("ndcg@20", 0.0), results.value("best_epoch", 0));
+  std::string text = "  finished " + cell.id + " in " + format_duration(seconds) + ": " + buf;
+  if (status == "no_learning") {
+    text += "\n    NO LEARNING: this cell is flagged, not averaged:";
+    for (const auto& reason : results["no_learning"]) text += " " + reason.get<std::string>() + ";";
+  }
+  return text;
+}
+
 class StatusLine {
  public:
   explicit StatusLine(bool tty) : tty_(tty) {}
@@ -197,7 +216,7 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
   std::vector<Running> running;
   std::vector<double> durations;
   size_t next = 0;
-  auto done_count = [&] { return summary.already_finished + summary.finished_now; };
+  auto done_count = [&] { return summary.already_finished + summary.finished_now + static_cast<int>(summary.diverged.size()); };
   auto eta = [&]() -> std::string {
     if (durations.empty()) return "?";
     double mean = 0;
@@ -210,6 +229,7 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
     return std::to_string(done_count()) + "/" + std::to_string(mine) + " done, " + std::to_string(running.size()) +
            " running, " + std::to_string(queue.size() - next) + " left" +
            (summary.failed.empty() ? "" : ", " + std::to_string(summary.failed.size()) + " failed") +
+           (summary.diverged.empty() ? "" : ", " + std::to_string(summary.diverged.size()) + " diverged") +
            (summary.held_elsewhere ? ", " + std::to_string(summary.held_elsewhere) + " held elsewhere" : "");
   };
   auto last_heartbeat = Clock::now();
@@ -243,18 +263,16 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
       const double seconds = std::chrono::duration<double>(Clock::now() - it->started).count();
       const CellInfo& cell = *it->cell;
       std::string failure, message;
-      if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+      const bool ran_out = WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == train::kExitDiverged);
+      if (ran_out) {
         try {
           const auto results = nlohmann::json::parse(read_text(cell.dir + "/results.json"));
           write_record(cell, make_record(spec.name, cell, results));
           rebuild_results(o.out_dir, cells);
-          ++summary.finished_now;
           durations.push_back(seconds);
-          const auto& t = results["test"];
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "test R@20 %.4f N@20 %.4f, best epoch %d", t.value("recall@20", 0.0),
-                        t.value("ndcg@20", 0.0), results.value("best_epoch", 0));
-          message = "  finished " + cell.id + " in " + format_duration(seconds) + ": " + buf;
+          message = finished_message(cell, results, seconds);
+          if (results.value("status", std::string("ok")) == "diverged") summary.diverged.push_back(cell.id);
+          else ++summary.finished_now;
         } catch (const std::exception& e) {
           failure = std::string("its results could not be recorded: ") + e.what();
         }

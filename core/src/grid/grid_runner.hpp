@@ -33,6 +33,7 @@ struct GridSummary {
   int already_finished = 0;  // cells of this shard that had a record when it started
   int held_elsewhere = 0;    // cells another process was running
   std::vector<std::string> failed;  // "cell: reason"
+  std::vector<std::string> diverged;  // cells recorded as diverged (never retried blindly)
 };
 
 // Runs this shard's cells; returns what happened. Interrupting it (SIGINT/SIGTERM) stops the cells

@@ -27,13 +27,22 @@ std::string last_epoch(const std::string& cell_dir) {
   return buf;
 }
 
+// "  diverged ID: why" / "  no_learning ID: why" for a finished cell that is not a result, else "".
+std::string flagged_line(const std::string& id, const nlohmann::json& record) {
+  const std::string status = record.value("status", std::string("ok"));
+  if (status == "ok") return "";
+  std::string why = record.value("error", std::string());
+  for (const auto& r : record.value("no_learning", nlohmann::json::array())) why += (why.empty() ? "" : "; ") + r.get<std::string>();
+  return "  " + status + " " + id + ": " + why + "\n";
+}
+
 }  // namespace
 
 std::string grid_status(const std::string& out_dir) {
   const std::string index_path = out_dir + "/grid.json";
   if (!fs::exists(index_path)) throw std::runtime_error(index_path + ": no such file (is " + out_dir + " a grid folder?)");
   const auto index = nlohmann::json::parse(read_text(index_path));
-  int done = 0, left = 0;
+  int done = 0, left = 0, flagged = 0;
   double done_seconds = 0;
   std::string details;
   std::vector<std::string> running;
@@ -42,7 +51,10 @@ std::string grid_status(const std::string& out_dir) {
     const std::string id = cell["id"];
     if (fs::exists(dir + "/record.json")) {
       ++done;
-      done_seconds += nlohmann::json::parse(read_text(dir + "/record.json")).value("wall_time_s", 0.0);
+      const auto record = nlohmann::json::parse(read_text(dir + "/record.json"));
+      done_seconds += record.value("wall_time_s", 0.0);
+      details += flagged_line(id, record);
+      flagged += record.value("status", std::string("ok")) != "ok";
       continue;
     }
     // A lock we cannot take is held by a live process: the cell is running.
@@ -63,7 +75,8 @@ std::string grid_status(const std::string& out_dir) {
     const double s = per_cell * (left + 0.5 * static_cast<double>(running.size())) / static_cast<double>(running.size());
     eta = format_duration(s);
   }
-  return "grid " + index.value("name", std::string("?")) + ": " + std::to_string(done) + " done, " +
+  return "grid " + index.value("name", std::string("?")) + ": " + std::to_string(done) + " done" +
+         (flagged ? " (" + std::to_string(flagged) + " flagged: not results)" : "") + ", " +
          std::to_string(running.size()) + " running, " + std::to_string(left) + " left of " +
          std::to_string(index["cells"].size()) + " cells; ETA " + eta +
          (running.empty() ? "" : " at the current pace") + "\n" + details;

@@ -61,13 +61,7 @@ void AnswerCache::append(const std::string& key, nlohmann::json record) {
   const std::string line = record.dump() + "\n";
   std::lock_guard<std::mutex> lock(mutex_);
   if (index_.count(key)) return;
-  size_t done = 0;
-  while (done < line.size()) {  // one write normally; a short write continues the same line
-    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n <= 0) throw std::runtime_error(path_ + ": cannot append: " + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
-  ::fsync(fd_);
+  append_line_whole(fd_, path_, line);  // a failed append leaves the cache as it was
   index_.emplace(key, records_.size());
   records_.push_back(std::move(record));
 }

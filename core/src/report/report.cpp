@@ -88,10 +88,22 @@ double metric_of(const json& record, const std::string& split, const std::string
   return record[split][metric].get<double>();
 }
 
+// A record that is a result: not diverged, and not flagged as a run that never learned.
+bool is_result(const json& record) { return record.value("status", std::string("ok")) == "ok"; }
+
+// The seeds' values of the records that are results (flagged ones are listed apart, never averaged).
 std::vector<double> values(const Setting& s, const std::string& split, const std::string& metric) {
   std::vector<double> v;
-  for (const auto& [seed, r] : s.by_seed) v.push_back(metric_of(r, split, metric));
+  for (const auto& [seed, r] : s.by_seed)
+    if (is_result(r)) v.push_back(metric_of(r, split, metric));
   return v;
+}
+
+// "†2" when two seeds of the setting are flagged, else "".
+std::string flag_mark(const Setting& s) {
+  size_t flagged = 0;
+  for (const auto& [seed, r] : s.by_seed) flagged += !is_result(r);
+  return flagged ? " †" + std::to_string(flagged) : "";
 }
 
 std::string fixed(double v, int digits = 4) {
@@ -188,7 +200,9 @@ Table main_table(const Grouped& g, const ReportOptions& o, const std::string& hi
             continue;
           }
           const auto v = values(it->second, o.split, m);
-          cells.push_back({mean_std(v), v.size() > 0 && mean(v) == best[{d, m}], std::to_string(v.size()) + " seed(s)"});
+          const std::string mark = flag_mark(it->second);
+          cells.push_back({mean_std(v) + mark, v.size() > 0 && mean(v) == best[{d, m}],
+                           std::to_string(v.size()) + " seed(s)" + (mark.empty() ? "" : "; flagged seeds left out")});
         }
       t.separator_before.push_back(first);
       t.rows.push_back(cells);
@@ -217,7 +231,7 @@ Table main_table(const Grouped& g, const ReportOptions& o, const std::string& hi
         // Pair by seed: only seeds both settings ran.
         std::vector<double> a, b;
         for (const auto& [seed, r] : chosen->second.by_seed)
-          if (auto it = rival->by_seed.find(seed); it != rival->by_seed.end()) {
+          if (auto it = rival->by_seed.find(seed); it != rival->by_seed.end() && is_result(r) && is_result(it->second)) {
             a.push_back(metric_of(r, o.split, m));
             b.push_back(metric_of(it->second, o.split, m));
           }
@@ -241,6 +255,27 @@ Table main_table(const Grouped& g, const ReportOptions& o, const std::string& hi
                std::to_string(compared) + " comparisons).";
   return t;
 }
+
+// The runs that are not results: diverged, or flagged as never having learned.
+Table flagged_table(const Grouped& g) {
+  Table t;
+  t.header = {"cell", "status", "why"};
+  for (const auto& [key, s] : g.settings)
+    for (const auto& [seed, r] : s.by_seed) {
+      if (is_result(r)) continue;
+      std::string why = r.value("error", std::string());
+      for (const auto& reason : field(r, "no_learning")) why += (why.empty() ? "" : "; ") + reason.get<std::string>();
+      t.rows.push_back({{r.value("cell", s.row + " seed " + seed), false, ""},
+                        {r.value("status", std::string("?")), false, ""}, {why, false, ""}});
+      t.separator_before.push_back(false);
+    }
+  return t;
+}
+
+const char* const kFlaggedNote =
+    "†N: N seed(s) of that setting are left out of its mean and of the t-tests: they diverged (NaN/Inf or an "
+    "exploding loss) or did not learn (the best epoch was the first evaluation, or the BPR loss never moved). "
+    "They are listed under **Runs that are not results**.";
 
 // Our means beside a reference table's values.
 Table reference_table(const Grouped& g, const ReportOptions& o, std::string& title) {
@@ -346,7 +381,7 @@ std::string to_csv(const std::vector<json>& records) {
       for (const auto& [m, v] : field(r, split).items()) metric_keys.insert(std::string(split) + "." + m);
   }
   static const std::vector<std::string> kFields = {"cell",        "folder",       "dataset",         "model",
-                                                   "seed",        "best_epoch",   "epochs_run",      "stopped_by",
+                                                   "seed",        "status",       "best_epoch",      "epochs_run",      "stopped_by",
                                                    "wall_time_s", "peak_rss_mib", "recgrid_version", "hash"};
   std::string csv;
   for (const auto& f : kFields) csv += f + ",";
@@ -419,8 +454,10 @@ ReportFiles write_report(const ReportOptions& o) {
 
   // Markdown, with the charts as files beside it.
   fs::create_directories(fs::path(o.run_dir) / "report");
+  const Table flagged = flagged_table(g);
   std::string md = "# Grid " + grid_name + "\n\n" + summary + "\n\n## Results\n\n" + to_markdown(main) + "\n";
   if (!footnote.empty()) md += footnote + "\n";
+  if (!flagged.rows.empty()) md += "\n" + std::string(kFlaggedNote) + "\n\n## Runs that are not results\n\n" + to_markdown(flagged);
   if (!o.reference.empty()) {
     md += "\n## Against the reference: " + ref_title + "\n\n";
     md += ref.rows.empty() ? std::string("(no row of this grid is in the reference table)\n") : to_markdown(ref);
@@ -438,6 +475,9 @@ ReportFiles write_report(const ReportOptions& o) {
                      "</title>\n<style>" + kCss + "</style></head>\n<body>\n<h1>Grid " + xml_escape(grid_name) + "</h1>\n<p class=\"note\">" +
                      md_bold_to_html(summary) + "</p>\n<h2>Results</h2>\n" + to_html(main, "results");
   if (!footnote.empty()) html += "<p class=\"note\">" + md_bold_to_html(footnote) + " Hover an Improv. cell for its test.</p>\n";
+  if (!flagged.rows.empty())
+    html += "<p class=\"note\">" + md_bold_to_html(kFlaggedNote) + "</p>\n<h2>Runs that are not results</h2>\n" +
+            to_html(flagged, "flagged");
   if (!o.reference.empty())
     html += "<h2>Against the reference: " + xml_escape(ref_title) + "</h2>\n" +
             (ref.rows.empty() ? std::string("<p>(no row of this grid is in the reference table)</p>\n") : to_html(ref, "reference"));

@@ -4,8 +4,10 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
-#include <cstdio>
+#include <exception>
 #include <stdexcept>
+
+#include "util/files.hpp"
 
 namespace recgrid::train {
 
@@ -32,10 +34,24 @@ void read_tensors(torch::serialize::InputArchive& archive, const NamedTensors& p
   }
 }
 
+// Streams the archive into an AtomicFile. A failed write is remembered and the rest of the stream
+// dropped rather than thrown through LibTorch's zip writer (whose destructor would write again);
+// it is thrown here afterwards, and the previous file stays in place.
 void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename " + tmp);
+  AtomicFile file(path);
+  std::exception_ptr failure;
+  archive.save_to([&](const void* data, size_t size) -> size_t {
+    if (!failure) {
+      try {
+        file.write(data, size);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    return size;
+  });
+  if (failure) std::rethrow_exception(failure);
+  file.commit();
 }
 
 at::Tensor scalar(double v) { return at::scalar_tensor(v, at::kDouble); }
@@ -57,7 +73,15 @@ void save_checkpoint(const std::string& path, const NamedTensors& params, const 
   save_archive(archive, path);
 }
 
-LoopState load_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
+namespace {
+
+// The first line of a LibTorch error, without its C++ stack.
+std::string first_line(const c10::Error& e) {
+  const std::string text = e.what_without_backtrace();
+  return text.substr(0, text.find('\n'));
+}
+
+LoopState read_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
                           torch::optim::Optimizer& optimizer) {
   torch::serialize::InputArchive archive;
   archive.load_from(path);
@@ -79,6 +103,21 @@ LoopState load_checkpoint(const std::string& path, const NamedTensors& params, c
   return s;
 }
 
+}  // namespace
+
+LoopState load_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
+                          torch::optim::Optimizer& optimizer) {
+  try {
+    return read_checkpoint(path, params, buffers, optimizer);
+  } catch (const c10::Error& e) {
+    throw DamagedRunFile(path + ": not a complete RecGrid checkpoint of this run (" + first_line(e) +
+                         "). It may be truncated or come from another program: run again with --force to start "
+                         "this run over, or choose another --out");
+  } catch (const std::runtime_error& e) {  // a checkpoint of another model (tensor names or shapes differ)
+    throw DamagedRunFile(std::string(e.what()) + ". Run again with --force to start this run over, or choose another --out");
+  }
+}
+
 void save_tensors(const std::string& path, const NamedTensors& params, const NamedTensors& buffers) {
   torch::serialize::OutputArchive archive;
   write_tensors(archive, params, buffers);
@@ -86,9 +125,14 @@ void save_tensors(const std::string& path, const NamedTensors& params, const Nam
 }
 
 void load_tensors(const std::string& path, const NamedTensors& params, const NamedTensors& buffers) {
-  torch::serialize::InputArchive archive;
-  archive.load_from(path);
-  read_tensors(archive, params, buffers, path);
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    read_tensors(archive, params, buffers, path);
+  } catch (const c10::Error& e) {
+    throw DamagedRunFile(path + ": not a complete RecGrid parameter file (" + first_line(e) +
+                         "). Run again with --force to start this run over");
+  }
 }
 
 }  // namespace recgrid::train

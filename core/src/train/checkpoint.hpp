@@ -2,6 +2,7 @@
 // atomically so that a run killed at any moment can continue from the last one (--resume).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 
 #include "recgrid/tensor_list.hpp"
@@ -11,6 +12,12 @@ class Optimizer;
 }
 
 namespace recgrid::train {
+
+// A run folder file that cannot be read back (truncated, foreign, another model's): the message says
+// which file and what to do.
+struct DamagedRunFile : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // Where the loop stands after an evaluated epoch.
 struct LoopState {

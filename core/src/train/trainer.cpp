@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -104,8 +106,9 @@ void check_same_config(const RunOptions& o) {
   if (!fs::exists(path)) return;
   const std::string saved = read_text(path);
   if (config::without_execution_keys(saved) != config::without_execution_keys(o.resolved_yaml))
-    throw std::runtime_error(path + " differs from this run's resolved configuration; --resume needs the same "
-                             "configuration. First difference:\n" + first_difference(saved, o.resolved_yaml));
+    throw DamagedRunFile(path + " differs from this run's resolved configuration: --resume continues only the same "
+                         "configuration. Run with --force to start this run over with the new one, or choose another "
+                         "--out. First difference:\n" + first_difference(saved, o.resolved_yaml));
 }
 
 // Prepares the run folder; returns true when a checkpoint should be resumed.
@@ -138,12 +141,6 @@ void truncate_metrics(const std::string& path, int64_t last_epoch) {
   write_file_atomic(path, kept);
 }
 
-void append_line(const std::string& path, const std::string& line) {
-  std::ofstream f(path, std::ios::app);
-  f << line << "\n";
-  f.flush();
-}
-
 NamedTensors batch_tensors(const data::Triplets& t, size_t start, size_t end, const at::Device& device) {
   auto slice = [&](const std::vector<int64_t>& v) {
     return at::from_blob(const_cast<int64_t*>(v.data() + start), {static_cast<int64_t>(end - start)}, at::kLong)
@@ -173,6 +170,52 @@ struct EpochLosses {
   double total = 0;
 };
 
+std::string describe_terms(const std::vector<std::pair<std::string, double>>& terms) {
+  std::string s;
+  char buf[96];
+  for (const auto& [name, v] : terms) {
+    std::snprintf(buf, sizeof buf, "%s%s = %.6g", s.empty() ? "" : ", ", name.c_str(), v);
+    s += buf;
+  }
+  return s;
+}
+
+// Stops the run when a step's loss is not finite or passes the bound (before backward: the update
+// it would make is never applied).
+void check_step_loss(const std::vector<std::pair<std::string, double>>& terms, double total, double bound,
+                     int64_t epoch, int64_t step) {
+  std::string bad;
+  for (const auto& [name, v] : terms)
+    if (!std::isfinite(v)) bad += (bad.empty() ? "" : ", ") + name;
+  if (bad.empty() && std::isfinite(total) && std::abs(total) <= bound) return;
+  char numbers[96];
+  std::snprintf(numbers, sizeof numbers, "the loss %.6g passed train.loss_bound %.6g", total, bound);
+  const std::string what = !bad.empty() ? "loss term(s) " + bad + " became non-finite" : std::string(numbers);
+  throw Diverged("training diverged at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) + ": " +
+                 what + " (" + describe_terms(terms) + ")");
+}
+
+// Stops the run when a gradient holds NaN or Inf (one summed reduction per tensor: a NaN or an Inf
+// anywhere makes the sum non-finite; so does a sum past 3e38, which is divergence as well).
+void check_gradients(const NamedTensors& params, int64_t epoch, int64_t step) {
+  std::vector<at::Tensor> sums;
+  std::vector<std::string> names;
+  for (const auto& [name, t] : params)
+    if (t.grad().defined()) {
+      sums.push_back(t.grad().sum().to(at::kFloat).reshape({1}));
+      names.push_back(name);
+    }
+  if (sums.empty()) return;
+  const at::Tensor finite = at::isfinite(at::cat(sums)).to(at::kCPU);
+  const bool* ok = finite.data_ptr<bool>();
+  std::string bad;
+  for (size_t k = 0; k < names.size(); ++k)
+    if (!ok[k]) bad += (bad.empty() ? "" : ", ") + names[k];
+  if (!bad.empty())
+    throw Diverged("training diverged at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) +
+                   ": the gradient of " + bad + " became non-finite");
+}
+
 // One epoch (§1.3, §1.5): fresh negatives, shuffled batches, zero_grad / loss / backward / Adam step /
 // after_step hooks. Its randomness depends only on the seed and the epoch number.
 EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, const data::BprSampler& sampler,
@@ -183,6 +226,7 @@ EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, c
   const size_t n_samples = triplets.size();
   const int64_t steps = static_cast<int64_t>((n_samples + cfg.train.batch_size - 1) / cfg.train.batch_size);
   EpochLosses sums;
+  std::vector<std::pair<std::string, double>> step_terms;
   for (int64_t step = 0; step < steps; ++step) {
     const size_t start = static_cast<size_t>(step * cfg.train.batch_size);
     const size_t end = std::min(n_samples, start + static_cast<size_t>(cfg.train.batch_size));
@@ -190,18 +234,20 @@ EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, c
     optimizer.zero_grad();
     const NamedTensors terms = model.train_losses(batch);
     at::Tensor total = at::zeros({}, terms.begin()->second.options());
-    size_t k = 0;
+    step_terms.clear();
     for (const auto& [name, value] : terms) {
-      if (sums.terms.size() <= k) sums.terms.emplace_back(name, 0.0);
-      sums.terms[k++].second += value.item<double>();
+      step_terms.emplace_back(name, value.item<double>());
       total = total + value;
     }
     const double total_value = total.item<double>();
-    if (!std::isfinite(total_value))
-      throw std::runtime_error("loss became " + std::to_string(total_value) + " at epoch " + std::to_string(epoch) +
-                               ", step " + std::to_string(step) + " (terms: " + terms.names() + ")");
-    sums.total += total_value;
+    check_step_loss(step_terms, total_value, cfg.train.loss_bound, epoch, step);
     total.backward();
+    check_gradients(model.parameters(), epoch, step);
+    for (size_t k = 0; k < step_terms.size(); ++k) {
+      if (sums.terms.size() <= k) sums.terms.emplace_back(step_terms[k].first, 0.0);
+      sums.terms[k].second += step_terms[k].second;
+    }
+    sums.total += total_value;
     optimizer.step();
     model.after_step();
     progress.update(epoch, cfg.train.epochs, step + 1, steps, sums.total / static_cast<double>(step + 1), best_text);
@@ -211,54 +257,272 @@ EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, c
   return sums;
 }
 
+// Early stopping (§1.5): a strictly better validation Recall@20 resets patience; evaluations before
+// train.min_epochs never count against it.
+struct EarlyStopping {
+  LoopState& state;
+  const config::TrainConfig& train;
+
+  // Returns true when this evaluation is the best so far.
+  bool observe(int64_t epoch, double recall) {
+    state.epoch = epoch;
+    if (recall > state.best_recall) {
+      state.best_recall = recall;
+      state.best_epoch = epoch;
+      state.bad_evals = 0;
+      return true;
+    }
+    if (epoch >= train.min_epochs) ++state.bad_evals;
+    return false;
+  }
+  bool should_stop() const { return state.bad_evals >= train.patience; }
+};
+
+// Why a finished run did not learn, from its metrics.jsonl (all evaluations, across resumes): the best
+// epoch is the first evaluation, or a BPR term moved less than 1 % from its first evaluated value
+// (0.6918 -> 0.6907 is 0.16 %; a run that learns slowly, 0.692 -> 0.679, moves 1.9 %). Runs of fewer
+// than 3 evaluations are not judged: a 2-epoch smoke test is too short to tell (the 26-cell test grid
+// of 2 epochs would all be flagged).
+std::vector<std::string> no_learning_reasons(const std::string& metrics_path, int64_t best_epoch) {
+  std::vector<nlohmann::json> evals;
+  for (const std::string& line : read_lines(metrics_path)) {
+    auto m = nlohmann::json::parse(line, nullptr, false);
+    if (!m.is_discarded() && m.contains("loss")) evals.push_back(std::move(m));
+  }
+  std::vector<std::string> reasons;
+  if (evals.size() < 3) return reasons;
+  const int64_t first = evals.front().value("epoch", int64_t{0});
+  if (best_epoch == first)
+    reasons.push_back("the best validation Recall@20 is the first evaluation's (epoch " + std::to_string(first) + ")");
+  for (const auto& [name, v0] : evals.front()["loss"].items()) {
+    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".bpr") != 0 || !evals.back()["loss"].contains(name)) continue;
+    const double a = v0.get<double>(), b = evals.back()["loss"][name].get<double>();
+    if (std::abs(b - a) < 0.01 * std::abs(a)) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%s stayed at its starting value (%.4f at epoch %lld, %.4f at epoch %lld)",
+                    name.c_str(), a, static_cast<long long>(first), b,
+                    static_cast<long long>(evals.back().value("epoch", int64_t{0})));
+      reasons.push_back(buf);
+    }
+  }
+  return reasons;
+}
+
+// The device must exist in this LibTorch build before anything is put on it.
+at::Device checked_device(const std::string& name) {
+  const at::Device device(name);
+  if (device.is_cuda() && !at::hasCUDA())
+    throw config::ConfigError("train.device is '" + name + "', but this LibTorch build has no CUDA support: set "
+                              "train.device=cpu, or build RecGrid against a CUDA LibTorch (cmake -DTorch_DIR=...)");
+  return device;
+}
+
+// Everything a run trains and evaluates, built from the configuration.
+struct RunParts {
+  TextSources text;
+  data::Dataset dataset;
+  Graph graph;
+  NamedTensors graph_list;
+  std::unique_ptr<data::UserItemIndex> train_index;
+  std::unique_ptr<data::BprSampler> sampler;
+  std::unique_ptr<eval::Evaluator> valid_eval, test_eval;
+  std::unique_ptr<ModelStack> model;
+  std::unique_ptr<torch::optim::Adam> optimizer;
+};
+
+void build_parts(RunParts& p, const config::RunConfig& cfg, const plugin::Registry& registry,
+                 const at::Device& device, spdlog::logger& log) {
+  auto t0 = Clock::now();
+  p.text.reduce = {cfg.text.reduce_dim, [&log](const std::string& line) { log.info("text table {}", line); }};
+  p.dataset = load_dataset(cfg.dataset, device, p.text);
+  const data::Dataset& ds = p.dataset;
+  log.info("dataset {}: {} users, {} items, {} train / {} valid / {} test interactions ({:.2f} s)", ds.name,
+           ds.n_users, ds.n_items, ds.train.size(), ds.valid.size(), ds.test.size(), seconds_since(t0));
+  for (const auto& w : ds.warnings) log.warn("dataset check: {}", w);
+  p.graph = data::build_graph(ds, device);
+  p.graph_list = data::graph_tensors(p.graph, ds, device);
+  p.train_index = std::make_unique<data::UserItemIndex>(ds.train, ds.n_users);
+  p.sampler = std::make_unique<data::BprSampler>(ds.train, *p.train_index, ds.n_items);
+  p.valid_eval = std::make_unique<eval::Evaluator>(ds, ds.valid, cfg.train.topk, cfg.train.eval_batch);
+  p.test_eval = std::make_unique<eval::Evaluator>(ds, ds.test, cfg.train.topk, cfg.train.eval_batch);
+
+  at::manual_seed(cfg.train.seed);
+  p.model = std::make_unique<ModelStack>(registry, cfg, ds, p.graph_list, p.text);
+  std::vector<at::Tensor> trainable;
+  for (const auto& [name, t] : p.model->parameters()) trainable.push_back(t);
+  p.optimizer = std::make_unique<torch::optim::Adam>(
+      trainable, torch::optim::AdamOptions(cfg.train.lr).betas({0.9, 0.999}).eps(1e-8));
+  int64_t n_params = 0;
+  for (const auto& t : trainable) n_params += t.numel();
+  log.info("model {} with {} enhancer(s): {} trainable values", cfg.model.name, cfg.enhancers.size(), n_params);
+}
+
+// The metrics.jsonl line of one evaluated epoch.
+nlohmann::json metrics_line(int64_t epoch, double train_s, double eval_s, const std::map<std::string, double>& valid,
+                            int64_t best_epoch, const EpochLosses& losses) {
+  nlohmann::json loss = nlohmann::json::object();
+  for (const auto& [name, mean] : losses.terms) loss[name] = mean;
+  loss["total"] = losses.total;
+  return {{"epoch", epoch}, {"train_time_s", train_s}, {"eval_time_s", eval_s}, {"valid", valid},
+          {"best_epoch", best_epoch}, {"loss", loss}};
+}
+
+struct LoopOutcome {
+  std::string stop_reason = "max_epochs";
+  int64_t last_epoch = -1;
+  std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
+};
+
+// The epoch loop, from the state after the last checkpoint to early stopping or train.epochs.
+LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptions& o, LoopState& state,
+                       double elapsed_before, Clock::time_point session_start, const at::Device& device,
+                       spdlog::logger& log) {
+  const std::string ckpt = o.out_dir + "/checkpoint.pt", best_path = o.out_dir + "/best.pt";
+  Progress progress(o.progress);
+  const char* abort_env = std::getenv("RECGRID_ABORT_AFTER_EPOCH");  // tests: simulate a crash
+  const int64_t abort_after = abort_env ? std::atoll(abort_env) : -1;
+  // RECGRID_TRACE=FILE: a Chrome trace of the operators of the second training epoch (developers).
+  const char* trace_path = std::getenv("RECGRID_TRACE");
+  EarlyStopping stopping{state, cfg.train};
+  LoopOutcome out;
+  out.last_epoch = state.epoch;
+  std::string best_text;
+  for (int64_t epoch = state.epoch + 1; epoch < cfg.train.epochs; ++epoch) {
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
+    if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
+    const auto epoch_start = Clock::now();
+    const EpochLosses losses = train_epoch(*p.model, *p.optimizer, *p.sampler, cfg, epoch, device, progress, best_text);
+    const double train_s = seconds_since(epoch_start);
+    out.train_times.push_back(train_s);
+    out.last_epoch = epoch;
+    trace.reset();
+    if (epoch % cfg.train.test_step != 0) continue;
+
+    const auto eval_start = Clock::now();
+    at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, static_cast<uint64_t>(epoch)));
+    const auto valid = p.valid_eval->run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
+    const double eval_s = seconds_since(eval_start);
+    out.eval_times.push_back(eval_s);
+    const bool improved = stopping.observe(epoch, valid.at("recall@20"));
+    if (improved) save_tensors(best_path, p.model->parameters(), p.model->buffers());
+    append_line_whole(o.out_dir + "/metrics.jsonl",
+                      metrics_line(epoch, train_s, eval_s, valid, state.best_epoch, losses).dump() + "\n");
+    state.elapsed_s = elapsed_before + seconds_since(session_start);
+    save_checkpoint(ckpt, p.model->parameters(), p.model->buffers(), *p.optimizer, state);
+    progress.clear();
+    log.info("epoch {:4d}  loss {:.5f}  valid {} {}  ({:.2f} s train, {:.2f} s eval)", epoch, losses.total,
+             format_metrics(valid, cfg.train.topk), improved ? "*" : " ", train_s, eval_s);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "best R@20 %.4f @%lld", state.best_recall, static_cast<long long>(state.best_epoch));
+    best_text = buf;
+    if (epoch == abort_after) std::_Exit(75);
+    if (stopping.should_stop()) {
+      out.stop_reason = "early_stopping";
+      break;
+    }
+  }
+  progress.clear();
+  return out;
+}
+
+// results.json of a run that diverged: what happened and the last good evaluation (kept in
+// checkpoint.pt / best.pt).
+void write_diverged(const config::RunConfig& cfg, const RunOptions& o, const LoopState& state, const Diverged& e,
+                    spdlog::logger& log) {
+  nlohmann::json results = {{"name", cfg.name},         {"model", cfg.model.name},     {"seed", cfg.train.seed},
+                            {"status", "diverged"},     {"error", e.what()},           {"best_epoch", state.best_epoch},
+                            {"best_valid_recall@20", state.best_recall},               {"last_good_epoch", state.epoch},
+                            {"recgrid_version", RECGRID_VERSION}};
+  results["enhancers"] = nlohmann::json::array();
+  for (const auto& en : cfg.enhancers) results["enhancers"].push_back(en.name);
+  write_file_atomic(o.out_dir + "/results.json", results.dump(2) + "\n");
+  log.error("{}", e.what());
+  if (state.epoch >= 0)
+    log.error("checkpoint.pt and best.pt keep the last good evaluation (epoch {})", state.epoch);
+  else
+    log.error("it diverged before the first evaluation: no checkpoint.pt or best.pt was written");
+  log.error("results.json says status: diverged. Try a smaller train.lr (now {:g}) or smaller loss weights, then run "
+            "again with --force", cfg.train.lr);
+}
+
+// Restores the best snapshot, evaluates it on validation and test (§1.5), flags a run that did not
+// learn, and writes results.json.
+nlohmann::json finish_run(RunParts& p, const config::RunConfig& cfg, const RunOptions& o, const LoopState& state,
+                          const LoopOutcome& loop, double wall, double setup_s, int threads, spdlog::logger& log) {
+  if (state.best_epoch < 0) throw std::runtime_error("no validation happened: train.epochs is smaller than 1?");
+  load_tensors(o.out_dir + "/best.pt", p.model->parameters(), p.model->buffers());
+  auto evaluate = [&](const eval::Evaluator& ev, uint64_t stream) {
+    at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, stream));  // random encoders stay reproducible
+    return ev.run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
+  };
+  const auto valid = evaluate(*p.valid_eval, 1000000001ULL);
+  const auto test = evaluate(*p.test_eval, 1000000002ULL);
+  log.info("best epoch {}: valid {}", state.best_epoch, format_metrics(valid, cfg.train.topk));
+  log.info("best epoch {}: test  {}", state.best_epoch, format_metrics(test, cfg.train.topk));
+  const std::vector<std::string> reasons = no_learning_reasons(o.out_dir + "/metrics.jsonl", state.best_epoch);
+  for (const std::string& r : reasons) log.warn("this run did not learn: {}", r);
+  if (!reasons.empty())
+    log.warn("results.json says status: no_learning. Try a longer train.patience or train.min_epochs (the model may "
+             "start slowly), a larger train.lr, or smaller enhancer loss weights; then run again with --force");
+
+  nlohmann::json plugins = nlohmann::json::object();
+  for (const auto& [name, version] : p.model->versions()) plugins[name] = version;
+  nlohmann::json results = {
+      {"name", cfg.name},
+      {"dataset", p.dataset.name},
+      {"model", cfg.model.name},
+      {"enhancers", nlohmann::json::array()},
+      {"seed", cfg.train.seed},
+      {"status", reasons.empty() ? "ok" : "no_learning"},
+      {"best_epoch", state.best_epoch},
+      {"epochs_run", loop.last_epoch + 1},
+      {"stopped_by", loop.stop_reason},
+      {"valid", valid},
+      {"test", test},
+      {"wall_time_s", wall},
+      {"setup_time_s", setup_s},
+      {"median_epoch_train_s", median(loop.train_times)},
+      {"median_eval_s", median(loop.eval_times)},
+      {"peak_rss_mib", peak_rss_mib()},
+      {"threads", threads},
+      {"recgrid_version", RECGRID_VERSION},
+      {"plugins", plugins},
+  };
+  if (!reasons.empty()) results["no_learning"] = reasons;
+  for (const auto& e : cfg.enhancers) results["enhancers"].push_back(e.name);
+  write_file_atomic(o.out_dir + "/results.json", results.dump(2) + "\n");
+  log.info("results written to {}/results.json ({:.1f} s)", o.out_dir, wall);
+  return results;
+}
+
 }  // namespace
 
 nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry& registry, const RunOptions& o) {
   const auto wall_start = Clock::now();
   if (o.resume && !o.force && fs::exists(o.out_dir + "/results.json")) {  // nothing left to do
     check_same_config(o);
+    const auto results = nlohmann::json::parse(read_text(o.out_dir + "/results.json"));
+    if (results.value("status", "ok") == "diverged")
+      throw Diverged(o.out_dir + " holds a run that diverged (" + results.value("error", std::string("?")) +
+                     "); change the configuration and run with --force to start it over");
     spdlog::info("{} already finished; its results are unchanged", o.out_dir);
-    return nlohmann::json::parse(read_text(o.out_dir + "/results.json"));
+    return results;
   }
+  const at::Device device = checked_device(cfg.train.device);
   const bool resuming = prepare_run_dir(o);
   keep_freed_memory_for_reuse();
   auto log = make_logger(o.out_dir);
   const int threads = cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
-  const at::Device device(cfg.train.device);
   log->info("run folder {} ({} threads, device {})", o.out_dir, threads, device.str());
 
-  // Data and graph.
-  auto t0 = Clock::now();
-  TextSources text;
-  text.reduce = {cfg.text.reduce_dim, [&log](const std::string& line) { log->info("text table {}", line); }};
-  const data::Dataset ds = load_dataset(cfg.dataset, device, text);
-  log->info("dataset {}: {} users, {} items, {} train / {} valid / {} test interactions ({:.2f} s)", ds.name,
-            ds.n_users, ds.n_items, ds.train.size(), ds.valid.size(), ds.test.size(), seconds_since(t0));
-  for (const auto& w : ds.warnings) log->warn("dataset check: {}", w);
-  const Graph graph = data::build_graph(ds, device);
-  const NamedTensors graph_list = data::graph_tensors(graph, ds, device);
-  const data::UserItemIndex train_index(ds.train, ds.n_users);
-  const data::BprSampler sampler(ds.train, train_index, ds.n_items);
-  const eval::Evaluator valid_eval(ds, ds.valid, cfg.train.topk, cfg.train.eval_batch);
-  const eval::Evaluator test_eval(ds, ds.test, cfg.train.topk, cfg.train.eval_batch);
-
-  // Model and optimizer.
-  at::manual_seed(cfg.train.seed);
-  ModelStack model(registry, cfg, ds, graph_list, text);
-  std::vector<at::Tensor> trainable;
-  for (const auto& [name, t] : model.parameters()) trainable.push_back(t);
-  torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(cfg.train.lr).betas({0.9, 0.999}).eps(1e-8));
-  int64_t n_params = 0;
-  for (const auto& t : trainable) n_params += t.numel();
-  log->info("model {} with {} enhancer(s): {} trainable values", cfg.model.name, cfg.enhancers.size(), n_params);
-
-  const std::string ckpt = o.out_dir + "/checkpoint.pt", best_path = o.out_dir + "/best.pt";
+  RunParts p;
+  build_parts(p, cfg, registry, device, *log);
   const std::string metrics_path = o.out_dir + "/metrics.jsonl";
   LoopState state;
   if (resuming) {
-    state = load_checkpoint(ckpt, model.parameters(), model.buffers(), optimizer);
+    state = load_checkpoint(o.out_dir + "/checkpoint.pt", p.model->parameters(), p.model->buffers(), *p.optimizer);
     truncate_metrics(metrics_path, state.epoch);
     log->info("resumed after epoch {} (best Recall@20 {:.4f} at epoch {})", state.epoch, state.best_recall,
               state.best_epoch);
@@ -267,107 +531,15 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   }
   const double elapsed_before = state.elapsed_s;
   const auto session_start = Clock::now();
-
-  auto eval_with = [&](const eval::Evaluator& ev, uint64_t stream_step) {
-    at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, stream_step));  // random encoders stay reproducible
-    return ev.run([&] { return model.eval_embeddings(); }, model.encode_per_eval_batch());
-  };
-
-  Progress progress(o.progress);
-  const char* abort_env = std::getenv("RECGRID_ABORT_AFTER_EPOCH");  // tests: simulate a crash
-  const int64_t abort_after = abort_env ? std::atoll(abort_env) : -1;
-  std::string stop_reason = "max_epochs";
-  std::string best_text = "";
-  std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
-  int64_t last_epoch = state.epoch;
-
-  // RECGRID_TRACE=FILE: a Chrome trace of the operators of the second training epoch (developers).
-  const char* trace_path = std::getenv("RECGRID_TRACE");
-  for (int64_t epoch = state.epoch + 1; epoch < cfg.train.epochs; ++epoch) {
-    std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
-    if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
-    const auto epoch_start = Clock::now();
-    const EpochLosses losses = train_epoch(model, optimizer, sampler, cfg, epoch, device, progress, best_text);
-    const double train_s = seconds_since(epoch_start);
-    train_times.push_back(train_s);
-    last_epoch = epoch;
-    trace.reset();
-    if (epoch % cfg.train.test_step != 0) continue;
-
-    // Validation and early stopping (§1.5): strictly better Recall@20 resets patience.
-    const auto eval_start = Clock::now();
-    const auto valid = eval_with(valid_eval, static_cast<uint64_t>(epoch));
-    const double eval_s = seconds_since(eval_start);
-    eval_times.push_back(eval_s);
-    const double recall = valid.at("recall@20");
-    const bool improved = recall > state.best_recall;
-    if (improved) {
-      state.best_recall = recall;
-      state.best_epoch = epoch;
-      state.bad_evals = 0;
-      save_tensors(best_path, model.parameters(), model.buffers());
-    } else {
-      ++state.bad_evals;
-    }
-    state.epoch = epoch;
-    nlohmann::json line = {{"epoch", epoch}, {"train_time_s", train_s}, {"eval_time_s", eval_s}, {"valid", valid},
-                           {"best_epoch", state.best_epoch}};
-    nlohmann::json loss = nlohmann::json::object();
-    for (const auto& [name, mean] : losses.terms) loss[name] = mean;
-    loss["total"] = losses.total;
-    line["loss"] = loss;
-    append_line(metrics_path, line.dump());
-    state.elapsed_s = elapsed_before + seconds_since(session_start);
-    save_checkpoint(ckpt, model.parameters(), model.buffers(), optimizer, state);
-    progress.clear();
-    log->info("epoch {:4d}  loss {:.5f}  valid {} {}  ({:.2f} s train, {:.2f} s eval)", epoch,
-              loss["total"].get<double>(), format_metrics(valid, cfg.train.topk), improved ? "*" : " ", train_s, eval_s);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "best R@20 %.4f @%lld", state.best_recall, static_cast<long long>(state.best_epoch));
-    best_text = buf;
-    if (epoch == abort_after) std::_Exit(75);
-    if (state.bad_evals >= cfg.train.patience) {
-      stop_reason = "early_stopping";
-      break;
-    }
+  LoopOutcome loop;
+  try {
+    loop = run_epochs(p, cfg, o, state, elapsed_before, session_start, device, *log);
+  } catch (const Diverged& e) {
+    write_diverged(cfg, o, state, e, *log);
+    throw;
   }
-  progress.clear();
-
-  // Restore the best snapshot and report it (§1.5).
-  if (state.best_epoch < 0) throw std::runtime_error("no validation happened: train.epochs is smaller than 1?");
-  load_tensors(best_path, model.parameters(), model.buffers());
-  const auto valid = eval_with(valid_eval, 1000000001ULL);
-  const auto test = eval_with(test_eval, 1000000002ULL);
-  log->info("best epoch {}: valid {}", state.best_epoch, format_metrics(valid, cfg.train.topk));
-  log->info("best epoch {}: test  {}", state.best_epoch, format_metrics(test, cfg.train.topk));
-
-  nlohmann::json plugins = nlohmann::json::object();
-  for (const auto& [name, version] : model.versions()) plugins[name] = version;
-  const double wall = elapsed_before + seconds_since(session_start);
-  nlohmann::json results = {
-      {"name", cfg.name},
-      {"dataset", ds.name},
-      {"model", cfg.model.name},
-      {"enhancers", nlohmann::json::array()},
-      {"seed", cfg.train.seed},
-      {"best_epoch", state.best_epoch},
-      {"epochs_run", last_epoch + 1},
-      {"stopped_by", stop_reason},
-      {"valid", valid},
-      {"test", test},
-      {"wall_time_s", wall},
-      {"setup_time_s", std::chrono::duration<double>(session_start - wall_start).count()},
-      {"median_epoch_train_s", median(train_times)},
-      {"median_eval_s", median(eval_times)},
-      {"peak_rss_mib", peak_rss_mib()},
-      {"threads", threads},
-      {"recgrid_version", RECGRID_VERSION},
-      {"plugins", plugins},
-  };
-  for (const auto& e : cfg.enhancers) results["enhancers"].push_back(e.name);
-  write_file_atomic(o.out_dir + "/results.json", results.dump(2) + "\n");
-  log->info("results written to {}/results.json ({:.1f} s)", o.out_dir, wall);
-  return results;
+  return finish_run(p, cfg, o, state, loop, elapsed_before + seconds_since(session_start),
+                    std::chrono::duration<double>(session_start - wall_start).count(), threads, *log);
 }
 
 }  // namespace recgrid::train

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,16 @@ struct RunOptions {
   bool progress = false;      // draw the progress line
 };
 
-// Runs to early stopping (or train.epochs) and returns the content of results.json.
+// The loss or a gradient became NaN / Inf, or the loss passed train.loss_bound. results.json says
+// `status: diverged`; checkpoint.pt and best.pt keep the last good evaluation. The runner exits 3.
+struct Diverged : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+constexpr int kExitDiverged = 3;
+
+// Runs to early stopping (or train.epochs) and returns the content of results.json. Its "status" is
+// "ok", or "no_learning" when the best epoch is the first evaluation or the BPR term never moved
+// (a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
 nlohmann::json run_training(const config::RunConfig& config, const plugin::Registry& registry, const RunOptions& options);
 
 }  // namespace recgrid::train

@@ -4,29 +4,110 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace recgrid {
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());  // concurrent writers never share one
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error(path + ": cannot write file");
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+std::string describe_write_error(int err) {
+  std::string text = std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) text += ": free some space or choose another --out";
+  if (err == EFBIG) text += ": the file-size limit (ulimit -f) is too small for it";
+  return text;
+}
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  tmp_ = path_ + ".tmp." + std::to_string(::getpid());  // concurrent writers never share one
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("cannot create " + tmp_, errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {  // never committed: the previous file stays
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicFile::fail(const std::string& what, int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  throw std::runtime_error(path_ + ": " + what + " (" + describe_write_error(err) + "); the previous " + path_ +
+                           ", if any, is unchanged");
+}
+
+void AtomicFile::write(const void* data, size_t size) {
+  if (fd_ < 0) throw std::logic_error(path_ + ": write after commit or failure");
+  const char* p = static_cast<const char*>(data);
+  for (size_t done = 0; done < size;) {
+    const ssize_t n = ::write(fd_, p + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("cannot write", n < 0 ? errno : ENOSPC);
+    done += static_cast<size_t>(n);
+  }
+}
+
+void AtomicFile::commit() {
+  if (fd_ < 0) throw std::logic_error(path_ + ": commit after commit or failure");
+  // Delayed allocation can report a full disk only at fsync or close: both are checked.
+  if (::fsync(fd_) != 0) fail("cannot flush to disk", errno);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    throw std::runtime_error(path_ + ": cannot write (" + describe_write_error(err) + "); the previous file is unchanged");
+  }
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    throw std::runtime_error(path_ + ": cannot put " + tmp_ + " in place (" + std::strerror(err) + ")");
+  }
+}
+
+void append_line_whole(int fd, const std::string& path, const std::string& line) {
+  const off_t before = ::lseek(fd, 0, SEEK_END);
+  for (size_t done = 0; done < line.size();) {  // one write normally; a short write continues the line
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      ::close(fd);
-      throw std::runtime_error(path + ": write failed");
+      const int err = n < 0 ? errno : ENOSPC;
+      if (before >= 0 && ::ftruncate(fd, before) != 0) {  // nothing more to do: the reader drops a torn line
+      }
+      throw std::runtime_error(path + ": cannot append (" + describe_write_error(err) +
+                               "); the lines written before are unchanged");
     }
     done += static_cast<size_t>(n);
   }
-  ::fsync(fd);
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    if (before >= 0 && ::ftruncate(fd, before) != 0) {
+    }
+    throw std::runtime_error(path + ": cannot append (" + describe_write_error(err) + ")");
+  }
+}
+
+void append_line_whole(const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open for appending (" + describe_write_error(errno) + ")");
+  try {
+    append_line_whole(fd, path, line);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename " + tmp);
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
 }
 
 std::string read_text(const std::string& path) {
