@@ -168,7 +168,8 @@ int cmd_report(const std::vector<std::string>& args) {
 }
 
 void print_option(const rg_option_spec& o) {
-  std::cout << "      " << o.name << " (" << o.type << ", default " << o.default_json << ")";
+  std::cout << "      " << o.name << " (" << o.type << ", default " << o.default_json
+            << (o.range && *o.range ? std::string(", in ") + o.range : std::string()) << ")";
   if (o.help && *o.help) std::cout << ": " << o.help;
   std::cout << "\n";
 }

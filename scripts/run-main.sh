@@ -13,7 +13,8 @@ bash scripts/setup.sh
 echo
 echo "planted-intent dataset, test split (the generator's settings: runs/default/config.yaml, dataset.synthetic)"
 for run in default default-irllrec; do
-  printf "  %-18s Recall@20 %s  NDCG@20 %s  (best epoch %s, %s s)\n" "$run" \
+  printf "  %-18s Recall@20 %.4f  NDCG@20 %.4f  (best epoch %s, %s s, status %s)\n" "$run" \
     "$(jq -r '.test["recall@20"]' runs/$run/results.json)" "$(jq -r '.test["ndcg@20"]' runs/$run/results.json)" \
-    "$(jq -r .best_epoch runs/$run/results.json)" "$(jq -r '.wall_time_s | floor' runs/$run/results.json)"
+    "$(jq -r .best_epoch runs/$run/results.json)" "$(jq -r '.wall_time_s | floor' runs/$run/results.json)" \
+    "$(jq -r '.status // "ok"' runs/$run/results.json)"
 done

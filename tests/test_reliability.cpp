@@ -30,20 +30,8 @@ using recgrid::config::OptionRange;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run_cli(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + " " + recgrid::test::binary_dir() + "/bin/recgrid " + args + " 2>&1 </dev/null";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = recgrid::test::CliResult;
+using recgrid::test::run_cli;
 
 std::string fresh_dir(const std::string& name) {
   const std::string d = ::testing::TempDir() + "/reliability_" + name;

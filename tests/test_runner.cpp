@@ -20,20 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run_cli(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + " " + recgrid::test::binary_dir() + "/bin/recgrid " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = recgrid::test::CliResult;
+using recgrid::test::run_cli;
 
 // A quick LightGCN run on the scientific TSV data.
 std::string quick(const std::string& out, int epochs, const std::string& extra = "") {
@@ -158,7 +146,7 @@ TEST(Runner, PluginsListsKindVersionAndOptions) {
   const Result r = run_cli("plugins");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("lightgcn 1.0.0 (base model)"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("keep_rate (float, default 0.8)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("keep_rate (float, default 0.8, in (0, 1])"), std::string::npos) << r.output;
 }
 
 TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {

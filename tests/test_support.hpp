@@ -1,6 +1,10 @@
 // Paths and small helpers shared by the tests.
 #pragma once
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -10,6 +14,21 @@ namespace recgrid::test {
 
 inline std::string source_dir() { return RECGRID_SOURCE_DIR; }
 inline std::string binary_dir() { return RECGRID_BINARY_DIR; }
+// Runs the built `recgrid` with `args` (stdout and stderr together); `env` is prefixed, e.g. "A=1".
+struct CliResult {
+  int code;  // exit status, -1 when killed by a signal
+  std::string output;
+};
+inline CliResult run_cli(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + " " + binary_dir() + "/bin/recgrid " + args + " 2>&1 </dev/null";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 inline std::string fixture(const std::string& rel) { return source_dir() + "/tests/fixtures/" + rel; }
 // The read-only real datasets beside the checkout (never copied into the repository).
 inline std::string shared_data() {

@@ -34,14 +34,9 @@ std::string temp_file(const std::string& name, const std::string& content) {
 }
 
 std::string run_cli(const std::string& args, int* code) {
-  const std::string cmd = test::binary_dir() + "/bin/recgrid " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  const test::CliResult r = test::run_cli(args);
+  *code = r.code;
+  return r.output;
 }
 
 }  // namespace
