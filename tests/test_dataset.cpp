@@ -96,3 +96,23 @@ TEST(Sampler, SameSeedSameEpochAndShuffled) {
   mean /= static_cast<double>(a.size());
   EXPECT_NEAR(mean, (ds.n_items - 1) / 2.0, 0.03 * ds.n_items);
 }
+
+// Found by fuzzing: an id near 2^62 overflowed the (user * n_items + item) keys of the duplicate check.
+TEST(Tsv, HugeIdsAreRefusedWithFileAndLine) {
+  const std::string dir = write_split_dir("tsv_huge", "0\t1\n2\t3444444444444444444\n", "0\t0\n", "0\t0\n");
+  try {
+    load_tsv(dir);
+    FAIL() << "expected an error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + "/train.tsv:2: id 3444444444444444444 is too large"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(load_tsv(write_split_dir("tsv_max", "0\t1\n", "0\t0\n", "0\t0\n"), 0, int64_t{1} << 40), FormatError);
+}
+
+TEST(Tsv, SparseRawIdsAreWarnedAbout) {
+  const std::string dir = write_split_dir("tsv_sparse", "0\t1\n7\t2\n50000\t3\n", "0\t2\n", "7\t1\n");
+  const Dataset ds = load_tsv(dir);
+  ASSERT_EQ(ds.warnings.size(), 1u);
+  EXPECT_NE(ds.warnings[0].find("only 3 of 50,001 user ids appear in the train split"), std::string::npos) << ds.warnings[0];
+}

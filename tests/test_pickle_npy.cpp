@@ -97,6 +97,23 @@ TEST(Pickle, ProfilesDictParsesAsPlainData) {
   }
 }
 
+// Found by fuzzing: a container put inside itself (memo GET + APPEND) made a shared_ptr cycle that
+// was never freed. It is refused now (and its links cut, which the sanitizer build checks).
+TEST(Pickle, ASelfContainingListIsRefused) {
+  const std::string bytes = std::string("\x80\x02]q\x00h\x00" "a.", 9);  // l = []; l.append(l)
+  try {
+    parse_pickle(bytes, "self.pkl");
+    FAIL() << "expected an error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("self.pkl: a structure that contains itself"), std::string::npos) << e.what();
+  }
+  // One list held twice by another (shared, no cycle) still parses: outer = [inner, inner].
+  const PickleValuePtr ok = parse_pickle(std::string("\x80\x02]]q\x00" "ah\x00" "a.", 11), "ok.pkl");
+  ASSERT_EQ(ok->kind, PickleValue::Kind::List);
+  ASSERT_EQ(ok->items.size(), 2u);
+  EXPECT_EQ(ok->items[0], ok->items[1]);
+}
+
 TEST(Pickle, RefusesCodeExecutionNamingFileAndOffset) {
   const std::string path = fixture("pickle/refuse_os_system.pkl");
   const std::string msg = error_of([&] { load_pickle(path); });

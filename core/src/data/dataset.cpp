@@ -5,6 +5,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <tuple>
 #include <unordered_set>
 
 #include "data/ndarray.hpp"
@@ -76,7 +77,32 @@ size_t overlap(const Interactions& a, const Interactions& b, int64_t n_items) {
 
 }  // namespace
 
+// Ids are embedding rows: each side's count must fit the int64 pair keys used below (user * n_items
+// + item) and any table the model can hold. A TSV with an id of 3444444444444444444 (found by
+// fuzzing) overflowed those keys.
+constexpr int64_t kMaxIds = (int64_t{1} << 31) - 1;
+
+void check_id_space(const Dataset& ds) {
+  for (auto [what, n] : {std::make_pair("users", ds.n_users), std::make_pair("items", ds.n_items)})
+    if (n <= 0 || n > kMaxIds)
+      throw FormatError(ds.name + ": " + std::to_string(n) + " " + what + " (the largest id + 1): ids must be dense " +
+                        "0-based indexes below 2^31, one embedding row each; remap them to 0..n-1");
+}
+
+// More than half of an id range unused usually means raw ids (e.g. 10-digit customer numbers) that
+// were not remapped: every id costs an embedding row.
+void warn_sparse_ids(Dataset& ds) {
+  for (auto [what, n, ids] : {std::make_tuple("user", ds.n_users, &ds.train.user), std::make_tuple("item", ds.n_items, &ds.train.item)}) {
+    std::unordered_set<int64_t> used(ids->begin(), ids->end());
+    if (n > 1000 && static_cast<int64_t>(used.size()) * 2 < n)
+      ds.warnings.push_back("only " + fmt_count(used.size()) + " of " + fmt_count(static_cast<size_t>(n)) + " " + what +
+                            " ids appear in the train split: each id is an embedding row, so remapping the ids to "
+                            "0..n-1 would save memory and time");
+  }
+}
+
 void check_dataset(Dataset& ds) {
+  check_id_space(ds);
   const std::pair<const char*, Interactions*> splits[] = {{"train", &ds.train}, {"valid", &ds.valid}, {"test", &ds.test}};
   for (auto [name, s] : splits) {
     for (size_t k = 0; k < s->size(); ++k) {
@@ -90,6 +116,7 @@ void check_dataset(Dataset& ds) {
       ds.warnings.push_back(std::string(name) + " split: removed " + fmt_count(d) + " duplicate interactions");
   }
   if (ds.train.size() == 0) throw FormatError(ds.name + ": the train split is empty");
+  warn_sparse_ids(ds);
   const std::pair<const char*, size_t> shared[] = {{"train/valid", overlap(ds.train, ds.valid, ds.n_items)},
                                                    {"train/test", overlap(ds.train, ds.test, ds.n_items)},
                                                    {"valid/test", overlap(ds.valid, ds.test, ds.n_items)}};
@@ -132,6 +159,10 @@ Interactions read_tsv(const std::string& path) {
     if (!(in >> u >> i) || (in >> rest) || u < 0 || i < 0)
       throw FormatError(path + ":" + std::to_string(lineno) +
                         ": expected 'user<TAB>item' (two non-negative integer ids), found '" + line + "'");
+    if (u >= kMaxIds || i >= kMaxIds)
+      throw FormatError(path + ":" + std::to_string(lineno) + ": id " + std::to_string(std::max(u, i)) +
+                        " is too large: ids must be dense 0-based indexes below 2^31 (one embedding row each); "
+                        "remap them to 0..n-1");
     out.user.push_back(u);
     out.item.push_back(i);
   }
@@ -149,7 +180,7 @@ Dataset load_tsv(const std::string& dir, int64_t n_users, int64_t n_items) {
     for (int64_t u : s->user) max_u = std::max(max_u, u);
     for (int64_t i : s->item) max_i = std::max(max_i, i);
   }
-  ds.n_users = n_users > 0 ? n_users : max_u + 1;
+  ds.n_users = n_users > 0 ? n_users : max_u + 1;  // max_u < 2^31 - 1: read_tsv refused larger ids
   ds.n_items = n_items > 0 ? n_items : max_i + 1;
   check_dataset(ds);
   return ds;

@@ -87,6 +87,38 @@ class Machine {
  public:
   Machine(const std::string& bytes, std::string source) : in_(bytes), source_(std::move(source)) {}
 
+  // Values hold their children by shared_ptr, so a pickle that puts a container inside itself (a
+  // memo GET, then APPEND / SETITEM / BUILD; found by fuzzing) makes a reference cycle that would
+  // never be freed. Every value made is remembered; these two cut the links of the ones that must go.
+  void unlink_all() {
+    for (const auto& w : made_) unlink(w.lock());
+  }
+  // True when `root` reaches itself or any value twice on one path; unlinks what `root` cannot reach.
+  bool settle(const PickleValuePtr& root) {
+    std::map<const PickleValue*, int> state;  // 1 = on the current path, 2 = done
+    std::vector<std::pair<const PickleValue*, size_t>> path = {{root.get(), 0}};
+    state[root.get()] = 1;
+    while (!path.empty()) {
+      auto& [v, next] = path.back();
+      const PickleValue* child = next < v->items.size() ? v->items[next].get() : next == v->items.size() ? v->state.get() : nullptr;
+      if (next++ > v->items.size()) {
+        state[v] = 2;
+        path.pop_back();
+        continue;
+      }
+      if (!child) continue;
+      int& seen = state[child];
+      if (seen == 1) return true;
+      if (seen == 0) {
+        seen = 1;
+        path.emplace_back(child, 0);
+      }
+    }
+    for (const auto& w : made_)
+      if (auto v = w.lock(); v && !state.count(v.get())) unlink(v);
+    return false;
+  }
+
   PickleValuePtr run() {
     while (true) {
       op_pos_ = pos_;
@@ -364,6 +396,18 @@ class Machine {
   std::vector<PickleValuePtr> stack_;
   std::vector<size_t> marks_;
   std::map<uint64_t, PickleValuePtr> memo_;
+  std::vector<std::weak_ptr<PickleValue>> made_;  // every value, for unlink_all / settle
+
+  PickleValuePtr make(Kind kind) {
+    PickleValuePtr v = recgrid::data::make(kind);
+    made_.push_back(v);
+    return v;
+  }
+  static void unlink(const PickleValuePtr& v) {
+    if (!v) return;
+    v->items.clear();
+    v->state.reset();
+  }
 };
 
 std::string read_file(const std::string& path) {
@@ -384,7 +428,19 @@ const NdArray& array_field(const PickleValue& state, const std::string& key, con
 }  // namespace
 
 PickleValuePtr parse_pickle(const std::string& bytes, const std::string& source) {
-  return Machine(bytes, source).run();
+  Machine machine(bytes, source);
+  PickleValuePtr root;
+  try {
+    root = machine.run();
+  } catch (...) {
+    machine.unlink_all();
+    throw;
+  }
+  if (machine.settle(root)) {
+    machine.unlink_all();
+    throw FormatError(source + ": a structure that contains itself (not a data pickle of numpy / scipy values)");
+  }
+  return root;
 }
 
 PickleValuePtr load_pickle(const std::string& path) { return parse_pickle(read_file(path), path); }
