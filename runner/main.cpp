@@ -82,6 +82,7 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
   o.jobs = vm["jobs"].as<int>();
   if (o.jobs < 1) throw std::invalid_argument("--jobs must be at least 1");
   o.threads_per_cell = vm["threads-per-cell"].as<int>();
+  if (o.threads_per_cell < 0) throw std::invalid_argument("--threads-per-cell must be 0 (cores / jobs) or a number of threads");
   o.recgrid_exe = fs::read_symlink("/proc/self/exe").string();
   if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
   o.progress = !vm.count("no-progress") && train::stderr_is_tty();

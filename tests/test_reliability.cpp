@@ -150,13 +150,18 @@ TEST(Reliability, BadArgumentsNeverShowAStack) {
   fs::create_directories(dir);
   std::ofstream(dir + "/not_yaml.yaml") << "train: [unclosed\n";
   std::ofstream(dir + "/grid.yaml") << "grid:\n  models: [lightgcn]\n  seeds: [x]\n";
+  // A valid grid that trains for a second, should an option check be missing.
+  std::ofstream(dir + "/ok_grid.yaml") << "grid:\n  name: ok\n  models: [lightgcn]\n"
+                                          "dataset: {synthetic: {users: 100, items: 100, intents: 4}}\ntrain: {epochs: 1}\n";
   const std::vector<std::string> commands = {
       "run --set train.lr=-1",          "run --set train.lr=abc",          "run --set train.device=cuda",
       "run --set train.device=gpu",     "run --set train.batch_size=0",    "run --set train.topk=[5,10]",
       "run --set model.layers=0",       "run --set model.name=nope",       "run --set enhancers=[nope]",
       "run --set train.patience=-2",    "run --set text.reduce_dim=-1",    "run --set dataset.format=csv",
       "run --set dataset.synthetic.noise=2", "run " + dir + "/missing.yaml", "run " + dir + "/not_yaml.yaml",
-      "run " + dir + "/grid.yaml",      "run --set",
+      "run " + dir + "/grid.yaml",      "run --set",                       "run " + dir + "/ok_grid.yaml --jobs 0 --out " + dir + "/g",
+      "run " + dir + "/ok_grid.yaml --threads-per-cell -3 --out " + dir + "/g",
+      "run " + dir + "/ok_grid.yaml --shard 3/2 --out " + dir + "/g",
       "report " + dir + "/nothing",     "status " + dir + "/nothing",      "status",
       "plugins --bogus",                "synth",                           "synth --out " + dir + "/s --users -5",
       "synth --out " + dir + "/s --noise 3", "text build --data " + dir + "/nothing", "text check",
