@@ -48,6 +48,7 @@ run_target() {  # run_target TARGET -> build-fuzz/logs/TARGET.log
 }
 
 mkdir -p build-fuzz/tmp
+touch build-fuzz/started  # findings of earlier runs (older than this) are not this run's
 echo "fuzz: ${targets[*]}, ${seconds} s each, $jobs at a time"
 running=0
 for t in "${targets[@]}"; do
@@ -64,7 +65,8 @@ for t in "${targets[@]}"; do
   execs=$(awk '/stat::number_of_executed_units:/ {print $2}' "$log" | tail -1)
   rate=$(awk '/stat::average_exec_per_sec:/ {print $2}' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  found=$(find build-fuzz/crashes/"$t" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+  found=$(find build-fuzz/crashes/"$t" -type f -newer build-fuzz/started \
+             \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   result=ok
   if [ "$found" -gt 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
     result="FOUND $found input(s): build-fuzz/crashes/$t (log: $log)"
