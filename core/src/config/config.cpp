@@ -62,6 +62,16 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+std::string closest_of(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const std::string& c : candidates) {
+    const size_t d = edit_distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Config: merging layers and remembering origins
 
@@ -263,11 +273,8 @@ Config load_layers(const std::string& experiment, const std::vector<std::string>
       for (const auto& kv : extends) {
         const std::string k = kv.first.as<std::string>();
         if (k != "dataset" && k != "model" && k != "enhancers") {
-          std::string best = "dataset";
-          for (const char* c : {"model", "enhancers"})
-            if (edit_distance(k, c) < edit_distance(k, best)) best = c;
           throw ConfigError(Origin{experiment, line_of(kv.first)}.str() + ": unknown key 'extends." + k +
-                            "'; did you mean 'extends." + best + "'?");
+                            "'; did you mean 'extends." + closest_of(k, {"dataset", "model", "enhancers"}) + "'?");
         }
       }
       Extends named;
@@ -422,12 +429,7 @@ class Validator {
   }
 
   [[noreturn]] void unknown(const std::string& key) const {
-    std::string best;
-    size_t best_d = SIZE_MAX;
-    for (const std::string& k : valid_) {
-      const size_t d = edit_distance(key, k);
-      if (d < best_d) best_d = d, best = k;
-    }
+    const std::string best = closest_of(key, valid_);
     throw ConfigError(config_.origin(key).str() + ": unknown key '" + key + "'" +
                       (best.empty() ? "" : "; did you mean '" + best + "'?"));
   }

@@ -78,7 +78,11 @@ YAML::Node validate(Config& config, const SchemaLookup& plugins);
 // with another share of the cores.
 std::string without_execution_keys(const std::string& resolved_yaml);
 
-// Levenshtein distance; the "did you mean" helper.
+// Levenshtein distance.
 size_t edit_distance(const std::string& a, const std::string& b);
+
+// The candidate nearest to `word` by edit distance (the first of equals), or "" when there is none:
+// every "did you mean" of the configuration and grid readers.
+std::string closest_of(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace recgrid::config

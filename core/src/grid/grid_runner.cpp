@@ -177,6 +177,198 @@ class StatusLine {
   bool drawn_ = false;
 };
 
+// SIGINT and SIGTERM set g_stop_signal while it lives (the scheduler then stops its cells); the
+// previous handlers come back when it goes.
+class SignalGuard {
+ public:
+  SignalGuard() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalGuard() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+// The cells this process takes: those of its shard (and --only) without a record yet.
+std::vector<const CellInfo*> cells_to_run(const std::vector<CellInfo>& cells, const GridOptions& o, GridSummary& summary) {
+  std::vector<const CellInfo*> queue;
+  for (size_t k = 0; k < cells.size(); ++k) {
+    if (static_cast<int>(k % o.shard_count) != o.shard_index) continue;
+    if (!o.only.empty() && !o.only.count(cells[k].id)) continue;
+    if (has_record(cells[k])) ++summary.already_finished;
+    else queue.push_back(&cells[k]);
+  }
+  return queue;
+}
+
+// What one ended cell process left behind: recorded results, or a failure with the end of its output.
+struct CellOutcome {
+  bool interrupted = false;  // stopped with the grid: it resumes next time, nothing failed
+  std::string message;       // the event line
+};
+
+CellOutcome record_ended_cell(const std::string& grid_name, const std::string& out_dir, const std::vector<CellInfo>& cells,
+                              const Running& r, int wstatus, GridSummary& summary, std::vector<double>& durations) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - r.started).count();
+  const CellInfo& cell = *r.cell;
+  std::string failure;
+  const bool ran_out = WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == train::kExitDiverged);
+  if (ran_out) {
+    try {
+      const auto results = nlohmann::json::parse(read_text(cell.dir + "/results.json"));
+      write_record(cell, make_record(grid_name, cell, results));
+      rebuild_results(out_dir, cells);
+      durations.push_back(seconds);
+      if (results.value("status", std::string("ok")) == "diverged") summary.diverged.push_back(cell.id);
+      else ++summary.finished_now;
+      return {false, finished_message(cell, results, seconds)};
+    } catch (const std::exception& e) {
+      failure = std::string("its results could not be recorded: ") + e.what();
+    }
+  } else {
+    failure = WIFSIGNALED(wstatus) ? "killed by signal " + std::to_string(WTERMSIG(wstatus))
+                                   : "exit status " + std::to_string(WEXITSTATUS(wstatus));
+  }
+  if (g_stop_signal) return {true, ""};
+  const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
+  write_file_atomic(cell.dir + "/failed.json",
+                    nlohmann::json{{"cell", cell.id}, {"reason", failure}, {"output_tail", output_tail}}.dump(2) + "\n");
+  summary.failed.push_back(cell.id + ": " + failure);
+  return {false, "  FAILED " + cell.id + ": " + failure + " (see " + cell.dir + "/output.txt)\n" + output_tail};
+}
+
+// Runs a queue of cells `jobs` at a time in child processes and tells how it goes.
+class Scheduler {
+ public:
+  Scheduler(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& o,
+            std::vector<const CellInfo*> queue, GridSummary& summary)
+      : spec_(spec), cells_(cells), o_(o), queue_(std::move(queue)), summary_(summary), status_(o.progress),
+        mine_(static_cast<int>(queue_.size()) + summary.already_finished), jobs_(std::max(1, o.jobs)) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads_ = o.threads_per_cell > 0 ? o.threads_per_cell : std::max(1, cores / jobs_);
+  }
+
+  void announce(const std::vector<CellInfo>& all) {
+    const std::string shard = o_.shard_count > 1 ? ", shard " + std::to_string(o_.shard_index) + "/" +
+                                                       std::to_string(o_.shard_count) + " takes " + std::to_string(mine_)
+                                                 : "";
+    status_.event("grid " + spec_.name + ": " + std::to_string(all.size()) + " cells" + shard + "; " +
+                  std::to_string(summary_.already_finished) + " already finished, " + std::to_string(queue_.size()) +
+                  " to run, " + std::to_string(jobs_) + " at a time with " + std::to_string(threads_) +
+                  " thread(s) each; in " + o_.out_dir);
+  }
+
+  // Until every cell ended or a signal came.
+  void run() {
+    auto last_heartbeat = Clock::now();
+    while (next_ < queue_.size() || !running_.empty()) {
+      if (g_stop_signal) break;
+      start_cells();
+      collect_ended_cells();
+      const std::string line = progress_line();
+      status_.draw(line);
+      if (!o_.progress && Clock::now() - last_heartbeat > std::chrono::seconds(60)) {
+        status_.event(line);
+        last_heartbeat = Clock::now();
+      }
+      if (!running_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+
+  // After a signal: the running cells get SIGTERM (they resume from their checkpoint next time).
+  void stop_running() {
+    status_.event("grid: interrupted; stopping " + std::to_string(running_.size()) +
+                  " running cell(s) (they resume from their last checkpoint next time)");
+    for (const Running& r : running_) ::kill(r.pid, SIGTERM);
+    for (const Running& r : running_) ::waitpid(r.pid, nullptr, 0);
+    running_.clear();
+  }
+
+  void clear_status() { status_.clear(); }
+
+ private:
+  void start_cells() {
+    while (static_cast<int>(running_.size()) < jobs_ && next_ < queue_.size()) {
+      const CellInfo* cell = queue_[next_++];
+      std::unique_ptr<CellLock> lock = CellLock::try_acquire(cell->dir);
+      if (!lock) {
+        ++summary_.held_elsewhere;
+        status_.event("  " + cell->id + ": held by another process (" + CellLock::last_holder(cell->dir) + "), skipped");
+        continue;
+      }
+      if (has_record(*cell)) {  // another process finished it while we were getting here
+        ++summary_.already_finished;
+        continue;
+      }
+      const pid_t pid = spawn_cell(*cell, *lock, o_, threads_);
+      running_.push_back({cell, std::move(lock), pid, Clock::now()});
+      status_.event("  started " + cell->id + " (pid " + std::to_string(pid) + ")  [" + counts() + "]");
+    }
+  }
+
+  void collect_ended_cells() {
+    for (auto it = running_.begin(); it != running_.end();) {
+      int wstatus = 0;
+      if (::waitpid(it->pid, &wstatus, WNOHANG) != it->pid) {
+        ++it;
+        continue;
+      }
+      const CellOutcome outcome = record_ended_cell(spec_.name, o_.out_dir, cells_, *it, wstatus, summary_, durations_);
+      it = running_.erase(it);  // releases the lock
+      if (!outcome.interrupted) status_.event(outcome.message + "  [" + counts() + ", ETA " + eta() + "]");
+    }
+  }
+
+  int done_count() const {
+    return summary_.already_finished + summary_.finished_now + static_cast<int>(summary_.diverged.size());
+  }
+
+  std::string counts() const {
+    const auto n = [](size_t k, const char* what) { return k ? ", " + std::to_string(k) + what : std::string(); };
+    return std::to_string(done_count()) + "/" + std::to_string(mine_) + " done, " + std::to_string(running_.size()) +
+           " running, " + std::to_string(queue_.size() - next_) + " left" + n(summary_.failed.size(), " failed") +
+           n(summary_.diverged.size(), " diverged") +
+           n(static_cast<size_t>(summary_.held_elsewhere), " held elsewhere");
+  }
+
+  // The mean duration of the cells that ended, times the cells left (a running one counts half).
+  std::string eta() const {
+    if (durations_.empty()) return "?";
+    double mean = 0;
+    for (double d : durations_) mean += d;
+    mean /= static_cast<double>(durations_.size());
+    const double left = static_cast<double>(queue_.size() - next_) + 0.5 * static_cast<double>(running_.size());
+    return format_duration(mean * left / jobs_);
+  }
+
+  std::string progress_line() const {
+    std::string line = "grid " + counts() + ", ETA " + eta();
+    for (const Running& r : running_) line += " | " + r.cell->id + ": " + cell_progress(*r.cell);
+    return line;
+  }
+
+  const GridSpec& spec_;
+  const std::vector<CellInfo>& cells_;
+  const GridOptions& o_;
+  std::vector<const CellInfo*> queue_;
+  GridSummary& summary_;
+  StatusLine status_;
+  int mine_, jobs_, threads_ = 1;
+  size_t next_ = 0;
+  std::vector<Running> running_;
+  std::vector<double> durations_;
+};
+
 }  // namespace
 
 GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& o) {
@@ -186,137 +378,18 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
   rebuild_results(o.out_dir, cells);  // picks up records a killed process wrote but did not list
 
   GridSummary summary;
-  std::vector<const CellInfo*> queue;
-  for (size_t k = 0; k < cells.size(); ++k) {
-    if (static_cast<int>(k % o.shard_count) != o.shard_index) continue;
-    if (!o.only.empty() && !o.only.count(cells[k].id)) continue;
-    if (has_record(cells[k])) ++summary.already_finished;
-    else queue.push_back(&cells[k]);
+  Scheduler scheduler(spec, cells, o, cells_to_run(cells, o, summary), summary);
+  scheduler.announce(cells);
+  int stopped_by = 0;
+  {
+    const SignalGuard signals;
+    scheduler.run();
+    stopped_by = g_stop_signal;
+    if (stopped_by) scheduler.stop_running();
   }
-  const int mine = static_cast<int>(queue.size()) + summary.already_finished;
-  const int jobs = std::max(1, o.jobs);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = o.threads_per_cell > 0 ? o.threads_per_cell : std::max(1, cores / jobs);
-  StatusLine status(o.progress);
-  status.event("grid " + spec.name + ": " + std::to_string(cells.size()) + " cells" +
-               (o.shard_count > 1 ? ", shard " + std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count) +
-                                        " takes " + std::to_string(mine)
-                                  : "") +
-               "; " + std::to_string(summary.already_finished) + " already finished, " + std::to_string(queue.size()) +
-               " to run, " + std::to_string(jobs) + " at a time with " + std::to_string(threads) + " thread(s) each; in " +
-               o.out_dir);
-
-  g_stop_signal = 0;
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  struct sigaction old_int {}, old_term {};
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
-
-  std::vector<Running> running;
-  std::vector<double> durations;
-  size_t next = 0;
-  auto done_count = [&] { return summary.already_finished + summary.finished_now + static_cast<int>(summary.diverged.size()); };
-  auto eta = [&]() -> std::string {
-    if (durations.empty()) return "?";
-    double mean = 0;
-    for (double d : durations) mean += d;
-    mean /= static_cast<double>(durations.size());
-    const double left = static_cast<double>(queue.size() - next) + 0.5 * static_cast<double>(running.size());
-    return format_duration(mean * left / jobs);
-  };
-  auto counts = [&] {
-    return std::to_string(done_count()) + "/" + std::to_string(mine) + " done, " + std::to_string(running.size()) +
-           " running, " + std::to_string(queue.size() - next) + " left" +
-           (summary.failed.empty() ? "" : ", " + std::to_string(summary.failed.size()) + " failed") +
-           (summary.diverged.empty() ? "" : ", " + std::to_string(summary.diverged.size()) + " diverged") +
-           (summary.held_elsewhere ? ", " + std::to_string(summary.held_elsewhere) + " held elsewhere" : "");
-  };
-  auto last_heartbeat = Clock::now();
-
-  while ((next < queue.size() || !running.empty())) {
-    if (g_stop_signal) break;
-    // Start cells while there is room.
-    while (static_cast<int>(running.size()) < jobs && next < queue.size()) {
-      const CellInfo* cell = queue[next++];
-      std::unique_ptr<CellLock> lock = CellLock::try_acquire(cell->dir);
-      if (!lock) {
-        ++summary.held_elsewhere;
-        status.event("  " + cell->id + ": held by another process (" + CellLock::last_holder(cell->dir) + "), skipped");
-        continue;
-      }
-      if (has_record(*cell)) {  // another process finished it while we were getting here
-        ++summary.already_finished;
-        continue;
-      }
-      const pid_t pid = spawn_cell(*cell, *lock, o, threads);
-      running.push_back({cell, std::move(lock), pid, Clock::now()});
-      status.event("  started " + cell->id + " (pid " + std::to_string(pid) + ")  [" + counts() + "]");
-    }
-    // Collect the cells that ended.
-    for (auto it = running.begin(); it != running.end();) {
-      int wstatus = 0;
-      if (::waitpid(it->pid, &wstatus, WNOHANG) != it->pid) {
-        ++it;
-        continue;
-      }
-      const double seconds = std::chrono::duration<double>(Clock::now() - it->started).count();
-      const CellInfo& cell = *it->cell;
-      std::string failure, message;
-      const bool ran_out = WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == train::kExitDiverged);
-      if (ran_out) {
-        try {
-          const auto results = nlohmann::json::parse(read_text(cell.dir + "/results.json"));
-          write_record(cell, make_record(spec.name, cell, results));
-          rebuild_results(o.out_dir, cells);
-          durations.push_back(seconds);
-          message = finished_message(cell, results, seconds);
-          if (results.value("status", std::string("ok")) == "diverged") summary.diverged.push_back(cell.id);
-          else ++summary.finished_now;
-        } catch (const std::exception& e) {
-          failure = std::string("its results could not be recorded: ") + e.what();
-        }
-      } else {
-        failure = WIFSIGNALED(wstatus) ? "killed by signal " + std::to_string(WTERMSIG(wstatus))
-                                       : "exit status " + std::to_string(WEXITSTATUS(wstatus));
-      }
-      if (!failure.empty() && g_stop_signal) {  // stopped with the grid: it resumes next time, nothing failed
-        it = running.erase(it);
-        continue;
-      }
-      if (!failure.empty()) {
-        const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
-        write_file_atomic(cell.dir + "/failed.json",
-                          nlohmann::json{{"cell", cell.id}, {"reason", failure}, {"output_tail", output_tail}}.dump(2) + "\n");
-        summary.failed.push_back(cell.id + ": " + failure);
-        message = "  FAILED " + cell.id + ": " + failure + " (see " + cell.dir + "/output.txt)\n" + output_tail;
-      }
-      it = running.erase(it);  // releases the lock
-      status.event(message + "  [" + counts() + ", ETA " + eta() + "]");
-    }
-    // Progress.
-    std::string line = "grid " + counts() + ", ETA " + eta();
-    for (const Running& r : running) line += " | " + r.cell->id + ": " + cell_progress(*r.cell);
-    status.draw(line);
-    if (!o.progress && Clock::now() - last_heartbeat > std::chrono::seconds(60)) {
-      status.event(line);
-      last_heartbeat = Clock::now();
-    }
-    if (!running.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-
-  if (g_stop_signal) {
-    status.event("grid: interrupted; stopping " + std::to_string(running.size()) +
-                 " running cell(s) (they resume from their last checkpoint next time)");
-    for (const Running& r : running) ::kill(r.pid, SIGTERM);
-    for (const Running& r : running) ::waitpid(r.pid, nullptr, 0);
-    running.clear();
-  }
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
   rebuild_results(o.out_dir, cells);
-  status.clear();
-  if (g_stop_signal) throw std::runtime_error("interrupted by signal " + std::to_string(g_stop_signal));
+  scheduler.clear_status();
+  if (stopped_by) throw std::runtime_error("interrupted by signal " + std::to_string(stopped_by));
   return summary;
 }
 

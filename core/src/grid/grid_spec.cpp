@@ -188,31 +188,29 @@ bool is_grid_file(const std::string& path) {
   }
 }
 
-GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets) {
+namespace {
+
+// The file's root, checked: a top-level `grid:` mapping holding only known keys.
+YAML::Node read_grid_root(const std::string& path, const GridReader& r) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
   }
-  const GridReader r(path);
   if (!root.IsMap() || !root["grid"] || !root["grid"].IsMap())
     throw ConfigError(path + ": a grid file needs a top-level 'grid:' mapping");
-  const YAML::Node g = root["grid"];
   static const std::vector<std::string> kKeys = {"name", "datasets", "models", "enhancers", "seeds", "sweep", "exclude", "overrides"};
-  for (const auto& kv : g) {
+  for (const auto& kv : root["grid"]) {
     const std::string k = kv.first.as<std::string>();
-    if (std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end()) continue;
-    std::string best = kKeys[0];
-    for (const std::string& c : kKeys)
-      if (config::edit_distance(k, c) < config::edit_distance(k, best)) best = c;
-    r.fail(kv.first, "unknown key 'grid." + k + "'; did you mean 'grid." + best + "'?");
+    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+      r.fail(kv.first, "unknown key 'grid." + k + "'; did you mean 'grid." + config::closest_of(k, kKeys) + "'?");
   }
+  return root;
+}
 
-  GridSpec spec;
-  spec.file = path;
-  spec.name = g["name"] ? r.scalar(g["name"], "grid.name") : fs::path(path).stem().string();
-
+// The axes in display order: datasets, models, enhancers, sweeps, seeds (innermost).
+std::vector<Axis> read_axes(const GridReader& r, const YAML::Node& g) {
   std::vector<Axis> axes;
   if (g["datasets"]) axes.push_back(r.names_axis(g["datasets"], "datasets", "dataset"));
   if (g["models"]) axes.push_back(r.names_axis(g["models"], "models", "model"));
@@ -225,75 +223,109 @@ GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets
       if (v.label.find_first_not_of("0123456789") != std::string::npos) r.fail(v.node, "a seed is a non-negative integer");
     axes.push_back(seeds);
   }
+  return axes;
+}
+
+struct GridRules {
+  std::vector<Rule> excludes, overrides;
+};
+
+GridRules read_rules(const GridReader& r, const YAML::Node& g, const std::vector<Axis>& axes) {
   std::set<std::string> axis_names;
   for (const Axis& a : axes) axis_names.insert(a.name);
-
-  std::vector<Rule> excludes, overrides;
+  GridRules rules;
   if (g["exclude"])
-    for (const YAML::Node& n : r.list(g["exclude"], "exclude")) excludes.push_back(read_rule(r, n, axis_names, "exclude"));
+    for (const YAML::Node& n : r.list(g["exclude"], "exclude")) rules.excludes.push_back(read_rule(r, n, axis_names, "exclude"));
   if (g["overrides"]) {
     for (const YAML::Node& n : r.list(g["overrides"], "overrides")) {
       if (!n.IsMap() || !n["set"] || !n["set"].IsMap())
         r.fail(n, "each override is {when: {axis: value}, set: {key: value}}");
       Rule rule = n["when"] ? read_rule(r, n["when"], axis_names, "overrides.when") : Rule{};
       rule.set = n["set"];
-      overrides.push_back(rule);
+      rules.overrides.push_back(rule);
     }
   }
+  return rules;
+}
+
+bool names_a_preset(const Axis& axis) { return axis.name == "dataset" || axis.name == "model" || axis.name == "enhancers"; }
+
+// Everything a cell is built from that does not depend on the cell.
+struct CellContext {
+  const std::string& path;
+  const YAML::Node& grid;    // the `grid:` mapping (its line names where a preset came from)
+  const YAML::Node& common;  // the file's other top-level keys
+  const GridRules& rules;
+};
+
+// One cell's layers, lowest first: presets named by its axes < common keys < matching overrides <
+// sweep values < seed (its name and --set come on top in load_grid).
+CellSpec build_cell(const CellContext& c, const std::vector<Axis>& axes, const std::vector<size_t>& pick,
+                    const std::map<std::string, std::string>& values) {
+  CellSpec cell;
+  cell.axes = values;
+  config::Extends named;
+  for (size_t a = 0; a < axes.size(); ++a) {
+    const AxisValue& v = axes[a].values[pick[a]];
+    cell.axis_order.push_back(axes[a].name);
+    cell.id += (cell.id.empty() ? "" : "-") + safe(id_part(axes[a], v));
+    if (axes[a].name == "dataset") named.dataset = v.label;
+    if (axes[a].name == "model") named.model = v.label;
+    if (axes[a].name == "enhancers") named.enhancer_presets = v.presets;
+  }
+  config::apply_extends(cell.config, named, c.path, Origin{c.path, line_of(c.grid)});
+  cell.config.merge(c.common, c.path);
+  for (const Rule& o : c.rules.overrides)
+    if (o.matches(values)) cell.config.merge(o.set, c.path);
+  for (size_t a = 0; a < axes.size(); ++a) {
+    const AxisValue& v = axes[a].values[pick[a]];
+    if (axes[a].name == "seed") cell.config.merge(nested("train.seed", v.node), c.path);
+    else if (!names_a_preset(axes[a])) cell.config.merge(nested(axes[a].name, v.node), c.path);
+  }
+  return cell;
+}
+
+// Advances the odometer `pick` (last axis fastest); false after the last combination.
+bool next_combination(std::vector<size_t>& pick, const std::vector<Axis>& axes) {
+  for (size_t a = axes.size(); a-- > 0;) {
+    if (++pick[a] < axes[a].values.size()) return true;
+    pick[a] = 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets) {
+  const GridReader r(path);
+  const YAML::Node root = read_grid_root(path, r);
+  const YAML::Node g = root["grid"];
+  GridSpec spec;
+  spec.file = path;
+  spec.name = g["name"] ? r.scalar(g["name"], "grid.name") : fs::path(path).stem().string();
+  const std::vector<Axis> axes = read_axes(r, g);
+  const GridRules rules = read_rules(r, g, axes);
   YAML::Node common = YAML::Clone(root);
   common.remove("grid");
+  const CellContext context{path, g, common, rules};
 
   // The cross product, last axis fastest (seeds innermost, so one setting's seeds sit together).
   std::vector<size_t> pick(axes.size(), 0);
   std::set<std::string> ids;
-  for (bool more = true; more;) {
+  do {
     std::map<std::string, std::string> values;
-    std::vector<std::string> order;
-    for (size_t a = 0; a < axes.size(); ++a) {
-      values[axes[a].name] = axes[a].values[pick[a]].label;
-      order.push_back(axes[a].name);
-    }
-    const bool excluded = std::any_of(excludes.begin(), excludes.end(), [&](const Rule& x) { return x.matches(values); });
-    if (!excluded) {
-      CellSpec cell;
-      cell.axes = values;
-      cell.axis_order = order;
-      config::Extends named;
-      Origin where{path, line_of(g)};
-      for (size_t a = 0; a < axes.size(); ++a) {
-        const AxisValue& v = axes[a].values[pick[a]];
-        cell.id += (cell.id.empty() ? "" : "-") + safe(id_part(axes[a], v));
-        if (axes[a].name == "dataset") named.dataset = v.label;
-        if (axes[a].name == "model") named.model = v.label;
-        if (axes[a].name == "enhancers") named.enhancer_presets = v.presets;
-      }
-      if (cell.id.empty()) cell.id = safe(spec.name);
-      if (!ids.insert(cell.id).second)
-        throw ConfigError(path + ": two cells share the id '" + cell.id + "' (sweep values that differ only in "
-                          "characters a folder name cannot hold?)");
-      config::apply_extends(cell.config, named, path, where);
-      cell.config.merge(common, path);
-      for (const Rule& o : overrides)
-        if (o.matches(values)) cell.config.merge(o.set, path);
-      for (size_t a = 0; a < axes.size(); ++a) {
-        const AxisValue& v = axes[a].values[pick[a]];
-        if (axes[a].name == "seed") cell.config.merge(nested("train.seed", v.node), path);
-        else if (axes[a].name != "dataset" && axes[a].name != "model" && axes[a].name != "enhancers")
-          cell.config.merge(nested(axes[a].name, v.node), path);
-      }
-      cell.config.merge(nested("name", YAML::Node(cell.id)), path);
-      for (const std::string& s : sets) cell.config.set(s);
-      spec.cells.push_back(std::move(cell));
-    }
-    more = false;
-    for (size_t a = axes.size(); a-- > 0;) {
-      if (++pick[a] < axes[a].values.size()) {
-        more = true;
-        break;
-      }
-      pick[a] = 0;
-    }
-  }
+    for (size_t a = 0; a < axes.size(); ++a) values[axes[a].name] = axes[a].values[pick[a]].label;
+    if (std::any_of(rules.excludes.begin(), rules.excludes.end(), [&](const Rule& x) { return x.matches(values); }))
+      continue;
+    CellSpec cell = build_cell(context, axes, pick, values);
+    if (cell.id.empty()) cell.id = safe(spec.name);
+    if (!ids.insert(cell.id).second)
+      throw ConfigError(path + ": two cells share the id '" + cell.id + "' (sweep values that differ only in "
+                        "characters a folder name cannot hold?)");
+    cell.config.merge(nested("name", YAML::Node(cell.id)), path);
+    for (const std::string& s : sets) cell.config.set(s);
+    spec.cells.push_back(std::move(cell));
+  } while (next_combination(pick, axes));
   if (spec.cells.empty()) throw ConfigError(path + ": the grid has no cells (every cell is excluded)");
   return spec;
 }
