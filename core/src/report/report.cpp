@@ -172,87 +172,106 @@ std::string to_html(const Table& t, const std::string& css_class) {
 // ------------------------------------------------------------------------------------------------
 // The Table 2 layout.
 
+// The best mean of each (dataset, metric) column within one base model's group (shown bold).
+std::map<std::pair<std::string, std::string>, double> best_means(const Grouped& g, const ReportOptions& o,
+                                                                 const std::string& model) {
+  std::map<std::pair<std::string, std::string>, double> best;
+  for (const auto& row : g.rows_of_model.at(model))
+    for (const auto& d : g.datasets)
+      if (auto it = g.settings.find({d, model, row}); it != g.settings.end())
+        for (const auto& m : o.metrics) {
+          const double v = mean(values(it->second, o.split, m));
+          if (std::isfinite(v)) best[{d, m}] = std::max(best.count({d, m}) ? best[{d, m}] : v, v);
+        }
+  return best;
+}
+
+// One row per enhancer stack of the base model: mean ± std per column.
+void add_setting_rows(Table& t, const Grouped& g, const ReportOptions& o, const std::string& model) {
+  const auto best = best_means(g, o, model);
+  bool first = true;
+  for (const auto& row : g.rows_of_model.at(model)) {
+    std::vector<TableCell> cells = {{first ? model : "", false, ""}, {row == "none" ? "(base)" : "+ " + row, false, ""}};
+    for (const auto& d : g.datasets)
+      for (const auto& m : o.metrics) {
+        auto it = g.settings.find({d, model, row});
+        if (it == g.settings.end()) {
+          cells.push_back({"–", false, ""});
+          continue;
+        }
+        const auto v = values(it->second, o.split, m);
+        const std::string mark = flag_mark(it->second);
+        const auto top = best.find({d, m});
+        cells.push_back({mean_std(v) + mark, !v.empty() && top != best.end() && mean(v) == top->second,
+                         std::to_string(v.size()) + " seed(s)" + (mark.empty() ? "" : "; flagged seeds left out")});
+      }
+    t.separator_before.push_back(first);
+    t.rows.push_back(cells);
+    first = false;
+  }
+}
+
+// How many Improv. cells were compared, and how many of those were significant.
+struct ImprovementCount {
+  int compared = 0, significant = 0;
+};
+
+// The highlighted stack against the best other row of the group in one column, with the paired
+// t-test over the seeds both ran as the cell's note.
+TableCell improvement_cell(const Grouped& g, const ReportOptions& o, const std::string& model, const std::string& highlight,
+                           const std::string& d, const std::string& m, ImprovementCount& count) {
+  auto chosen = g.settings.find({d, model, highlight});
+  const Setting* rival = nullptr;
+  double rival_mean = -1;
+  for (const auto& row : g.rows_of_model.at(model)) {
+    if (row == highlight) continue;
+    auto it = g.settings.find({d, model, row});
+    if (it == g.settings.end()) continue;
+    const double v = mean(values(it->second, o.split, m));
+    if (std::isfinite(v) && v > rival_mean) rival_mean = v, rival = &it->second;
+  }
+  if (chosen == g.settings.end() || !rival) return {"–", false, ""};
+  const double ours = mean(values(chosen->second, o.split, m));
+  std::vector<double> a, b;  // paired by seed: only seeds both settings ran
+  for (const auto& [seed, r] : chosen->second.by_seed)
+    if (auto it = rival->by_seed.find(seed); it != rival->by_seed.end() && is_result(r) && is_result(it->second)) {
+      a.push_back(metric_of(r, o.split, m));
+      b.push_back(metric_of(it->second, o.split, m));
+    }
+  const PairedTest test = paired_t_test(a, b);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%+.2f %%", 100 * (ours - rival_mean) / rival_mean);
+  const bool sig = std::isfinite(test.p) && test.p < 0.05;
+  ++count.compared;
+  count.significant += sig;
+  const std::string note = "vs " + rival->row + ": paired t-test over " + std::to_string(test.n) + " seeds, t = " +
+                           fixed(test.t, 3) + ", p = " + (std::isfinite(test.p) ? fixed(test.p, 4) : "n/a");
+  return {std::string(buf) + (sig ? "*" : ""), false, note};
+}
+
+// The Table 2 layout: a group of rows per base model, and an Improv. row under each group that has
+// the highlighted stack.
 Table main_table(const Grouped& g, const ReportOptions& o, const std::string& highlight, std::string& footnote) {
   Table t;
   t.header = {"base model", "enhancer"};
   for (const auto& d : g.datasets)
     for (const auto& m : o.metrics) t.header.push_back(d + " " + short_metric(m));
-  int significant = 0, compared = 0;
+  ImprovementCount count;
   for (const std::string& model : g.models) {
+    add_setting_rows(t, g, o, model);
     const auto& rows = g.rows_of_model.at(model);
-    // The best mean per column within this base model's group (bold).
-    std::map<std::pair<std::string, std::string>, double> best;
-    for (const auto& row : rows)
-      for (const auto& d : g.datasets)
-        if (auto it = g.settings.find({d, model, row}); it != g.settings.end())
-          for (const auto& m : o.metrics) {
-            const double v = mean(values(it->second, o.split, m));
-            if (std::isfinite(v)) best[{d, m}] = std::max(best.count({d, m}) ? best[{d, m}] : v, v);
-          }
-    bool first = true;
-    for (const auto& row : rows) {
-      std::vector<TableCell> cells = {{first ? model : "", false, ""}, {row == "none" ? "(base)" : "+ " + row, false, ""}};
-      for (const auto& d : g.datasets)
-        for (const auto& m : o.metrics) {
-          auto it = g.settings.find({d, model, row});
-          if (it == g.settings.end()) {
-            cells.push_back({"–", false, ""});
-            continue;
-          }
-          const auto v = values(it->second, o.split, m);
-          const std::string mark = flag_mark(it->second);
-          cells.push_back({mean_std(v) + mark, v.size() > 0 && mean(v) == best[{d, m}],
-                           std::to_string(v.size()) + " seed(s)" + (mark.empty() ? "" : "; flagged seeds left out")});
-        }
-      t.separator_before.push_back(first);
-      t.rows.push_back(cells);
-      first = false;
-    }
-    // Improv.: the highlighted stack against the best other row of the group, per column.
     if (highlight.empty() || std::find(rows.begin(), rows.end(), highlight) == rows.end()) continue;
     std::vector<TableCell> cells = {{"", false, ""}, {"Improv. (" + highlight + ")", false, ""}};
     for (const auto& d : g.datasets)
-      for (const auto& m : o.metrics) {
-        auto chosen = g.settings.find({d, model, highlight});
-        const Setting* rival = nullptr;
-        double rival_mean = -1;
-        for (const auto& row : rows) {
-          if (row == highlight) continue;
-          auto it = g.settings.find({d, model, row});
-          if (it == g.settings.end()) continue;
-          const double v = mean(values(it->second, o.split, m));
-          if (std::isfinite(v) && v > rival_mean) rival_mean = v, rival = &it->second;
-        }
-        if (chosen == g.settings.end() || !rival) {
-          cells.push_back({"–", false, ""});
-          continue;
-        }
-        const double ours = mean(values(chosen->second, o.split, m));
-        // Pair by seed: only seeds both settings ran.
-        std::vector<double> a, b;
-        for (const auto& [seed, r] : chosen->second.by_seed)
-          if (auto it = rival->by_seed.find(seed); it != rival->by_seed.end() && is_result(r) && is_result(it->second)) {
-            a.push_back(metric_of(r, o.split, m));
-            b.push_back(metric_of(it->second, o.split, m));
-          }
-        const PairedTest test = paired_t_test(a, b);
-        char buf[48];
-        std::snprintf(buf, sizeof buf, "%+.2f %%", 100 * (ours - rival_mean) / rival_mean);
-        const bool sig = std::isfinite(test.p) && test.p < 0.05;
-        ++compared;
-        significant += sig;
-        std::string note = "vs " + rival->row + ": paired t-test over " + std::to_string(test.n) + " seeds, t = " +
-                           fixed(test.t, 3) + ", p = " + (std::isfinite(test.p) ? fixed(test.p, 4) : "n/a");
-        cells.push_back({std::string(buf) + (sig ? "*" : ""), false, note});
-      }
+      for (const auto& m : o.metrics) cells.push_back(improvement_cell(g, o, model, highlight, d, m, count));
     t.separator_before.push_back(false);
     t.rows.push_back(cells);
   }
-  if (compared)
+  if (count.compared)
     footnote = "Improv.: the relative difference between **" + highlight +
                "** and the best other row of the same base model (the base row included); * = p < 0.05 in a "
-               "two-sided paired t-test across seeds (" + std::to_string(significant) + " of " +
-               std::to_string(compared) + " comparisons).";
+               "two-sided paired t-test across seeds (" + std::to_string(count.significant) + " of " +
+               std::to_string(count.compared) + " comparisons).";
   return t;
 }
 
@@ -429,67 +448,81 @@ std::string md_bold_to_html(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// The stack of the Improv. rows: the one asked for, if some base model has it; "none" turns it off.
+std::string choose_highlight(const Grouped& g, const std::string& asked) {
+  if (asked == "none") return "";
+  for (const auto& [model, rows] : g.rows_of_model)
+    if (std::find(rows.begin(), rows.end(), asked) != rows.end()) return asked;
+  return "";
+}
+
+// Everything the two pages show, computed once.
+struct ReportParts {
+  std::string grid_name, summary, footnote, ref_title;
+  Table main, flagged, ref;
+  std::vector<Curves> charts;
+};
+
+// Markdown, with the charts as SVG files in report/ beside it.
+std::string markdown_page(const ReportParts& p, const ReportOptions& o) {
+  fs::create_directories(fs::path(o.run_dir) / "report");
+  std::string md = "# Grid " + p.grid_name + "\n\n" + p.summary + "\n\n## Results\n\n" + to_markdown(p.main) + "\n";
+  if (!p.footnote.empty()) md += p.footnote + "\n";
+  if (!p.flagged.rows.empty())
+    md += "\n" + std::string(kFlaggedNote) + "\n\n## Runs that are not results\n\n" + to_markdown(p.flagged);
+  if (!o.reference.empty()) {
+    md += "\n## Against the reference: " + p.ref_title + "\n\n";
+    md += p.ref.rows.empty() ? std::string("(no row of this grid is in the reference table)\n") : to_markdown(p.ref);
+  }
+  md += "\n## Training curves\n\n";
+  for (const Curves& c : p.charts) {
+    write_file_atomic(o.run_dir + "/report/" + c.slug + "-recall.svg", c.recall_svg);
+    write_file_atomic(o.run_dir + "/report/" + c.slug + "-loss.svg", c.loss_svg);
+    md += "**" + c.title + "**\n\n![recall](report/" + c.slug + "-recall.svg) ![loss](report/" + c.slug + "-loss.svg)\n\n";
+  }
+  return md + "Flat records: [results.csv](results.csv).\n";
+}
+
+// One self-contained HTML page (the charts inline).
+std::string html_page(const ReportParts& p, const ReportOptions& o) {
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Grid " + xml_escape(p.grid_name) +
+                     "</title>\n<style>" + kCss + "</style></head>\n<body>\n<h1>Grid " + xml_escape(p.grid_name) +
+                     "</h1>\n<p class=\"note\">" + md_bold_to_html(p.summary) + "</p>\n<h2>Results</h2>\n" +
+                     to_html(p.main, "results");
+  if (!p.footnote.empty()) html += "<p class=\"note\">" + md_bold_to_html(p.footnote) + " Hover an Improv. cell for its test.</p>\n";
+  if (!p.flagged.rows.empty())
+    html += "<p class=\"note\">" + md_bold_to_html(kFlaggedNote) + "</p>\n<h2>Runs that are not results</h2>\n" +
+            to_html(p.flagged, "flagged");
+  if (!o.reference.empty())
+    html += "<h2>Against the reference: " + xml_escape(p.ref_title) + "</h2>\n" +
+            (p.ref.rows.empty() ? std::string("<p>(no row of this grid is in the reference table)</p>\n") : to_html(p.ref, "reference"));
+  html += "<h2>Training curves</h2>\n<div class=\"figs\">\n";
+  for (const Curves& c : p.charts)
+    html += "<figure><figcaption>" + xml_escape(c.title) + "</figcaption>\n" + c.recall_svg + c.loss_svg + "</figure>\n";
+  return html + "</div>\n<p class=\"note\">Flat records: <a href=\"results.csv\">results.csv</a>.</p>\n</body></html>\n";
+}
+
+}  // namespace
+
 ReportFiles write_report(const ReportOptions& o) {
   if (o.split != "test" && o.split != "valid") throw std::invalid_argument("--split must be test or valid");
   const std::vector<json> records = grid::read_results(o.run_dir);
   if (records.empty()) throw std::runtime_error(o.run_dir + "/results.jsonl has no finished cell yet");
   const Grouped g = group(records);
-  std::string grid_name = records.front().value("grid", fs::path(o.run_dir).filename().string());
-  std::string highlight = o.highlight;
-  if (highlight.empty()) {
-    for (const auto& [model, rows] : g.rows_of_model)
-      if (std::find(rows.begin(), rows.end(), "irllrec") != rows.end()) highlight = "irllrec";
-  } else if (highlight == "none") {
-    highlight.clear();
-  }
-
-  std::string footnote;
-  const Table main = main_table(g, o, highlight, footnote);
-  std::string ref_title;
-  Table ref;
-  if (!o.reference.empty()) ref = reference_table(g, o, ref_title);
-  const std::vector<Curves> charts = curves(g, o.run_dir);
-  const std::string summary = std::to_string(records.size()) + " finished cells; " + o.split +
-                              " split; mean ± sample std over seeds. Generated " + utc_now("%Y-%m-%d %H:%M UTC") + " by `recgrid report`.";
-
-  // Markdown, with the charts as files beside it.
-  fs::create_directories(fs::path(o.run_dir) / "report");
-  const Table flagged = flagged_table(g);
-  std::string md = "# Grid " + grid_name + "\n\n" + summary + "\n\n## Results\n\n" + to_markdown(main) + "\n";
-  if (!footnote.empty()) md += footnote + "\n";
-  if (!flagged.rows.empty()) md += "\n" + std::string(kFlaggedNote) + "\n\n## Runs that are not results\n\n" + to_markdown(flagged);
-  if (!o.reference.empty()) {
-    md += "\n## Against the reference: " + ref_title + "\n\n";
-    md += ref.rows.empty() ? std::string("(no row of this grid is in the reference table)\n") : to_markdown(ref);
-  }
-  md += "\n## Training curves\n\n";
-  for (const Curves& c : charts) {
-    write_file_atomic(o.run_dir + "/report/" + c.slug + "-recall.svg", c.recall_svg);
-    write_file_atomic(o.run_dir + "/report/" + c.slug + "-loss.svg", c.loss_svg);
-    md += "**" + c.title + "**\n\n![recall](report/" + c.slug + "-recall.svg) ![loss](report/" + c.slug + "-loss.svg)\n\n";
-  }
-  md += "Flat records: [results.csv](results.csv).\n";
-
-  // HTML: one self-contained page.
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Grid " + xml_escape(grid_name) +
-                     "</title>\n<style>" + kCss + "</style></head>\n<body>\n<h1>Grid " + xml_escape(grid_name) + "</h1>\n<p class=\"note\">" +
-                     md_bold_to_html(summary) + "</p>\n<h2>Results</h2>\n" + to_html(main, "results");
-  if (!footnote.empty()) html += "<p class=\"note\">" + md_bold_to_html(footnote) + " Hover an Improv. cell for its test.</p>\n";
-  if (!flagged.rows.empty())
-    html += "<p class=\"note\">" + md_bold_to_html(kFlaggedNote) + "</p>\n<h2>Runs that are not results</h2>\n" +
-            to_html(flagged, "flagged");
-  if (!o.reference.empty())
-    html += "<h2>Against the reference: " + xml_escape(ref_title) + "</h2>\n" +
-            (ref.rows.empty() ? std::string("<p>(no row of this grid is in the reference table)</p>\n") : to_html(ref, "reference"));
-  html += "<h2>Training curves</h2>\n<div class=\"figs\">\n";
-  for (const Curves& c : charts)
-    html += "<figure><figcaption>" + xml_escape(c.title) + "</figcaption>\n" + c.recall_svg + c.loss_svg + "</figure>\n";
-  html += "</div>\n<p class=\"note\">Flat records: <a href=\"results.csv\">results.csv</a>.</p>\n</body></html>\n";
-
+  ReportParts p;
+  p.grid_name = records.front().value("grid", fs::path(o.run_dir).filename().string());
+  p.main = main_table(g, o, choose_highlight(g, o.highlight), p.footnote);
+  p.flagged = flagged_table(g);
+  if (!o.reference.empty()) p.ref = reference_table(g, o, p.ref_title);
+  p.charts = curves(g, o.run_dir);
+  p.summary = std::to_string(records.size()) + " finished cells; " + o.split +
+              " split; mean ± sample std over seeds. Generated " + utc_now("%Y-%m-%d %H:%M UTC") + " by `recgrid report`.";
   ReportFiles files{o.run_dir + "/report.md", o.run_dir + "/report.html", o.run_dir + "/results.csv",
                     static_cast<int>(records.size())};
-  write_file_atomic(files.markdown, md);
-  write_file_atomic(files.html, html);
+  write_file_atomic(files.markdown, markdown_page(p, o));
+  write_file_atomic(files.html, html_page(p, o));
   write_file_atomic(files.csv, to_csv(records));
   return files;
 }

@@ -16,8 +16,9 @@ namespace recgrid::report {
 struct ReportOptions {
   std::string run_dir;
   std::string reference;  // a reference table (configs/reference/*.yaml); "" = none
-  // The enhancer stack the "Improv." row is about; "" = irllrec when the grid has it, "none" = no row.
-  std::string highlight;
+  // The enhancer stack the "Improv." rows are about (the paper's method by default); no row for a
+  // grid without it, or with "none".
+  std::string highlight = "irllrec";
   std::vector<std::string> metrics = {"recall@20", "ndcg@20"};
   std::string split = "test";  // test | valid
 };
