@@ -149,6 +149,40 @@ int cmd_intents_generate(const std::vector<std::string>& args) {
   return failed ? 1 : 0;
 }
 
+// A text table and how it was encoded (its provenance's "encoder").
+struct EncodedTable {
+  at::Tensor table;
+  nlohmann::json described;
+};
+
+EncodedTable encode_offline(const std::vector<std::string>& texts, const text::OfflineEncoderOptions& eo) {
+  const text::OfflineEncoder enc(texts, eo);
+  EncodedTable e{enc.encode(texts), enc.describe()};
+  e.described["fitted_on"] = "these texts";
+  return e;
+}
+
+// Row k is the embedding of texts[k], asked of an embeddings API in batches and cached by entity.
+EncodedTable encode_with_server(const llm::ServerConfig& s, const std::vector<std::string>& texts,
+                                const std::string& prefix, const std::string& cache_path, int batch) {
+  llm::AnswerCache cache(cache_path);
+  const auto n = static_cast<int64_t>(texts.size());
+  std::vector<std::string> entities;
+  for (int64_t k = 0; k < n; ++k) entities.push_back(prefix + ":" + std::to_string(k));
+  const auto rows = llm::embed_texts(s, entities, texts, cache, {batch}, [](size_t done, size_t total) {
+    std::cerr << "\rembedded " << done << "/" << total << std::flush;
+  });
+  std::cerr << "\n";
+  const int64_t d = static_cast<int64_t>(rows.front().size());
+  at::Tensor table = at::empty({n, d}, at::kFloat);
+  for (int64_t k = 0; k < n; ++k) {
+    if (static_cast<int64_t>(rows[static_cast<size_t>(k)].size()) != d)
+      throw std::runtime_error("the server returned embeddings of different widths");
+    std::copy(rows[static_cast<size_t>(k)].begin(), rows[static_cast<size_t>(k)].end(), table[k].data_ptr<float>());
+  }
+  return {table, {{"name", "server"}, {"base_url", s.base_url}, {"model", s.model}}};
+}
+
 int cmd_embed_answers(const std::vector<std::string>& args) {
   std::string data_dir, answers, kind, field, out, encoder = "offline", embed_cache;
   text::OfflineEncoderOptions eo;
@@ -176,33 +210,14 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
   const int64_t n = items ? ds.n_items : ds.n_users;
   const std::string prefix = items ? "item" : "user";
   const std::vector<std::string> texts = text::answer_texts(answers, kind, field, prefix, n);
-  at::Tensor table;
-  nlohmann::json described;
-  if (encoder == "offline") {
-    const text::OfflineEncoder enc(texts, eo);
-    table = enc.encode(texts);
-    described = enc.describe();
-    described["fitted_on"] = "these texts";
-  } else if (encoder == "server") {
-    const llm::ServerConfig s = server.config("RECGRID_EMBED_MODEL");
-    llm::AnswerCache cache(embed_cache.empty() ? out + ".cache.jsonl" : embed_cache);
-    std::vector<std::string> entities;
-    for (int64_t k = 0; k < n; ++k) entities.push_back(prefix + ":" + std::to_string(k));
-    const auto rows = llm::embed_texts(s, entities, texts, cache, {batch}, [](size_t done, size_t total) {
-      std::cerr << "\rembedded " << done << "/" << total << std::flush;
-    });
-    std::cerr << "\n";
-    const int64_t d = static_cast<int64_t>(rows.front().size());
-    table = at::empty({n, d}, at::kFloat);
-    for (int64_t k = 0; k < n; ++k) {
-      if (static_cast<int64_t>(rows[static_cast<size_t>(k)].size()) != d)
-        throw std::runtime_error("the server returned embeddings of different widths");
-      std::copy(rows[static_cast<size_t>(k)].begin(), rows[static_cast<size_t>(k)].end(), table[k].data_ptr<float>());
-    }
-    described = {{"name", "server"}, {"base_url", s.base_url}, {"model", s.model}};
-  } else {
-    throw std::invalid_argument("--encoder must be offline or server");
-  }
+  EncodedTable encoded;
+  if (encoder == "offline") encoded = encode_offline(texts, eo);
+  else if (encoder == "server")
+    encoded = encode_with_server(server.config("RECGRID_EMBED_MODEL"), texts, prefix,
+                                 embed_cache.empty() ? out + ".cache.jsonl" : embed_cache, batch);
+  else throw std::invalid_argument("--encoder must be offline or server");
+  const at::Tensor& table = encoded.table;
+  const nlohmann::json& described = encoded.described;
   const data::FloatTable ft = data::to_table(table);
   if (const auto parent = fs::path(out).parent_path(); !parent.empty()) fs::create_directories(parent);
   data::write_table_npy(out, ft);
