@@ -65,8 +65,8 @@ const char* const kUsage =
     "run `recgrid <command> --help` for a command's options\n";
 
 std::vector<std::string> plugin_dirs(const po::variables_map& vm) {
-  if (vm.count("plugin-dir")) return vm["plugin-dir"].as<std::vector<std::string>>();
-  return plugin::default_plugin_dirs();
+  return plugin::plugin_search_path(vm.count("plugin-dir") ? vm["plugin-dir"].as<std::vector<std::string>>()
+                                                           : std::vector<std::string>{});
 }
 
 // `recgrid run GRID.yaml`: every cell of this shard, finished ones skipped, interrupted ones resumed.
@@ -104,7 +104,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>(), "run folder (default: runs/<name or config file stem>)")(
       "set,s", po::value<std::vector<std::string>>()->composing(), "override a key, e.g. --set train.epochs=5 (repeatable)")(
       "resume", "continue the run in --out from its last checkpoint")("force", "discard what --out holds and start over")(
-      "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder (repeatable; replaces the defaults)")(
+      "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder, searched before $RECGRID_PLUGIN_PATH and the installed plugins (repeatable)")(
       "no-progress", "never draw the progress line")(
       "shard", po::value<std::string>()->default_value("0/1"), "grid: run the cells with index % N == I (I/N)")(
       "jobs,j", po::value<int>()->default_value(1), "grid: cells at once on this machine")(
@@ -178,7 +178,8 @@ void print_option(const rg_option_spec& o) {
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description desc("recgrid plugins [options]");
   desc.add_options()("help,h", "show this help")(
-      "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder (repeatable)");
+      "plugin-dir", po::value<std::vector<std::string>>()->composing(),
+      "plugin folder, searched before $RECGRID_PLUGIN_PATH and the installed plugins (repeatable)");
   const auto parsed = parse_command(args, desc);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;

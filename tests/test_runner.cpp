@@ -149,6 +149,22 @@ TEST(Runner, PluginsListsKindVersionAndOptions) {
   EXPECT_NE(r.output.find("keep_rate (float, default 0.8, in (0, 1])"), std::string::npos) << r.output;
 }
 
+// Plugin folders add to the search path; the installed (here: the build tree's) plugins stay found.
+TEST(Runner, PluginFoldersAddToTheDefaultsInSearchOrder) {
+  const std::string extra = recgrid::test::binary_dir() + "/test_plugins";
+  for (const std::string& way : {"--plugin-dir " + extra, std::string()}) {
+    const Result r = run_cli("plugins " + way, way.empty() ? "RECGRID_PLUGIN_PATH=" + extra : "");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("probe 0.0.1 (enhancer)"), std::string::npos) << way << "\n" << r.output;
+    EXPECT_NE(r.output.find("lightgcn 1.0.0 (base model)"), std::string::npos) << way << "\n" << r.output;
+    EXPECT_NE(r.output.find("irllrec"), std::string::npos) << way << "\n" << r.output;
+  }
+  // The first folder of the path wins a name; naming a default folder again changes nothing.
+  const Result twice = run_cli("plugins --plugin-dir " + recgrid::test::binary_dir() + "/plugins");
+  ASSERT_EQ(twice.code, 0) << twice.output;
+  EXPECT_EQ(twice.output.find("already taken"), std::string::npos) << twice.output;
+}
+
 TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {
   const std::string out = fresh_dir("text");
   const std::string table = ::testing::TempDir() + "/scientific_items.npy";

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "config/option_range.hpp"
@@ -96,13 +97,12 @@ const LoadedPlugin& load_plugin(const std::string& path) {
   return result;
 }
 
-std::vector<std::string> default_plugin_dirs() {
-  std::vector<std::string> dirs;
+std::vector<std::string> plugin_search_path(const std::vector<std::string>& given) {
+  std::vector<std::string> dirs = given;
   if (const char* env = std::getenv("RECGRID_PLUGIN_PATH"); env && *env) {
     std::stringstream ss(env);
     for (std::string d; std::getline(ss, d, ':');)
       if (!d.empty()) dirs.push_back(d);
-    return dirs;
   }
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -110,7 +110,12 @@ std::vector<std::string> default_plugin_dirs() {
     dirs.push_back((exe.parent_path().parent_path() / "plugins").string());
     dirs.push_back((exe.parent_path().parent_path() / "lib" / "recgrid" / "plugins").string());
   }
-  return dirs;
+  // A folder named twice (a --plugin-dir that is also a default) is searched once, where it came first.
+  std::vector<std::string> unique;
+  std::set<std::string> seen;
+  for (const std::string& d : dirs)
+    if (seen.insert(fs::weakly_canonical(d, ec).string()).second) unique.push_back(d);
+  return unique;
 }
 
 Registry::Registry(const std::vector<std::string>& dirs) : dirs_(dirs) {
@@ -126,7 +131,8 @@ Registry::Registry(const std::vector<std::string>& dirs) : dirs_(dirs) {
         const LoadedPlugin& p = load_plugin(f.string());
         const bool duplicate = std::any_of(plugins_.begin(), plugins_.end(),
                                            [&](const LoadedPlugin* q) { return q->name() == p.name(); });
-        if (duplicate) problems_.push_back("plugin " + f.string() + ": name '" + p.name() + "' is already taken");
+        if (duplicate)  // shadowed by a folder earlier in the search path
+          problems_.push_back("plugin " + f.string() + ": name '" + p.name() + "' is already taken by a plugin found earlier");
         else plugins_.push_back(&p);
       } catch (const PluginError& e) {
         problems_.push_back(e.what());

@@ -29,9 +29,11 @@ struct LoadedPlugin {
 // descriptor size, LibTorch major.minor and C++ ABI flag. Throws PluginError on any mismatch.
 const LoadedPlugin& load_plugin(const std::string& path);
 
-// Plugin folders searched by default: $RECGRID_PLUGIN_PATH (':'-separated), else the build tree's
-// `<exe>/../plugins` and the installed `<exe>/../lib/recgrid/plugins`.
-std::vector<std::string> default_plugin_dirs();
+// The plugin folders, in search order (the first plugin of a name wins): the `given` ones
+// (--plugin-dir), then $RECGRID_PLUGIN_PATH (':'-separated), then the build tree's `<exe>/../plugins`
+// and the installed `<exe>/../lib/recgrid/plugins`, each folder once. Adding a folder never hides the
+// installed plugins: an out-of-tree base model pairs with the installed enhancers.
+std::vector<std::string> plugin_search_path(const std::vector<std::string>& given);
 
 class Registry {
  public:

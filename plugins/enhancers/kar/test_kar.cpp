@@ -5,7 +5,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
-#include "../plugins/enhancers/kar/hybrid_experts.hpp"
+#include "hybrid_experts.hpp"
 #include "plugin_support.hpp"
 
 using namespace recgrid;

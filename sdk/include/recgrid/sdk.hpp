@@ -11,8 +11,8 @@
 //   RECGRID_EXPORT_PLUGIN(MyModel)
 //
 // The macro builds the C descriptor of abi.h, turns every exception into a status code plus
-// last_error() text, and exports the single entry point. Link the plugin with recgrid_core and
-// build it with recgrid_add_plugin() (hidden visibility: the entry point is the only export).
+// last_error() text, and exports the single entry point. Build the plugin with recgrid_add_plugin(),
+// which links it with recgrid_sdk alone (hidden visibility: the entry point is the only export).
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,4 +1,4 @@
-// Shared numeric building blocks of ALGORITHMS.md §0, implemented once in librecgrid_core.
+// Shared numeric building blocks of ALGORITHMS.md §0, implemented once in librecgrid_sdk (sdk/src/).
 // Every function is device-agnostic; spmm has a hand-written CPU kernel and a generic fallback.
 #pragma once
 
