@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "config/config.hpp"
+#include "config/host_keys.hpp"
 #include "config/run_config.hpp"
 #include "data/dataset.hpp"
 #include "data/ndarray.hpp"
@@ -101,6 +102,8 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("recgrid run [CONFIG] [options]");
   desc.add_options()("help,h", "show this help")(
+      "help-config", "list every host configuration key: type, default, range, help")(
+      "yaml", "with --help-config: print the defaults as YAML (configs/defaults.yaml)")(
       "out,o", po::value<std::string>(), "run folder (default: runs/<name or config file stem>)")(
       "set,s", po::value<std::vector<std::string>>()->composing(), "override a key, e.g. --set train.epochs=5 (repeatable)")(
       "resume", "continue the run in --out from its last checkpoint")("force", "discard what --out holds and start over")(
@@ -118,6 +121,10 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto parsed = parse_command(args, desc, hidden, pos);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
+  if (vm.count("help-config")) {
+    std::cout << (vm.count("yaml") ? config::host_defaults_yaml() : config::host_keys_help());
+    return 0;
+  }
   const std::string experiment = vm.count("config") ? vm["config"].as<std::string>() : "";
   const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 

@@ -3,9 +3,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 
 #include "config/config.hpp"
+#include "config/host_keys.hpp"
+#include "config/option_range.hpp"
 #include "config/run_config.hpp"
+#include "test_support.hpp"
 
 using namespace recgrid::config;
 namespace fs = std::filesystem;
@@ -171,4 +176,48 @@ TEST(Config, ScalarsBecomeJsonOfTheirYamlType) {
   EXPECT_TRUE(j["n"].is_null());
   EXPECT_EQ(j["s"], "abc");
   EXPECT_EQ(j["q"], "7");  // quoted: a string
+}
+
+// The host keys are declared once (config/host_keys.cpp); the defaults file is that table printed.
+TEST(HostKeys, TheDefaultsFileIsTheTablePrinted) {
+  std::ifstream in(recgrid::test::source_dir() + "/configs/defaults.yaml");
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(file, host_defaults_yaml())
+      << "configs/defaults.yaml differs from the key table: regenerate it with\n"
+         "  build/bin/recgrid run --help-config --yaml > configs/defaults.yaml";
+}
+
+TEST(HostKeys, EveryKeyHasOneDeclarationThatValidationAndTheRunConfigUse) {
+  std::set<std::string> seen;
+  for (const HostKey& k : host_keys()) {
+    EXPECT_TRUE(seen.insert(k.key).second) << "declared twice: " << k.key;
+    EXPECT_GT(std::string(k.help).size(), 2u) << k.key << " has no help";
+    if (*k.range) EXPECT_NO_THROW(OptionRange::parse(k.range)) << k.key;
+  }
+  // A changed value reaches its RunConfig field through the table.
+  Config cfg;
+  for (const char* set : {"train.lr=0.25", "train.patience=9", "train.topk=[20, 50]", "text.reduce_dim=16",
+                          "dataset.n_users=7", "train.device=cuda:1", "model.name=fake", "name=probe"})
+    cfg.set(set);
+  const RunConfig run = to_run_config(validate(cfg, fake_schema));
+  EXPECT_EQ(run.train.lr, 0.25);
+  EXPECT_EQ(run.train.patience, 9);
+  EXPECT_EQ(run.train.topk, (std::vector<int>{20, 50}));
+  EXPECT_EQ(run.text.reduce_dim, 16);
+  EXPECT_EQ(run.dataset.n_users, 7);
+  EXPECT_EQ(run.train.device, "cuda:1");
+  EXPECT_EQ(run.model.name, "fake");
+  EXPECT_EQ(run.name, "probe");
+  // Defaults come from the same table.
+  EXPECT_EQ(run.train.batch_size, 4096);
+  EXPECT_EQ(run.dataset.format, "synthetic");
+}
+
+TEST(HostKeys, HelpConfigListsEveryKeyWithItsRange) {
+  const recgrid::test::CliResult r = recgrid::test::run_cli("run --help-config");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("train.lr (float, default 0.001, in (0, inf))"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dataset.format (string, default synthetic, in {synthetic, sslrec, tsv})"), std::string::npos);
+  for (const HostKey& k : host_keys())
+    if (std::string(k.type) != "section") EXPECT_NE(r.output.find(std::string("  ") + k.key + " ("), std::string::npos) << k.key;
 }

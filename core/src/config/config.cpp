@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include "config/host_keys.hpp"
 #include "config/option_range.hpp"
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 namespace recgrid::config {
 
 namespace fs = std::filesystem;
-
-extern const char* const kDefaultsYaml;  // configs/defaults.yaml, embedded by CMake
 
 namespace {
 
@@ -75,7 +74,9 @@ std::string closest_of(const std::string& word, const std::vector<std::string>& 
 // ---------------------------------------------------------------------------------------------
 // Config: merging layers and remembering origins
 
-Config::Config() : root_(YAML::Node(YAML::NodeType::Map)) { merge(parse_yaml_text(kDefaultsYaml, kDefaultsName), kDefaultsName); }
+Config::Config() : root_(YAML::Node(YAML::NodeType::Map)) {
+  merge(parse_yaml_text(host_defaults_yaml(), kDefaultsName), kDefaultsName);
+}
 
 void Config::record(const std::string& prefix, const YAML::Node& value, const std::string& file, int line) {
   for (auto it = origins_.lower_bound(prefix + "."); it != origins_.end() && it->first.rfind(prefix + ".", 0) == 0;)
@@ -295,58 +296,6 @@ Config load_layers(const std::string& experiment, const std::vector<std::string>
 
 namespace {
 
-// Host-owned keys: type and valid values (config/option_range.hpp notation; "" = any of the type).
-struct HostKey {
-  const char* key;
-  const char* type;
-  const char* range;
-};
-
-const std::vector<HostKey>& host_schema() {
-  static const std::vector<HostKey> schema = {
-      {"name", "string", ""},
-      {"dataset.name", "string", ""},
-      {"dataset.format", "string", "{synthetic, sslrec, tsv}"},
-      {"dataset.root", "string", ""},
-      {"dataset.path", "string", ""},
-      {"dataset.n_users", "int", "[0, inf)"},
-      {"dataset.n_items", "int", "[0, inf)"},
-      {"dataset.text", "string_map", ""},
-      {"dataset.text_dir", "string", ""},
-      {"dataset.synthetic.users", "int", "[2, inf)"},
-      {"dataset.synthetic.items", "int", "[10, inf)"},
-      {"dataset.synthetic.intents", "int", "[1, inf)"},
-      {"dataset.synthetic.interactions_per_user", "float", "[3, inf)"},
-      {"dataset.synthetic.concentration", "float", "(0, inf)"},
-      {"dataset.synthetic.sharpness", "float", "[0, inf)"},
-      {"dataset.synthetic.popularity", "float", "[0, inf)"},
-      {"dataset.synthetic.noise", "float", "[0, 1]"},
-      {"dataset.synthetic.snr", "float", "[0, inf)"},
-      {"dataset.synthetic.profile_dim", "int", "[1, inf)"},
-      {"dataset.synthetic.intent_dim", "int", "[1, inf)"},
-      {"dataset.synthetic.valid_share", "float", "[0, 1)"},
-      {"dataset.synthetic.test_share", "float", "[0, 1)"},
-      {"dataset.synthetic.seed", "int", "[0, inf)"},
-      {"text.reduce_dim", "int", "[0, inf)"},
-      {"train.epochs", "int", "[1, inf)"},
-      {"train.min_epochs", "int", "[0, inf)"},
-      {"train.batch_size", "int", "[1, inf)"},
-      {"train.lr", "float", "(0, inf)"},
-      {"train.reg_weight", "float", "[0, inf)"},
-      {"train.test_step", "int", "[1, inf)"},
-      {"train.patience", "int", "[1, inf)"},
-      {"train.eval_batch", "int", "[1, inf)"},
-      {"train.topk", "int_list", "[1, inf)"},
-      {"train.seed", "int", "[0, inf)"},
-      {"train.threads", "int", "[0, inf)"},
-      {"train.device", "string", ""},
-      {"train.loss_bound", "float", "(0, inf)"},
-      {"model.name", "string", ""},
-      {"enhancers", "string_list", ""},
-  };
-  return schema;
-}
-
 bool scalar_is(const YAML::Node& n, const std::string& type) {
   if (!n.IsScalar()) return false;
   const std::string s = n.Scalar();
@@ -398,35 +347,27 @@ class Validator {
 
   YAML::Node run() {
     YAML::Node root = config_.root();
-    for (const HostKey& k : host_schema()) valid_.push_back(k.key);
-    valid_.push_back("dataset.synthetic");
+    std::set<std::string> top_level;
+    for (const HostKey& k : host_keys()) {
+      valid_.push_back(k.key);
+      if (std::string(k.key).find('.') == std::string::npos) top_level.insert(k.key);
+    }
     check_model(root);
     check_enhancers(root);
-    check_section(root, "", {"name", "dataset", "train", "model", "enhancers", "enhancer", "text"});
-    for (const char* section : {"dataset", "train", "text"}) check_section(root[section], section, {});
-    check_section(root["dataset"]["synthetic"], "dataset.synthetic", {});
-    for (const HostKey& k : host_schema()) {
-      check_type(lookup(root, k.key), k.key, k.type);
-      check_range(lookup(root, k.key), k.key, OptionRange::parse(k.range));
+    check_section(root, "", top_level);
+    for (const HostKey& k : host_keys()) {
+      const std::string type = k.type;
+      // model holds the base model's options too: check_model() checked those.
+      if (type == "section" && std::string(k.key) != "model") check_section(node_at(root, k.key), k.key, {});
+      if (type == "section" || type == "plugin_options") continue;
+      check_type(node_at(root, k.key), k.key, type);
+      check_range(node_at(root, k.key), k.key, OptionRange::parse(k.range));
     }
-    check_device(lookup(root, "train.device"));
+    check_device(node_at(root, "train.device"));
     return root;
   }
 
  private:
-  // The node at a dotted key, or an undefined node when any part is missing.
-  static YAML::Node lookup(const YAML::Node& root, const std::string& dotted) {
-    YAML::Node n = root;
-    std::stringstream ss(dotted);
-    for (std::string p; std::getline(ss, p, '.');) {
-      if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-      const YAML::Node& cn = n;
-      YAML::Node child = cn[p];
-      if (!child.IsDefined()) return child;
-      n.reset(child);
-    }
-    return n;
-  }
 
   [[noreturn]] void unknown(const std::string& key) const {
     const std::string best = closest_of(key, valid_);

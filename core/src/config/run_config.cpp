@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/config.hpp"
+#include "config/host_keys.hpp"
 
 namespace recgrid::config {
 
@@ -43,61 +44,51 @@ nlohmann::json to_json(const YAML::Node& node) {
   return s;
 }
 
-RunConfig to_run_config(const YAML::Node& r, const std::function<std::string(const std::string&)>& where) {
-  const auto at = [&](const std::string& key) { return where ? where(key) + ": " : std::string(); };
-  RunConfig c;
-  c.name = r["name"].as<std::string>("");
-  const YAML::Node d = r["dataset"];
-  c.dataset.name = d["name"].as<std::string>("");
-  c.dataset.format = d["format"].as<std::string>();
-  if (c.dataset.format != "sslrec" && c.dataset.format != "tsv" && c.dataset.format != "synthetic")
-    throw ConfigError(at("dataset.format") + "dataset.format: expected 'synthetic', 'sslrec' or 'tsv', found '" + c.dataset.format + "'");
-  c.dataset.synthetic = to_json(d["synthetic"]);
+namespace {
+
+// The dataset's files: the split folder against dataset.root, the text tables against
+// dataset.text_dir when set (tables built by `recgrid text build` live outside the read-only data
+// folder), else against the dataset folder.
+void resolve_dataset_paths(const YAML::Node& d, DatasetConfig& c, const std::string& at_path) {
   std::string root = d["root"].as<std::string>();
   if (const char* env = std::getenv("RECGRID_DATA_ROOT"); env && *env && root == "../shared/data") root = env;
-  const std::string path = d["path"].as<std::string>("");
-  if (path.empty() && c.dataset.format != "synthetic")
-    throw ConfigError(at("dataset.path") + "dataset.path is empty: name the folder of the split files");
-  c.dataset.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
-  // Text tables: relative to dataset.text_dir when set (tables built by `recgrid text build` live
-  // outside the read-only data folder), else to the dataset folder.
-  const std::string text_dir = d["text_dir"].as<std::string>("");
-  const fs::path text_base = text_dir.empty() ? fs::path(c.dataset.path) : fs::path(text_dir);
+  const std::string path = d["path"].IsNull() ? "" : d["path"].as<std::string>("");
+  if (path.empty() && c.format != "synthetic")
+    throw ConfigError(at_path + "dataset.path is empty: name the folder of the split files");
+  c.path = fs::path(path).is_absolute() ? path : (fs::path(root) / path).string();
+  const std::string text_dir = d["text_dir"].IsNull() ? "" : d["text_dir"].as<std::string>("");
+  const fs::path text_base = text_dir.empty() ? fs::path(c.path) : fs::path(text_dir);
   for (const auto& kv : d["text"]) {
     const std::string file = kv.second.as<std::string>();
-    c.dataset.text.emplace_back(kv.first.as<std::string>(), fs::path(file).is_absolute() ? file : (text_base / file).string());
+    c.text.emplace_back(kv.first.as<std::string>(), fs::path(file).is_absolute() ? file : (text_base / file).string());
   }
-  c.dataset.n_users = d["n_users"].as<int64_t>();
-  c.dataset.n_items = d["n_items"].as<int64_t>();
+  c.synthetic = to_json(d["synthetic"]);
+}
 
-  c.text.reduce_dim = r["text"]["reduce_dim"].as<int64_t>();
-
-  const YAML::Node t = r["train"];
-  c.train.epochs = t["epochs"].as<int64_t>();
-  c.train.batch_size = t["batch_size"].as<int64_t>();
-  c.train.lr = t["lr"].as<double>();
-  c.train.reg_weight = t["reg_weight"].as<double>();
-  c.train.test_step = t["test_step"].as<int64_t>();
-  c.train.patience = t["patience"].as<int64_t>();
-  c.train.eval_batch = t["eval_batch"].as<int64_t>();
-  c.train.topk = t["topk"].as<std::vector<int>>();
-  c.train.seed = t["seed"].as<uint64_t>();
-  c.train.threads = t["threads"].as<int64_t>();
-  c.train.device = t["device"].as<std::string>();
-  c.train.min_epochs = t["min_epochs"].as<int64_t>();
-  c.train.loss_bound = t["loss_bound"].as<double>();
-  // Ranges (train.lr > 0, batch_size >= 1, ...) were checked by validate(); this one spans two keys.
-  if (std::find(c.train.topk.begin(), c.train.topk.end(), 20) == c.train.topk.end())
-    throw ConfigError(at("train.topk") + "train.topk must include 20: early stopping and the results use Recall@20");
-
+// The base model and the enhancer stack, each with its resolved options.
+void read_plugin_choices(const YAML::Node& r, RunConfig& c) {
   YAML::Node model = YAML::Clone(r["model"]);
-  c.model.name = model["name"].as<std::string>();
   model.remove("name");
   c.model.options = to_json(model);
   for (const auto& e : r["enhancers"]) {
     const std::string n = e.as<std::string>();
     c.enhancers.push_back(PluginChoice{n, to_json(r["enhancer"][n])});
   }
+}
+
+}  // namespace
+
+RunConfig to_run_config(const YAML::Node& r, const std::function<std::string(const std::string&)>& where) {
+  const auto at = [&](const std::string& key) { return where ? where(key) + ": " : std::string(); };
+  RunConfig c;
+  // Types and ranges were checked by validate(); the table says where each value goes.
+  for (const HostKey& k : host_keys())
+    if (k.store) k.store(node_at(r, k.key), c);
+  resolve_dataset_paths(r["dataset"], c.dataset, at("dataset.path"));
+  // This rule spans two uses of one key: early stopping and the results read Recall@20.
+  if (std::find(c.train.topk.begin(), c.train.topk.end(), 20) == c.train.topk.end())
+    throw ConfigError(at("train.topk") + "train.topk must include 20: early stopping and the results use Recall@20");
+  read_plugin_choices(r, c);
   return c;
 }
 

@@ -1,0 +1,140 @@
+#include "config/host_keys.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace recgrid::config {
+
+namespace {
+
+void read_value(const YAML::Node& n, std::string& v) { v = n.IsNull() ? "" : n.as<std::string>(); }
+template <typename T>
+void read_value(const YAML::Node& n, T& v) {
+  v = n.as<T>();
+}
+
+// A key stored in the RunConfig field of the same dotted name (train.lr -> RunConfig::train.lr).
+#define RG_STORED(field, type, def, range, help) \
+  HostKey { #field, type, def, range, help, [](const YAML::Node& n, RunConfig& c) { read_value(n, c.field); } }
+// A key whose field to_run_config() derives (a path resolved against dataset.root, ...).
+#define RG_DERIVED(key, type, def, range, help) \
+  HostKey { key, type, def, range, help, nullptr }
+// A mapping of the keys below it; "plugin_options" for one that also holds a plugin's options.
+#define RG_SECTION(key, help) \
+  HostKey { key, "section", "", "", help, nullptr }
+
+}  // namespace
+
+const std::vector<HostKey>& host_keys() {
+  static const std::vector<HostKey> keys = {
+      RG_STORED(name, "string", "\"\"", "", "run name; the default output folder is runs/<name>"),
+      RG_SECTION("dataset", "the interactions and the text tables"),
+      RG_STORED(dataset.name, "string", "\"\"", "", "label only"),
+      RG_STORED(dataset.format, "string", "synthetic", "{synthetic, sslrec, tsv}",
+                "synthetic (generated in memory, see dataset.synthetic) | sslrec (trn/val/tst_mat.pkl) | tsv (train/valid/test.tsv)"),
+      RG_DERIVED("dataset.root", "string", "../shared/data", "",
+                 "relative dataset paths start here ($RECGRID_DATA_ROOT overrides)"),
+      RG_DERIVED("dataset.path", "string", "amazon", "", "folder of the split files, relative to root unless absolute"),
+      RG_STORED(dataset.n_users, "int", "0", "[0, inf)", "tsv only: 0 = 1 + the largest user id"),
+      RG_STORED(dataset.n_items, "int", "0", "[0, inf)", "tsv only: 0 = 1 + the largest item id"),
+      RG_DERIVED("dataset.text", "string_map", "{}", "",
+                 "embedding tables for enhancers, NAME: file (.npy or pickled numpy) relative to the dataset folder, "
+                 "e.g. profile_user: usr_emb_np.pkl; a synthetic dataset provides profile_user, profile_item, "
+                 "intent_user and intent_item itself"),
+      RG_DERIVED("dataset.text_dir", "string", "\"\"", "",
+                 "folder the text files are relative to instead (\"\" = the dataset folder), e.g. the output of "
+                 "`recgrid text build` (relative to the working directory)"),
+      RG_SECTION("dataset.synthetic",
+                 "the planted-intent generator (format synthetic; `recgrid synth` writes the same data to files): users "
+                 "and items are mixtures over latent intents; interactions follow intent affinity, popularity and noise; "
+                 "text tables are noisy projections"),
+      RG_DERIVED("dataset.synthetic.users", "int", "3000", "[2, inf)", "users"),
+      RG_DERIVED("dataset.synthetic.items", "int", "3000", "[10, inf)", "items"),
+      RG_DERIVED("dataset.synthetic.intents", "int", "24", "[1, inf)", "latent intents K"),
+      RG_DERIVED("dataset.synthetic.interactions_per_user", "float", "6", "[3, inf)",
+                 "mean (at least 3; one goes to valid, one to test): sparse, so text matters"),
+      RG_DERIVED("dataset.synthetic.concentration", "float", "0.1", "(0, inf)",
+                 "Dirichlet parameter of the mixtures (small = few intents each)"),
+      RG_DERIVED("dataset.synthetic.sharpness", "float", "4.0", "[0, inf)",
+                 "P(i | u) ∝ (θ_u · φ_i)^sharpness · popularity_i"),
+      RG_DERIVED("dataset.synthetic.popularity", "float", "0.8", "[0, inf)", "Zipf exponent of item popularity"),
+      RG_DERIVED("dataset.synthetic.noise", "float", "0.1", "[0, 1]", "share of uniformly random interactions"),
+      RG_DERIVED("dataset.synthetic.snr", "float", "2.0", "[0, inf)",
+                 "signal-to-noise variance ratio of the text tables (0 = pure noise)"),
+      RG_DERIVED("dataset.synthetic.profile_dim", "int", "64", "[1, inf)", "width of profile_user / profile_item"),
+      RG_DERIVED("dataset.synthetic.intent_dim", "int", "128", "[1, inf)", "width of intent_user / intent_item"),
+      RG_DERIVED("dataset.synthetic.valid_share", "float", "0.1", "[0, 1)", "share of each user's items held out for validation"),
+      RG_DERIVED("dataset.synthetic.test_share", "float", "0.1", "[0, 1)", "share of each user's items held out for test"),
+      RG_DERIVED("dataset.synthetic.seed", "int", "2023", "[0, inf)", "the dataset's seed (train.seed is the model's)"),
+      RG_SECTION("text", "how the enhancers' text tables are used"),
+      RG_STORED(text.reduce_dim, "int", "0", "[0, inf)",
+                "0 = the tables as given; N > 0: each enhancer text table wider than N is replaced by its top-N "
+                "principal components (PCA once at load; towers become N wide: faster on CPU, docs/PERFORMANCE.md); "
+                "tables an enhancer declares with a fixed width are kept"),
+      RG_SECTION("train", "the training loop"),
+      RG_STORED(train.epochs, "int", "3000", "[1, inf)", "upper bound; early stopping usually ends the run first"),
+      RG_STORED(train.batch_size, "int", "4096", "[1, inf)", "BPR triplets per step"),
+      RG_STORED(train.lr, "float", "0.001", "(0, inf)", "Adam, betas (0.9, 0.999), eps 1e-8, no weight decay"),
+      RG_STORED(train.reg_weight, "float", "1.0e-6", "[0, inf)",
+                "times the sum of squared norms of every parameter (ALGORITHMS.md §0 Reg)"),
+      RG_STORED(train.test_step, "int", "3", "[1, inf)", "validate after epochs 0, test_step, 2*test_step, ..."),
+      RG_STORED(train.patience, "int", "5", "[1, inf)", "stop after this many validations without a better Recall@20"),
+      RG_STORED(train.min_epochs, "int", "0", "[0, inf)",
+                "validations before this epoch do not count toward patience (a slow start is not a stop)"),
+      RG_STORED(train.loss_bound, "float", "1.0e+6", "(0, inf)",
+                "the run stops as diverged when an epoch's mean loss or a step's loss exceeds this (or a loss term "
+                "becomes NaN / Inf); checkpoint.pt and best.pt keep the last good state"),
+      RG_STORED(train.eval_batch, "int", "1024", "[1, inf)", "users per evaluation batch"),
+      RG_STORED(train.topk, "int_list", "[5, 10, 20]", "[1, inf)", "the K of Recall@K and NDCG@K; must include 20"),
+      RG_STORED(train.seed, "int", "2023", "[0, inf)", "the model's seed: initialisation, sampling, dropout"),
+      RG_STORED(train.threads, "int", "0", "[0, inf)", "0 = every core"),
+      RG_STORED(train.device, "string", "cpu", "", "cpu, cuda, cuda:1, ... (needs a CUDA build of LibTorch)"),
+      RG_SECTION("model", "the base model: its name and its options (`recgrid plugins`)"),
+      RG_STORED(model.name, "string", "lightgcn", "", "a base-model plugin"),
+      RG_DERIVED("enhancers", "string_list", "[]", "", "stacked in order, e.g. [rlmrec_con, irllrec]"),
+      RG_DERIVED("enhancer", "plugin_options", "{}", "", "per-enhancer options: enhancer: {NAME: {option: value}}"),
+  };
+  return keys;
+}
+
+YAML::Node node_at(const YAML::Node& root, const std::string& dotted) {
+  YAML::Node n = root;
+  std::stringstream ss(dotted);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& cn = n;
+    YAML::Node child = cn[p];
+    if (!child.IsDefined()) return child;
+    n.reset(child);
+  }
+  return n;
+}
+
+std::string host_defaults_yaml() {
+  std::string out =
+      "# Built-in defaults: the lowest configuration layer. Generated from the host key table\n"
+      "# (core/src/config/host_keys.cpp) by `recgrid run --help-config --yaml`; edit the table, not this file.\n"
+      "# Layers, lowest first: these defaults < dataset file < model file < enhancer presets < experiment\n"
+      "# file < --set.\n";
+  for (const HostKey& k : host_keys()) {
+    const std::string key = k.key;
+    const size_t depth = static_cast<size_t>(std::count(key.begin(), key.end(), '.'));
+    std::string line = std::string(2 * depth, ' ') + key.substr(key.rfind('.') + 1) + ":";
+    if (*k.default_yaml) line += std::string(" ") + k.default_yaml;
+    line.resize(std::max<size_t>(line.size() + 2, 32), ' ');
+    out += line + "# " + k.help + "\n";
+  }
+  return out;
+}
+
+std::string host_keys_help() {
+  std::string out = "Host configuration keys (plugins' options: `recgrid plugins`):\n";
+  for (const HostKey& k : host_keys()) {
+    if (std::string(k.type) == "section") continue;
+    out += "  " + std::string(k.key) + " (" + k.type + ", default " + k.default_yaml +
+           (*k.range ? std::string(", in ") + k.range : "") + ")\n      " + k.help + "\n";
+  }
+  return out;
+}
+
+}  // namespace recgrid::config
