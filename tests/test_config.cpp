@@ -155,6 +155,33 @@ TEST(Config, EnhancerPresetsLayerByModelAndDataset) {
   EXPECT_NE(msg.find("unknown key 'extends.enhancer'; did you mean 'extends.enhancers'?"), std::string::npos) << msg;
 }
 
+// --set extends.KEY chooses the presets from the command line: one experiment file, every stack.
+TEST(Config, PresetsCanBeChosenFromTheCommandLine) {
+  ConfigTree t;
+  fs::create_directories(t.root / "enhancers");
+  t.write("enhancers/boost.yaml", "enhancers: [boost]\nenhancer:\n  boost:\n    weight: 0.5\n");
+  t.write("enhancers/boost-strong.yaml", "extends: boost\nenhancer:\n  boost:\n    weight: 2.0\n");
+  const std::string exp = t.write("experiments/e.yaml", "extends:\n  dataset: toy\n  model: fake\n  enhancers: boost\n");
+  EXPECT_EQ(load_layers(exp, {}).root()["enhancer"]["boost"]["weight"].as<double>(), 0.5);
+  // Another preset than the file names; then none at all.
+  Config strong = load_layers(exp, {"extends.enhancers=boost-strong"});
+  EXPECT_EQ(strong.root()["enhancer"]["boost"]["weight"].as<double>(), 2.0);
+  EXPECT_EQ(strong.root()["model"]["depth"].as<int>(), 4);  // the file's dataset and model stay
+  Config none = load_layers(exp, {"extends.enhancers=none"});
+  EXPECT_EQ(none.root()["enhancers"].size(), 0u);
+  // A stack, and the dataset and model too.
+  Config stack = load_layers(exp, {"extends.enhancers=[boost, boost-strong]", "extends.model=fake"});
+  EXPECT_EQ(stack.root()["enhancers"].size(), 1u);  // both presets name the one enhancer
+  EXPECT_EQ(stack.root()["enhancer"]["boost"]["weight"].as<double>(), 2.0);
+  // Mistakes name the --set.
+  std::string msg = config_error([&] { load_layers(exp, {"extends.enhancer=boost"}); });
+  EXPECT_NE(msg.find("--set extends.enhancer: unknown key 'extends.enhancer'; did you mean 'extends.enhancers'?"),
+            std::string::npos) << msg;
+  msg = config_error([&] { load_layers(exp, {"extends.enhancers=missing"}); });
+  EXPECT_NE(msg.find("--set extends.enhancers: extends.enhancer: no enhancer config named 'missing'"), std::string::npos)
+      << msg;
+}
+
 TEST(Config, TextReduceDimIsOffByDefaultAndNotNegative) {
   Config c = load_layers("", {"model.name=fake"});
   EXPECT_EQ(to_run_config(validate(c, fake_schema)).text.reduce_dim, 0);

@@ -262,32 +262,73 @@ void apply_extends(Config& config, const Extends& named, const std::string& rela
   }
 }
 
+namespace {
+
+// PRESET, none, or [PRESET, ...] (a stack): the enhancer presets an extends names.
+std::vector<std::string> preset_names(const YAML::Node& n, const std::string& where) {
+  std::vector<std::string> names;
+  if (n.IsScalar() && n.Scalar() != "none" && !n.Scalar().empty()) names.push_back(n.Scalar());
+  else if (n.IsSequence())
+    for (const auto& e : n) names.push_back(e.as<std::string>());
+  else if (!n.IsScalar() && !n.IsNull())
+    throw ConfigError(where + ": extends.enhancers expects a preset name, none, or a list of preset names");
+  return names;
+}
+
+// Stores one extends.KEY value into `named`; throws for a key extends does not have.
+void set_extends(Extends& named, const std::string& key, const YAML::Node& value, const std::string& where) {
+  if (key == "dataset") named.dataset = value.IsNull() ? "" : value.as<std::string>();
+  else if (key == "model") named.model = value.IsNull() ? "" : value.as<std::string>();
+  else if (key == "enhancers") named.enhancer_presets = preset_names(value, where);
+  else
+    throw ConfigError(where + ": unknown key 'extends." + key + "'; did you mean 'extends." +
+                      closest_of(key, {"dataset", "model", "enhancers"}) + "'?");
+}
+
+// The experiment's `extends:` block (removed from `exp`), or nothing.
+Extends read_extends(YAML::Node& exp, const std::string& experiment) {
+  Extends named;
+  if (!exp || !exp.IsMap() || !exp["extends"]) return named;
+  const YAML::Node extends = exp["extends"];
+  if (!extends.IsMap())
+    throw ConfigError(Origin{experiment, line_of(extends)}.str() + ": 'extends' expects {dataset: NAME, model: NAME}");
+  for (const auto& kv : extends)
+    set_extends(named, kv.first.as<std::string>(), kv.second, Origin{experiment, line_of(kv.first)}.str());
+  exp.remove("extends");
+  return named;
+}
+
+}  // namespace
+
 Config load_layers(const std::string& experiment, const std::vector<std::string>& sets) {
   Config config;
+  YAML::Node exp;
   if (!experiment.empty()) {
-    YAML::Node exp = parse_yaml_file(experiment);
+    exp = parse_yaml_file(experiment);
     if (exp && !exp.IsNull() && !exp.IsMap()) throw ConfigError(experiment + ": expected a mapping at the top level");
-    YAML::Node extends = exp && exp.IsMap() ? YAML::Node(exp["extends"]) : YAML::Node();
-    if (extends && extends.IsDefined()) {
-      const Origin where{experiment, line_of(extends)};
-      if (!extends.IsMap()) throw ConfigError(where.str() + ": 'extends' expects {dataset: NAME, model: NAME}");
-      for (const auto& kv : extends) {
-        const std::string k = kv.first.as<std::string>();
-        if (k != "dataset" && k != "model" && k != "enhancers") {
-          throw ConfigError(Origin{experiment, line_of(kv.first)}.str() + ": unknown key 'extends." + k +
-                            "'; did you mean 'extends." + closest_of(k, {"dataset", "model", "enhancers"}) + "'?");
-        }
-      }
-      Extends named;
-      if (extends["dataset"]) named.dataset = extends["dataset"].as<std::string>();
-      if (extends["model"]) named.model = extends["model"].as<std::string>();
-      if (extends["enhancers"]) named.enhancer_presets.push_back(extends["enhancers"].as<std::string>());
-      apply_extends(config, named, experiment, where);
-      exp.remove("extends");
-    }
-    config.merge(exp, experiment);
   }
-  for (const std::string& s : sets) config.set(s);
+  // Where the presets were named (errors point there): the experiment's extends line, or the command line.
+  Origin where{experiment.empty() ? "--set" : experiment, 0};
+  if (exp && exp.IsMap() && exp["extends"]) where.line = line_of(exp["extends"]);
+  Extends named = read_extends(exp, experiment);
+  // --set extends.KEY=VALUE chooses presets from the command line: one experiment file serves every
+  // stack (--set extends.enhancers=irllrec-ref, or =[rlmrec_con, irllrec], or =none).
+  std::vector<std::string> other_sets;
+  for (const std::string& s : sets) {
+    const size_t eq = s.find('=');
+    if (s.rfind("extends.", 0) != 0 || eq == std::string::npos) {
+      other_sets.push_back(s);
+      continue;
+    }
+    where = Origin{"--set " + s.substr(0, eq), 0};
+    set_extends(named, s.substr(8, eq - 8), parse_yaml_text(s.substr(eq + 1), where.file), where.file);
+  }
+  const bool names_something = !named.dataset.empty() || !named.model.empty() || !named.enhancer_presets.empty();
+  // Without an experiment file, names are looked up from the working directory.
+  if (names_something)
+    apply_extends(config, named, experiment.empty() ? (fs::current_path() / "-").string() : experiment, where);
+  if (exp && exp.IsMap()) config.merge(exp, experiment);
+  for (const std::string& s : other_sets) config.set(s);
   return config;
 }
 
