@@ -182,34 +182,56 @@ void print_option(const rg_option_spec& o) {
   std::cout << "\n";
 }
 
+// A plugin's options as the Markdown table its README carries (between the markers below).
+void print_option_table(const rg_plugin_info& info) {
+  std::cout << "<!-- options: generated from the plugin's declaration by `recgrid plugins --markdown " << info.name
+            << "`; a test keeps the two equal -->\n| option | type | default | range | meaning |\n|---|---|---|---|---|\n";
+  for (uint32_t k = 0; k < info.n_options; ++k) {
+    const rg_option_spec& o = info.options[k];
+    const auto value = nlohmann::json::parse(o.default_json);
+    const std::string shown = value.is_string() ? value.get<std::string>() : std::string(o.default_json);  // as written
+    std::cout << "| `" << o.name << "` | " << o.type << " | " << (shown.empty() ? "\"\"" : shown) << " | "
+              << (o.range && *o.range ? o.range : "") << " | " << o.help << " |\n";
+  }
+  std::cout << "<!-- end of options -->\n";
+}
+
+void print_plugin(const plugin::LoadedPlugin& p) {
+  std::cout << "  " << p.info->name << " " << p.info->version << " (" << plugin::kind_name(p.info->kind) << ") - "
+            << p.info->description << "\n    file: " << p.path << "\n    options:\n";
+  if (p.info->n_options == 0) std::cout << "      (none)\n";
+  for (uint32_t k = 0; k < p.info->n_options; ++k) print_option(p.info->options[k]);
+  for (uint32_t k = 0; k < p.info->n_inputs; ++k) {
+    const rg_input_spec& in = p.info->inputs[k];
+    std::cout << "    input " << in.name << ": " << (in.rows == RG_ROWS_USERS ? "users" : "items") << " x "
+              << (in.cols ? std::to_string(in.cols) : std::string("any")) << " floats";
+    if (in.help && *in.help) std::cout << " - " << in.help;
+    std::cout << "\n";
+  }
+}
+
 int cmd_plugins(const std::vector<std::string>& args) {
   po::options_description desc("recgrid plugins [options]");
   desc.add_options()("help,h", "show this help")(
+      "markdown", po::value<std::string>(), "print only NAME's options as its README's Markdown table")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing(),
       "plugin folder, searched before $RECGRID_PLUGIN_PATH and the installed plugins (repeatable)");
   const auto parsed = parse_command(args, desc);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   plugin::Registry registry(plugin_dirs(vm));
+  if (vm.count("markdown")) {
+    const std::string name = vm["markdown"].as<std::string>();
+    for (const plugin::LoadedPlugin* p : registry.plugins())
+      if (p->name() == name) return print_option_table(*p->info), 0;
+    throw std::invalid_argument("--markdown " + name + ": no plugin of that name in " + registry.where());
+  }
   std::cout << "plugin folders: " << registry.where() << "\n";
   for (int32_t kind : {RG_KIND_BASE_MODEL, RG_KIND_ENHANCER}) {
     std::cout << "\n" << (kind == RG_KIND_BASE_MODEL ? "base models" : "enhancers") << ":\n";
     bool any = false;
-    for (const plugin::LoadedPlugin* p : registry.plugins()) {
-      if (p->info->kind != kind) continue;
-      any = true;
-      std::cout << "  " << p->info->name << " " << p->info->version << " (" << plugin::kind_name(kind)
-                << ") - " << p->info->description << "\n    file: " << p->path << "\n    options:\n";
-      if (p->info->n_options == 0) std::cout << "      (none)\n";
-      for (uint32_t k = 0; k < p->info->n_options; ++k) print_option(p->info->options[k]);
-      for (uint32_t k = 0; k < p->info->n_inputs; ++k) {
-        const rg_input_spec& in = p->info->inputs[k];
-        std::cout << "    input " << in.name << ": " << (in.rows == RG_ROWS_USERS ? "users" : "items") << " x "
-                  << (in.cols ? std::to_string(in.cols) : std::string("any")) << " floats";
-        if (in.help && *in.help) std::cout << " - " << in.help;
-        std::cout << "\n";
-      }
-    }
+    for (const plugin::LoadedPlugin* p : registry.plugins())
+      if (p->info->kind == kind) any = true, print_plugin(*p);
     if (!any) std::cout << "  (none)\n";
   }
   for (const auto& problem : registry.problems()) std::cout << "\nrefused: " << problem << "\n";

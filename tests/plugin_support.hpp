@@ -41,6 +41,7 @@ struct HostContext {
   std::unique_ptr<plugin::Instance> create_base(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {
     auto base = create(p, overrides);
     base_parameters.items = base->parameters();
+    ctx.base_embedding_size = base->layer0().size(1);
     return base;
   }
   std::unique_ptr<plugin::Instance> create(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {

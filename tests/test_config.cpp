@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 #include "config/host_keys.hpp"
-#include "config/option_range.hpp"
+#include "recgrid/option_range.hpp"
 #include "config/run_config.hpp"
 #include "test_support.hpp"
 
@@ -219,7 +219,7 @@ TEST(HostKeys, EveryKeyHasOneDeclarationThatValidationAndTheRunConfigUse) {
   for (const HostKey& k : host_keys()) {
     EXPECT_TRUE(seen.insert(k.key).second) << "declared twice: " << k.key;
     EXPECT_GT(std::string(k.help).size(), 2u) << k.key << " has no help";
-    if (*k.range) EXPECT_NO_THROW(OptionRange::parse(k.range)) << k.key;
+    if (*k.range) EXPECT_NO_THROW(recgrid::OptionRange::parse(k.range)) << k.key;
   }
   // A changed value reaches its RunConfig field through the table.
   Config cfg;

@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/option_range.hpp"
+#include "recgrid/option_range.hpp"
 #include "data/npy.hpp"
 #include "grid/results_store.hpp"
 #include "llm/answer_cache.hpp"
@@ -26,7 +26,7 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using recgrid::config::OptionRange;
+using recgrid::OptionRange;
 
 namespace {
 

@@ -165,6 +165,26 @@ TEST(Runner, PluginFoldersAddToTheDefaultsInSearchOrder) {
   EXPECT_EQ(twice.output.find("already taken"), std::string::npos) << twice.output;
 }
 
+// Each plugin README's option table is the declaration printed (scripts/update-option-tables.sh).
+TEST(PluginReadmes, OptionTablesMatchTheDeclarations) {
+  int checked = 0;
+  for (const auto& kind : fs::directory_iterator(recgrid::test::source_dir() + "/plugins")) {
+    if (!kind.is_directory()) continue;
+    for (const auto& folder : fs::directory_iterator(kind.path())) {
+      const std::string name = folder.path().filename().string();
+      const Result table = run_cli("plugins --markdown " + name);
+      ASSERT_EQ(table.code, 0) << name << ": " << table.output;
+      std::ifstream in(folder.path() / "README.md");
+      const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_NE(readme.find(table.output), std::string::npos)
+          << folder.path() << "/README.md: its option table differs from the declaration in the code; run "
+          << "bash scripts/update-option-tables.sh\nexpected:\n" << table.output;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 10);  // five base models, five enhancers
+}
+
 TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {
   const std::string out = fresh_dir("text");
   const std::string table = ::testing::TempDir() + "/scientific_items.npy";

@@ -1,17 +1,23 @@
 // The smallest base model: matrix factorisation (no propagation), E* = E0, BPR loss.
-// It shows everything a plugin needs: a spec, a constructor, layer0/encode/loss, one export line.
+// It shows everything a plugin needs: typed options declared once, a spec, a constructor,
+// layer0/encode/loss, one export line.
 #include "recgrid/id_model.hpp"
 
 namespace {
 
 class MatrixFactorisation final : public recgrid::IdEmbeddingModel {
  public:
+  struct Options {
+    int64_t embedding_size;
+    template <class D>
+    void declare(D& d) {
+      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the ID embeddings");
+    }
+  };
   static recgrid::PluginSpec spec() {
-    return {"mf", "0.1.0", "matrix factorisation with BPR (example plugin)",
-            {{"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"}}};
+    return {"mf", "0.1.0", "matrix factorisation with BPR (example plugin)", recgrid::declared_options<Options>()};
   }
-  MatrixFactorisation(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")) {}
+  MatrixFactorisation(const recgrid::Context& ctx, const Options& o) : IdEmbeddingModel(ctx, o.embedding_size) {}
 
   recgrid::NamedTensors encode(recgrid::Mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;

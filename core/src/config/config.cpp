@@ -1,7 +1,7 @@
 #include "config/config.hpp"
 
 #include "config/host_keys.hpp"
-#include "config/option_range.hpp"
+#include "recgrid/option_range.hpp"
 
 #include <algorithm>
 #include <filesystem>

@@ -21,7 +21,7 @@ struct HostKey {
   const char* key;           // dotted: train.lr
   const char* type;          // int, float, string, int_list, string_list, string_map; "section" for a mapping of keys
   const char* default_yaml;  // the default as YAML text ("" for a section)
-  const char* range;         // config/option_range.hpp notation; "" = any value of the type
+  const char* range;         // recgrid/option_range.hpp notation; "" = any value of the type
   const char* help;          // one line; printed as the key's comment and by --help-config
   // Stores a validated value in its RunConfig field; nullptr when to_run_config() derives the field
   // (paths resolved against dataset.root, the synthetic generator's settings, the plugin choices).

@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-#include "config/option_range.hpp"
+#include "recgrid/option_range.hpp"
 
 namespace recgrid::plugin {
 
@@ -35,7 +35,7 @@ void check_option_ranges(const rg_plugin_info* info, const std::string& path) {
     const rg_option_spec& o = info->options[k];
     if (!o.range || !*o.range) continue;
     try {
-      const config::OptionRange range = config::OptionRange::parse(o.range);
+      const OptionRange range = OptionRange::parse(o.range);
       std::string value = o.default_json ? o.default_json : "";
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
       if (const std::string why = range.check(value); !why.empty())

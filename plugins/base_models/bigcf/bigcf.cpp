@@ -15,37 +15,38 @@ namespace {
 
 class BIGCF final : public recgrid::IdEmbeddingModel {
  public:
+  struct Options {
+    int64_t layers, embedding_size, intents;
+    double cl_weight, temperature, cen_weight;
+    bool eval_noise;
+    template <class D>
+    void declare(D& d) {
+      d(layers, "layers", 3, "[1, inf)", "propagation layers L");
+      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the ID tables");
+      d(intents, "intents", 128, "[1, inf)", "intent prototypes K per side");
+      d(cl_weight, "cl_weight", 0.05, "[0, inf)", "weight of the contrastive loss");
+      d(temperature, "temperature", 0.2, "(0, inf)", "contrastive temperature τ");
+      d(cen_weight, "cen_weight", "1e-5", "[0, inf)", "weight of the prototype norm penalty");
+      d(eval_noise, "eval_noise", true, "", "draw fresh reparameterisation noise at evaluation (REF)");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
-    return {"bigcf",
-            "1.0.0",
-            "BIGCF: intent-based reparameterised embeddings with graph contrastive regularisation",
-            {
-                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
-                {"intents", "int", "128", "number of intent prototypes K per side", "[1, inf)"},
-                {"cl_weight", "float", "0.05", "weight of the contrastive loss", "[0, inf)"},
-                {"temperature", "float", "0.2", "contrastive temperature tau", "(0, inf)"},
-                {"cen_weight", "float", "1e-5", "weight of the prototype norm penalty", "[0, inf)"},
-                {"eval_noise", "bool", "true", "draw fresh reparameterisation noise at evaluation (REF)"},
-            },
-            {},
-            RG_FLAG_ENCODE_PER_EVAL_BATCH};
+    return {"bigcf", "1.0.0", "BIGCF: intent-based reparameterised embeddings with graph contrastive regularisation",
+            recgrid::declared_options<Options>(), {}, RG_FLAG_ENCODE_PER_EVAL_BATCH};
   }
 
-  BIGCF(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+  BIGCF(const recgrid::Context& ctx, const Options& o)
+      : IdEmbeddingModel(ctx, o.embedding_size),
         graph_(ctx.graph),
-        layers_(opts.get<int64_t>("layers")),
-        cl_weight_(opts.get<double>("cl_weight")),
-        tau_(opts.get<double>("temperature")),
-        cen_weight_(opts.get<double>("cen_weight")),
-        eval_noise_(opts.get<bool>("eval_noise")) {
-    const int64_t d = opts.get<int64_t>("embedding_size"), K = opts.get<int64_t>("intents");
-    if (layers_ < 0 || K <= 0 || tau_ <= 0)
-      throw std::invalid_argument("bigcf: need layers >= 0, intents > 0, temperature > 0");
+        layers_(o.layers),
+        cl_weight_(o.cl_weight),
+        tau_(o.temperature),
+        cen_weight_(o.cen_weight),
+        eval_noise_(o.eval_noise) {
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    user_intents_ = register_parameter("user_intents", recgrid::ops::xavier_uniform(d, K, options));
-    item_intents_ = register_parameter("item_intents", recgrid::ops::xavier_uniform(d, K, options));
+    user_intents_ = register_parameter("user_intents", recgrid::ops::xavier_uniform(o.embedding_size, o.intents, options));
+    item_intents_ = register_parameter("item_intents", recgrid::ops::xavier_uniform(o.embedding_size, o.intents, options));
   }
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {

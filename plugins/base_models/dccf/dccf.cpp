@@ -18,33 +18,35 @@ namespace {
 
 class DCCF final : public recgrid::IdEmbeddingModel {
  public:
+  struct Options {
+    int64_t layers, embedding_size, intents, chunk;
+    double cl_weight, temperature;
+    template <class D>
+    void declare(D& d) {
+      d(layers, "layers", 2, "[1, inf)", "propagation layers L");
+      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the ID tables");
+      d(intents, "intents", 128, "[1, inf)", "intent prototypes K per side");
+      d(cl_weight, "cl_weight", 0.001, "[0, inf)", "weight of the contrastive loss");
+      d(temperature, "temperature", 0.1, "(0, inf)", "InfoNCE temperature τ");
+      d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of InfoNCE");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
-    return {"dccf",
-            "1.0.0",
-            "DCCF: disentangled intents (prototypes) + adaptive graph/intent augmentation + InfoNCE",
-            {
-                {"layers", "int", "2", "number of layers L", "[1, inf)"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
-                {"intents", "int", "128", "number of intent prototypes K per side", "[1, inf)"},
-                {"cl_weight", "float", "0.001", "weight of the contrastive loss", "[0, inf)"},
-                {"temperature", "float", "0.1", "InfoNCE temperature tau", "(0, inf)"},
-                {"chunk", "int", "1024", "negatives per streamed block of InfoNCE", "[1, inf)"},
-            }};
+    return {"dccf", "1.0.0", "DCCF: disentangled intents (prototypes) + adaptive graph/intent augmentation + InfoNCE",
+            recgrid::declared_options<Options>()};
   }
 
-  DCCF(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+  DCCF(const recgrid::Context& ctx, const Options& o)
+      : IdEmbeddingModel(ctx, o.embedding_size),
         graph_(ctx.graph),
-        layers_(opts.get<int64_t>("layers")),
-        cl_weight_(opts.get<double>("cl_weight")),
-        tau_(opts.get<double>("temperature")),
-        chunk_(opts.get<int64_t>("chunk")) {
-    const int64_t d = opts.get<int64_t>("embedding_size"), K = opts.get<int64_t>("intents");
-    if (layers_ < 0 || K <= 0 || tau_ <= 0 || chunk_ <= 0)
-      throw std::invalid_argument("dccf: need layers >= 0, intents > 0, temperature > 0, chunk > 0");
+        layers_(o.layers),
+        cl_weight_(o.cl_weight),
+        tau_(o.temperature),
+        chunk_(o.chunk) {
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    user_intents_ = register_parameter("user_intents", recgrid::ops::xavier_uniform(d, K, options));
-    item_intents_ = register_parameter("item_intents", recgrid::ops::xavier_uniform(d, K, options));
+    user_intents_ = register_parameter("user_intents", recgrid::ops::xavier_uniform(o.embedding_size, o.intents, options));
+    item_intents_ = register_parameter("item_intents", recgrid::ops::xavier_uniform(o.embedding_size, o.intents, options));
   }
 
   recgrid::NamedTensors encode(recgrid::Mode, const at::Tensor& e0) override {

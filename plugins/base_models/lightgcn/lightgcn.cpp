@@ -14,32 +14,34 @@ namespace {
 
 class LightGCN final : public recgrid::IdEmbeddingModel {
  public:
+  struct Options {
+    int64_t layers, embedding_size;
+    double keep_rate, bpr_weight;
+    std::string layer_combination;
+    template <class D>
+    void declare(D& d) {
+      d(layers, "layers", 3, "[1, inf)", "propagation layers L");
+      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the user and item ID tables");
+      d(keep_rate, "keep_rate", 0.8, "(0, 1]", "training edge keep probability; 1.0 disables dropout (IRLLRec's LightGCN)");
+      d(layer_combination, "layer_combination", "sum", "{sum, mean}",
+        "`E*` = sum of layers 0..L (SSLRec) or their mean (AlphaRec)");
+      d(bpr_weight, "bpr_weight", 1.0, "[0, inf)", "weight of BPR; 0 drops the term (AlphaRec supplies its own loss)");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
-    return {"lightgcn",
-            "1.0.0",
+    return {"lightgcn", "1.0.0",
             "LightGCN (SSLRec variant): layer-sum propagation on the normalised graph with edge dropout",
-            {
-                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
-                {"embedding_size", "int", "32", "width d of the user and item ID embeddings", "[1, inf)"},
-                {"keep_rate", "float", "0.8", "training edge keep probability (1.0 = no dropout)", "(0, 1]"},
-                {"layer_combination", "string", "\"sum\"", "E* = sum (SSLRec) or mean (AlphaRec) of layers 0..L", "{sum, mean}"},
-                {"bpr_weight", "float", "1.0", "weight of BPR (0: no BPR term, e.g. under AlphaRec)", "[0, inf)"},
-            }};
+            recgrid::declared_options<Options>()};
   }
 
-  LightGCN(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+  LightGCN(const recgrid::Context& ctx, const Options& o)
+      : IdEmbeddingModel(ctx, o.embedding_size),
         graph_(ctx.graph),
-        layers_(opts.get<int64_t>("layers")),
-        keep_rate_(opts.get<double>("keep_rate")),
-        bpr_weight_(opts.get<double>("bpr_weight")) {
-    const std::string combination = opts.get<std::string>("layer_combination");
-    if (combination != "sum" && combination != "mean")
-      throw std::invalid_argument("layer_combination must be sum or mean, not '" + combination + "'");
-    mean_ = combination == "mean";
-    if (layers_ < 0) throw std::invalid_argument("layers must be >= 0");
-    if (keep_rate_ <= 0 || keep_rate_ > 1) throw std::invalid_argument("keep_rate must be in (0, 1]");
-  }
+        layers_(o.layers),
+        keep_rate_(o.keep_rate),
+        bpr_weight_(o.bpr_weight),
+        mean_(o.layer_combination == "mean") {}
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     const at::Tensor values =

@@ -14,31 +14,33 @@ namespace {
 
 class SGL final : public recgrid::IdEmbeddingModel {
  public:
+  struct Options {
+    int64_t layers, embedding_size, chunk;
+    double keep_rate, cl_weight, temperature;
+    template <class D>
+    void declare(D& d) {
+      d(layers, "layers", 3, "[1, inf)", "propagation layers L");
+      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the ID tables");
+      d(keep_rate, "keep_rate", 0.8, "(0, 1]", "edge keep probability of the two contrastive views");
+      d(cl_weight, "cl_weight", 0.1, "[0, inf)", "weight of the contrastive loss");
+      d(temperature, "temperature", 0.2, "(0, inf)", "InfoNCE temperature τ");
+      d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of the all-users/all-items InfoNCE");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
-    return {"sgl",
-            "1.0.0",
-            "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
-            {
-                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
-                {"keep_rate", "float", "0.8", "edge keep probability of the two contrastive views", "(0, 1]"},
-                {"cl_weight", "float", "0.1", "weight of the contrastive loss", "[0, inf)"},
-                {"temperature", "float", "0.2", "InfoNCE temperature tau", "(0, inf)"},
-                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE", "[1, inf)"},
-            }};
+    return {"sgl", "1.0.0", "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
+            recgrid::declared_options<Options>()};
   }
 
-  SGL(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+  SGL(const recgrid::Context& ctx, const Options& o)
+      : IdEmbeddingModel(ctx, o.embedding_size),
         graph_(ctx.graph),
-        layers_(opts.get<int64_t>("layers")),
-        keep_rate_(opts.get<double>("keep_rate")),
-        cl_weight_(opts.get<double>("cl_weight")),
-        tau_(opts.get<double>("temperature")),
-        chunk_(opts.get<int64_t>("chunk")) {
-    if (layers_ < 0 || keep_rate_ <= 0 || keep_rate_ > 1 || tau_ <= 0 || chunk_ <= 0)
-      throw std::invalid_argument("sgl: need layers >= 0, keep_rate in (0, 1], temperature > 0, chunk > 0");
-  }
+        layers_(o.layers),
+        keep_rate_(o.keep_rate),
+        cl_weight_(o.cl_weight),
+        tau_(o.temperature),
+        chunk_(o.chunk) {}
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;

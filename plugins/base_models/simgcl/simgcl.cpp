@@ -12,31 +12,33 @@ namespace {
 
 class SimGCL final : public recgrid::IdEmbeddingModel {
  public:
+  struct Options {
+    int64_t layers, embedding_size, chunk;
+    double eps, cl_weight, temperature;
+    template <class D>
+    void declare(D& d) {
+      d(layers, "layers", 3, "[1, inf)", "propagation layers L");
+      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the ID tables");
+      d(eps, "eps", 0.9, "[0, inf)", "norm ε of each node's uniform perturbation in the two views");
+      d(cl_weight, "cl_weight", 0.1, "[0, inf)", "weight of the contrastive loss");
+      d(temperature, "temperature", 0.2, "(0, inf)", "InfoNCE temperature τ");
+      d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of the all-users/all-items InfoNCE");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
-    return {"simgcl",
-            "1.0.0",
-            "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
-            {
-                {"layers", "int", "3", "number of propagation layers L", "[1, inf)"},
-                {"embedding_size", "int", "32", "width d of the ID embeddings", "[1, inf)"},
-                {"eps", "float", "0.9", "norm of each node's perturbation", "[0, inf)"},
-                {"cl_weight", "float", "0.1", "weight of the contrastive loss", "[0, inf)"},
-                {"temperature", "float", "0.2", "InfoNCE temperature tau", "(0, inf)"},
-                {"chunk", "int", "1024", "negatives per streamed block of the all-users/all-items InfoNCE", "[1, inf)"},
-            }};
+    return {"simgcl", "1.0.0", "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
+            recgrid::declared_options<Options>()};
   }
 
-  SimGCL(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : IdEmbeddingModel(ctx, opts.get<int64_t>("embedding_size")),
+  SimGCL(const recgrid::Context& ctx, const Options& o)
+      : IdEmbeddingModel(ctx, o.embedding_size),
         graph_(ctx.graph),
-        layers_(opts.get<int64_t>("layers")),
-        eps_(opts.get<double>("eps")),
-        cl_weight_(opts.get<double>("cl_weight")),
-        tau_(opts.get<double>("temperature")),
-        chunk_(opts.get<int64_t>("chunk")) {
-    if (layers_ < 0 || eps_ < 0 || tau_ <= 0 || chunk_ <= 0)
-      throw std::invalid_argument("simgcl: need layers >= 0, eps >= 0, temperature > 0, chunk > 0");
-  }
+        layers_(o.layers),
+        eps_(o.eps),
+        cl_weight_(o.cl_weight),
+        tau_(o.temperature),
+        chunk_(o.chunk) {}
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;

@@ -26,33 +26,34 @@ at::Tensor default_uniform(std::vector<int64_t> shape, int64_t fan_in, const at:
 
 class AlphaRec final : public recgrid::Enhancer {
  public:
+  struct Options {
+    double temperature, hidden_ratio;
+    int64_t negatives;
+    template <class D>
+    void declare(D& d) {
+      d(temperature, "temperature", 0.15, "(0, inf)", "softmax temperature τ");
+      d(negatives, "negatives", 1, "[1, inf)", "negatives per positive: 1 = the batch's negative, K > 1 = K uniform items");
+      d(hidden_ratio, "hidden_ratio", 0.5, "(0, inf)", "hidden width of mlp_a as a share of d_p (1/2: 768 for ada-002's 1536)");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
     return {"alpharec",
             "1.0.0",
             "AlphaRec: layer 0 from an MLP over language embeddings, normalised softmax loss",
-            {
-                {"temperature", "float", "0.15", "softmax temperature tau", "(0, inf)"},
-                {"negatives", "int", "1", "negatives per positive: 1 = the batch's negative, K > 1 = K uniform items", "[1, inf)"},
-                {"embedding_size", "int", "32", "width of layer 0 (the base model's embedding_size)", "[1, inf)"},
-                {"hidden_ratio", "float", "0.5", "hidden width of mlp_a as a share of d_p (1/2 for ada-002)", "(0, inf)"},
-            },
+            recgrid::declared_options<Options>(),
             {
                 {"profile_item", RG_ROWS_ITEMS, 0, "item language embeddings (RLMRec itm_emb_np.pkl)"},
             }};
   }
 
-  AlphaRec(const recgrid::Context& ctx, const recgrid::Options& opts)
-      : n_users_(ctx.n_users),
-        n_items_(ctx.n_items),
-        tau_(opts.get<double>("temperature")),
-        negatives_(opts.get<int64_t>("negatives")) {
+  AlphaRec(const recgrid::Context& ctx, const Options& opts)
+      : n_users_(ctx.n_users), n_items_(ctx.n_items), tau_(opts.temperature), negatives_(opts.negatives) {
     const at::Tensor items = ctx.inputs.at("profile_item");
-    if (tau_ <= 0) throw std::invalid_argument("alpharec: temperature must be positive");
-    if (negatives_ < 1) throw std::invalid_argument("alpharec: negatives must be at least 1");
     user_input_ = training_mean(ctx, items);
     item_input_ = items;
-    const int64_t d_p = items.size(1), d = opts.get<int64_t>("embedding_size");
-    const int64_t h = std::max<int64_t>(1, static_cast<int64_t>(std::floor(d_p * opts.get<double>("hidden_ratio"))));
+    const int64_t d_p = items.size(1), d = recgrid::base_embedding_size(ctx, "alpharec");
+    const int64_t h = std::max<int64_t>(1, static_cast<int64_t>(std::floor(d_p * opts.hidden_ratio)));
     const auto o = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
     w1_ = register_parameter("mlp_a.w1", default_uniform({h, d_p}, d_p, o));
     b1_ = register_parameter("mlp_a.b1", default_uniform({h}, d_p, o));
@@ -73,7 +74,7 @@ class AlphaRec final : public recgrid::Enhancer {
   at::Tensor transform_inputs(recgrid::Mode, const at::Tensor& e0) override {
     if (e0.size(1) != w2_.size(0))
       throw std::invalid_argument("alpharec: the base model's layer 0 is " + std::to_string(e0.size(1)) +
-                                  " wide but alpharec.embedding_size is " + std::to_string(w2_.size(0)));
+                                  " wide but alpharec was sized for " + std::to_string(w2_.size(0)) + " at creation");
     return mlp(at::cat({user_input_, item_input_}, 0));
   }
 

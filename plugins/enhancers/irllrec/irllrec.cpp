@@ -28,86 +28,81 @@ namespace {
 
 using recgrid::NamedTensors;
 
-std::string one_of(const recgrid::Options& o, const std::string& name, std::initializer_list<const char*> allowed) {
-  const std::string v = o.get<std::string>(name);
-  std::string list;
-  for (const char* a : allowed) {
-    if (v == a) return v;
-    list += std::string(list.empty() ? "" : ", ") + a;
-  }
-  throw std::invalid_argument("irllrec: option " + name + " = '" + v + "'; expected one of " + list);
-}
-
 class Irllrec final : public recgrid::Enhancer {
  public:
+  struct Options {
+    std::string prototypes, intent_propagation, intent_view, pair_user_negatives, translation_source,
+        translation_directions, itm_form, teacher_init;
+    int64_t intents, chunk;
+    bool intent_next_layer, pair_negative_term, translation_noise, ia, itm, graph_encoder, text_encoder;
+    double pair_weight, pair_temperature, translation_weight, translation_scale, itm_weight, itm_alpha, momentum;
+    template <class D>
+    void declare(D& d) {
+      d(prototypes, "prototypes", "auto", "{auto, own}",
+        "intent prototypes: auto (the base model's if it has them, else own) | own");
+      d(intents, "intents", 128, "[1, inf)", "K, number of own intent prototypes per side");
+      d(intent_propagation, "intent_propagation", "intents", "{intents, embeddings}",
+        "what the adaptive-mask graph propagates: intents (paper eq. 12) | embeddings (REF)");
+      d(intent_view, "intent_view", "", "", "encoding prefix of the layers R is built on, e.g. view2. (REF SGL)");
+      d(intent_next_layer, "intent_next_layer", false, "", "mask of layer l applied to layer l+1 (REF BIGCF)");
+      d(pair_weight, "pair_weight", 0.02, "[0, inf)", "λ1, weight of the pairwise alignment");
+      d(pair_temperature, "pair_temperature", 0.2, "(0, inf)", "τ of the pairwise alignment (and of the similarity ITM)");
+      d(pair_user_negatives, "pair_user_negatives", "batch", "{batch, all}", "user negatives: batch (paper) | all (REF)");
+      d(pair_negative_term, "pair_negative_term", true, "", "include the negative-item term (REF SimGCL: false)");
+      d(translation_weight, "translation_weight", "1.0e-3", "[0, inf)", "λ2, weight of the translation alignment");
+      d(translation_source, "translation_source", "intent", "{intent, final}",
+        "graph side of the translation: intent (R, paper) | final (E*, REF)");
+      d(translation_directions, "translation_directions", "both", "{both, text_to_interaction}",
+        "both (paper) | text_to_interaction (REF)");
+      d(translation_scale, "translation_scale", 1.0, "(0, inf)", "η, similarity scale (cosine times η)");
+      d(translation_noise, "translation_noise", true, "", "multiplicative Gaussian noise F + F⊙ε (eq. 14)");
+      d(itm_weight, "itm_weight", "1.0e-4", "[0, inf)", "λ3, weight of interaction-text matching (0: no ITM, no teacher)");
+      d(itm_form, "itm_form", "similarity", "{similarity, feature}",
+        "distillation: similarity (paper: cross-modal in-batch KL) | feature (REF: softmax over d)");
+      d(itm_alpha, "itm_alpha", 0.4, "[0, 1]", "α: L_ITM = (1-α) λ2 L_tran + α L_match (REF: 0.6)");
+      d(momentum, "momentum", 0.999, "[0, 1]", "β of the EMA teachers");
+      d(teacher_init, "teacher_init", "copy", "{copy, reinit}",
+        "copy (teacher = student) | reinit (REF: fresh Xavier weights, biases copied)");
+      d(ia, "ia", true, "", "ablation: false removes intent alignment (pair and tran terms)");
+      d(itm, "itm", true, "", "ablation: false removes interaction-text matching");
+      d(graph_encoder, "graph_encoder", true, "", "ablation: false uses the base model's final embeddings as R");
+      d(text_encoder, "text_encoder", true, "", "ablation: false replaces mlp_x by a fixed random projection");
+      d(chunk, "chunk", 2048, "[1, inf)", "keys per streamed block of every contrast");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
     return {"irllrec",
             "1.0.0",
             "IRLLRec: intent alignment (pairwise + translation) and momentum-distilled matching of LLM text "
             "intents with graph interaction intents",
-            {
-                {"embedding_size", "int", "32", "width d of the base model's embeddings", "[1, inf)"},
-                {"prototypes", "string", "\"auto\"",
-                 "intent prototypes: auto (the base model's if it has them, else own) | own", "{auto, own}"},
-                {"intents", "int", "128", "K, number of own intent prototypes per side", "[1, inf)"},
-                {"intent_propagation", "string", "\"intents\"",
-                 "what the adaptive-mask graph propagates: intents (paper eq. 12) | embeddings (REF)", "{intents, embeddings}"},
-                {"intent_view", "string", "\"\"", "encoding prefix of the layers R is built on, e.g. view2. (REF SGL)"},
-                {"intent_next_layer", "bool", "false", "mask of layer l applied to layer l+1 (REF BIGCF)"},
-                {"pair_weight", "float", "0.02", "λ1, weight of the pairwise alignment", "[0, inf)"},
-                {"pair_temperature", "float", "0.2", "τ of the pairwise alignment (and of the similarity ITM)", "(0, inf)"},
-                {"pair_user_negatives", "string", "\"batch\"", "user negatives: batch (paper) | all (REF)", "{batch, all}"},
-                {"pair_negative_term", "bool", "true", "include the negative-item term (REF SimGCL: false)"},
-                {"translation_weight", "float", "1.0e-3", "λ2, weight of the translation alignment", "[0, inf)"},
-                {"translation_source", "string", "\"intent\"",
-                 "graph side of the translation: intent (R, paper) | final (E*, REF)", "{intent, final}"},
-                {"translation_directions", "string", "\"both\"", "both (paper) | text_to_interaction (REF)", "{both, text_to_interaction}"},
-                {"translation_scale", "float", "1.0", "η, similarity scale (cosine times η)", "(0, inf)"},
-                {"translation_noise", "bool", "true", "multiplicative Gaussian noise F + F⊙ε (eq. 14)"},
-                {"itm_weight", "float", "1.0e-4", "λ3, weight of interaction-text matching", "[0, inf)"},
-                {"itm_form", "string", "\"similarity\"",
-                 "distillation: similarity (paper: cross-modal in-batch KL) | feature (REF: softmax over d)", "{similarity, feature}"},
-                {"itm_alpha", "float", "0.4", "α: L_ITM = (1-α) λ2 L_tran + α L_match (REF: 0.6)", "[0, 1]"},
-                {"momentum", "float", "0.999", "β of the EMA teachers", "[0, 1]"},
-                {"teacher_init", "string", "\"copy\"",
-                 "copy (teacher = student) | reinit (REF: fresh Xavier weights, biases copied)", "{copy, reinit}"},
-                {"ia", "bool", "true", "ablation: false removes intent alignment (pair and tran terms)"},
-                {"itm", "bool", "true", "ablation: false removes interaction-text matching"},
-                {"graph_encoder", "bool", "true", "ablation: false uses the base model's final embeddings as R"},
-                {"text_encoder", "bool", "true", "ablation: false replaces mlp_x by a fixed random projection"},
-                {"chunk", "int", "2048", "keys per streamed block of every contrast", "[1, inf)"},
-            },
+            recgrid::declared_options<Options>(),
             {
                 {"intent_user", RG_ROWS_USERS, 0, "user intent embeddings (IRLLRec user_intent_emb_3.pkl)"},
                 {"intent_item", RG_ROWS_ITEMS, 0, "item intent embeddings (IRLLRec item_intent_emb_3.pkl)"},
             }};
   }
 
-  Irllrec(const recgrid::Context& ctx, const recgrid::Options& o)
+  Irllrec(const recgrid::Context& ctx, const Options& o)
       : n_users_(ctx.n_users),
         x_user_(ctx.inputs.at("intent_user")),
         x_item_(ctx.inputs.at("intent_item")),
-        intents_(ctx.graph, ctx.n_users,
-                 {one_of(o, "intent_propagation", {"intents", "embeddings"}) == "intents",
-                  o.get<bool>("intent_next_layer"), o.get<std::string>("intent_view")}),
-        pair_{o.get<double>("pair_temperature"), one_of(o, "pair_user_negatives", {"batch", "all"}) == "all",
-              o.get<bool>("pair_negative_term"), o.get<int64_t>("chunk")},
-        translation_{o.get<double>("translation_scale"),
-                     one_of(o, "translation_directions", {"both", "text_to_interaction"}) == "both",
-                     o.get<bool>("translation_noise"), o.get<int64_t>("chunk")},
-        lambda1_(o.get<double>("pair_weight")),
-        lambda2_(o.get<double>("translation_weight")),
-        lambda3_(o.get<double>("itm_weight")),
-        alpha_(o.get<double>("itm_alpha")),
-        translate_final_(one_of(o, "translation_source", {"intent", "final"}) == "final"),
-        feature_itm_(one_of(o, "itm_form", {"similarity", "feature"}) == "feature"),
-        ia_(o.get<bool>("ia")),
-        itm_(o.get<bool>("itm") && lambda3_ != 0),  // λ3 = 0: no ITM, no teacher (REF on all but LightGCN)
-        graph_encoder_(o.get<bool>("graph_encoder")),
-        beta_(o.get<double>("momentum")),
+        intents_(ctx.graph, ctx.n_users, {o.intent_propagation == "intents", o.intent_next_layer, o.intent_view}),
+        pair_{o.pair_temperature, o.pair_user_negatives == "all", o.pair_negative_term, o.chunk},
+        translation_{o.translation_scale, o.translation_directions == "both", o.translation_noise, o.chunk},
+        lambda1_(o.pair_weight),
+        lambda2_(o.translation_weight),
+        lambda3_(o.itm_weight),
+        alpha_(o.itm_alpha),
+        translate_final_(o.translation_source == "final"),
+        feature_itm_(o.itm_form == "feature"),
+        ia_(o.ia),
+        itm_(o.itm && lambda3_ != 0),  // λ3 = 0: no ITM, no teacher (REF on all but LightGCN)
+        graph_encoder_(o.graph_encoder),
+        beta_(o.momentum),
         momentum_(beta_) {
-    check_options(o);
-    const int64_t d = o.get<int64_t>("embedding_size");
+    recgrid::require_same_width("irllrec", "intent_user", x_user_, "intent_item", x_item_);
+    const int64_t d = recgrid::base_embedding_size(ctx, "irllrec");
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
     make_prototypes(ctx, o, d, options);
     make_text_encoders(o, d, options);
@@ -157,31 +152,19 @@ class Irllrec final : public recgrid::Enhancer {
   }
 
  private:
-  void check_options(const recgrid::Options& o) const {
-    if (pair_.temperature <= 0) throw std::invalid_argument("irllrec: pair_temperature must be > 0");
-    if (translation_.scale <= 0) throw std::invalid_argument("irllrec: translation_scale must be > 0");
-    if (alpha_ < 0 || alpha_ > 1) throw std::invalid_argument("irllrec: itm_alpha must be in [0, 1]");
-    const double beta = o.get<double>("momentum");
-    if (beta < 0 || beta > 1) throw std::invalid_argument("irllrec: momentum must be in [0, 1]");
-    if (o.get<int64_t>("chunk") <= 0 || o.get<int64_t>("intents") <= 0)
-      throw std::invalid_argument("irllrec: chunk and intents must be positive");
-    recgrid::require_same_width("irllrec", "intent_user", x_user_, "intent_item", x_item_);
-  }
-
   // Prototypes: the base model's ("user_intents"/"item_intents", DCCF and BIGCF) unless told otherwise.
-  void make_prototypes(const recgrid::Context& ctx, const recgrid::Options& o, int64_t d,
-                       const at::TensorOptions& options) {
+  void make_prototypes(const recgrid::Context& ctx, const Options& o, int64_t d, const at::TensorOptions& options) {
     const bool base_has = ctx.base_parameters.contains("user_intents") && ctx.base_parameters.contains("item_intents");
-    const bool own = one_of(o, "prototypes", {"auto", "own"}) == "own" || !base_has;
+    const bool own = o.prototypes == "own" || !base_has;
     if (!graph_encoder_ || !own) return;  // read from the encoding in loss()
-    const int64_t K = o.get<int64_t>("intents");
+    const int64_t K = o.intents;
     c_user_ = register_parameter("intent.user", recgrid::ops::xavier_uniform(d, K, options));
     c_item_ = register_parameter("intent.item", recgrid::ops::xavier_uniform(d, K, options));
   }
 
-  void make_text_encoders(const recgrid::Options& o, int64_t d, const at::TensorOptions& options) {
+  void make_text_encoders(const Options& o, int64_t d, const at::TensorOptions& options) {
     const int64_t d_x = x_user_.size(1);
-    if (!o.get<bool>("text_encoder")) {
+    if (!o.text_encoder) {
       // "w/o Text": no learned mapping; a fixed Gaussian projection only matches the widths.
       student_.projection = register_buffer("text.projection", at::randn({d_x, d}, options) / std::sqrt(d));
       teacher_.projection = student_.projection;  // nothing to average: the teacher is the same map
@@ -193,7 +176,7 @@ class Irllrec final : public recgrid::Enhancer {
     if (!itm_) return;
     // The teacher: a copy of the student, or REF's copy whose weights are then re-drawn (biases stay copies).
     recgrid::TextMlp t = s;
-    if (one_of(o, "teacher_init", {"copy", "reinit"}) == "reinit") {
+    if (o.teacher_init == "reinit") {
       t.w1 = recgrid::ops::xavier_uniform(t.w1.size(0), t.w1.size(1), options);
       t.w2 = recgrid::ops::xavier_uniform(t.w2.size(0), t.w2.size(1), options);
     }

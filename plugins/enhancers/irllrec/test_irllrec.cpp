@@ -283,7 +283,7 @@ TEST(Irllrec, MissingOrMismatchedOptionsAreClearErrors) {
         try {
           f.irllrec({{"itm_form", "kl"}});
         } catch (const std::exception& e) {
-          EXPECT_NE(std::string(e.what()).find("itm_form = 'kl'; expected one of similarity, feature"), std::string::npos)
+          EXPECT_NE(std::string(e.what()).find("option 'itm_form' must be one of {similarity, feature}, found kl"), std::string::npos)
               << e.what();
           throw;
         }

@@ -18,32 +18,40 @@ namespace {
 
 class Kar final : public recgrid::Enhancer {
  public:
+  struct Options {
+    std::string fusion;
+    int64_t dim, shared_experts, task_experts, expert_hidden;
+    double dropout;
+    template <class D>
+    void declare(D& d) {
+      d(fusion, "fusion", "concat", "{add, concat}",
+        "add (E0 = ID + A) or concat (E0 = [ID, A] side by side: the base model's embedding_size is 2 dim)");
+      d(dim, "dim", 32, "[1, inf)", "width of the augmentation vectors");
+      d(shared_experts, "shared_experts", 2, "[0, inf)", "experts shared by the user and item tasks");
+      d(task_experts, "task_experts", 6, "[1, inf)", "experts of each task");
+      d(expert_hidden, "expert_hidden", 128, "[1, inf)", "hidden width of each expert");
+      d(dropout, "dropout", 0.0, "[0, 1)", "dropout inside the experts (training only)");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
     return {"kar",
             "1.0.0",
             "KAR: hybrid-expert adaptor turning LLM knowledge into layer-0 augmentation vectors",
-            {
-                {"fusion", "string", "\"concat\"", "add (E0 = ID + A) or concat (E0 = [ID | A]; base embedding_size = 2 dim)", "{add, concat}"},
-                {"dim", "int", "32", "width of the augmentation vectors", "[1, inf)"},
-                {"shared_experts", "int", "2", "experts shared by the user and item tasks", "[0, inf)"},
-                {"task_experts", "int", "6", "experts of each task", "[1, inf)"},
-                {"expert_hidden", "int", "128", "hidden width of each expert", "[1, inf)"},
-                {"dropout", "float", "0.0", "dropout inside the experts (training only)", "[0, 1)"},
-            },
+            recgrid::declared_options<Options>(),
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user knowledge: profile embeddings (RLMRec usr_emb_np.pkl)"},
                 {"profile_item", RG_ROWS_ITEMS, 0, "item knowledge: profile embeddings (RLMRec itm_emb_np.pkl)"},
             }};
   }
 
-  Kar(const recgrid::Context& ctx, const recgrid::Options& opts)
+  Kar(const recgrid::Context& ctx, const Options& o)
       : profile_user_(ctx.inputs.at("profile_user")),
         profile_item_(ctx.inputs.at("profile_item")),
-        fusion_(opts.get<std::string>("fusion")),
-        experts_(shape_of(opts, profile_user_.size(1)), at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
+        fusion_(o.fusion),
+        experts_(kar::ExpertShape{profile_user_.size(1), o.expert_hidden, o.dim, o.shared_experts, o.task_experts, o.dropout},
+                 at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("kar", "profile_user", profile_user_, "profile_item", profile_item_);
-    if (fusion_ != "add" && fusion_ != "concat")
-      throw std::invalid_argument("kar: fusion must be add or concat, not '" + fusion_ + "'");
     experts_.register_as("adaptor", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
   }
 
@@ -65,20 +73,6 @@ class Kar final : public recgrid::Enhancer {
   }
 
  private:
-  static kar::ExpertShape shape_of(const recgrid::Options& opts, int64_t input) {
-    kar::ExpertShape s;
-    s.input = input;
-    s.output = opts.get<int64_t>("dim");
-    s.hidden = opts.get<int64_t>("expert_hidden");
-    s.shared = opts.get<int64_t>("shared_experts");
-    s.per_task = opts.get<int64_t>("task_experts");
-    s.dropout = opts.get<double>("dropout");
-    if (s.output <= 0 || s.hidden <= 0 || s.shared < 0 || s.per_task < 0 || s.shared + s.per_task == 0)
-      throw std::invalid_argument("kar: need dim > 0, expert_hidden > 0 and at least one expert per task");
-    if (s.dropout < 0 || s.dropout >= 1) throw std::invalid_argument("kar: dropout must be in [0, 1)");
-    return s;
-  }
-
   at::Tensor profile_user_, profile_item_;
   std::string fusion_;
   kar::HybridExperts experts_;

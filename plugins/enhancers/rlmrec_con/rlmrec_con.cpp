@@ -18,32 +18,37 @@ namespace {
 
 class RlmrecCon final : public recgrid::Enhancer {
  public:
+  struct Options {
+    double kd_weight, kd_temperature;
+    int64_t chunk;
+    template <class D>
+    void declare(D& d) {
+      d(kd_weight, "kd_weight", 0.01, "[0, inf)", "weight of the alignment loss");
+      d(kd_temperature, "kd_temperature", 0.2, "(0, inf)", "InfoNCE temperature");
+      d(chunk, "chunk", 2048, "[1, inf)", "negatives per streamed block");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
     return {"rlmrec_con",
             "1.0.0",
             "RLMRec-Con: InfoNCE alignment of CF embeddings with projected LLM profiles",
-            {
-                {"kd_weight", "float", "0.01", "weight of the alignment loss", "[0, inf)"},
-                {"kd_temperature", "float", "0.2", "InfoNCE temperature", "(0, inf)"},
-                {"embedding_size", "int", "32", "width of the base model's final embeddings", "[1, inf)"},
-                {"chunk", "int", "2048", "negatives per streamed block", "[1, inf)"},
-            },
+            recgrid::declared_options<Options>(),
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
                 {"profile_item", RG_ROWS_ITEMS, 0, "item profile embeddings (RLMRec itm_emb_np.pkl)"},
             }};
   }
 
-  RlmrecCon(const recgrid::Context& ctx, const recgrid::Options& opts)
+  RlmrecCon(const recgrid::Context& ctx, const Options& o)
       : profile_user_(ctx.inputs.at("profile_user")),
         profile_item_(ctx.inputs.at("profile_item")),
-        weight_(opts.get<double>("kd_weight")),
-        tau_(opts.get<double>("kd_temperature")),
-        chunk_(opts.get<int64_t>("chunk")),
-        mlp_(profile_user_.size(1), opts.get<int64_t>("embedding_size"),
+        weight_(o.kd_weight),
+        tau_(o.kd_temperature),
+        chunk_(o.chunk),
+        mlp_(profile_user_.size(1), recgrid::base_embedding_size(ctx, "rlmrec_con"),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("rlmrec_con", "profile_user", profile_user_, "profile_item", profile_item_);
-    if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_con: need kd_temperature > 0, chunk > 0");
     mlp_.register_as("mlp_p", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
   }
 

@@ -16,7 +16,7 @@ TEST(RlmrecCon, LossAndGradientsMatchTheFormula) {
   inputs.items.add("profile_user", at::randn({3, 10}));
   inputs.items.add("profile_item", at::randn({4, 10}));
   host.ctx.inputs = &inputs;
-  auto base = host.create(plugin::load_plugin(test::plugin_path("lightgcn")), {{"keep_rate", 1.0}, {"layers", 2}});
+  auto base = host.create_base(plugin::load_plugin(test::plugin_path("lightgcn")), {{"keep_rate", 1.0}, {"layers", 2}});
   const double w = 0.3, tau = 0.25;
   auto con = host.create(plugin::load_plugin(test::plugin_path("rlmrec_con")),
                          {{"kd_weight", w}, {"kd_temperature", tau}, {"chunk", 2}});

@@ -22,40 +22,45 @@ namespace {
 
 class RlmrecGen final : public recgrid::Enhancer {
  public:
+  struct Options {
+    double mask_ratio, recon_weight, recon_temperature;
+    bool mask_forward;
+    int64_t chunk;
+    template <class D>
+    void declare(D& d) {
+      d(mask_ratio, "mask_ratio", 0.15, "(0, 1)", "share of all nodes masked each step");
+      d(recon_weight, "recon_weight", 0.1, "[0, inf)", "weight of the reconstruction loss");
+      d(recon_temperature, "recon_temperature", 0.5, "(0, inf)", "NCE_B temperature");
+      d(mask_forward, "mask_forward", true, "", "feed the masked layer 0 to the base model (false: REF BIGCF-Gen)");
+      d(chunk, "chunk", 2048, "[1, inf)", "negatives per streamed block");
+    }
+  };
+
   static recgrid::PluginSpec spec() {
     return {"rlmrec_gen",
             "1.0.0",
             "RLMRec-Gen: reconstruct LLM profiles of masked nodes from the CF embeddings",
-            {
-                {"mask_ratio", "float", "0.15", "share of all nodes masked each step", "(0, 1)"},
-                {"recon_weight", "float", "0.1", "weight of the reconstruction loss", "[0, inf)"},
-                {"recon_temperature", "float", "0.5", "NCE_B temperature", "(0, inf)"},
-                {"embedding_size", "int", "32", "width of the base model's layer-0 and final embeddings", "[1, inf)"},
-                {"mask_forward", "bool", "true", "feed the masked layer 0 to the base model (false: REF BIGCF-Gen)"},
-                {"chunk", "int", "2048", "negatives per streamed block", "[1, inf)"},
-            },
+            recgrid::declared_options<Options>(),
             {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
                 {"profile_item", RG_ROWS_ITEMS, 0, "item profile embeddings (RLMRec itm_emb_np.pkl)"},
             }};
   }
 
-  RlmrecGen(const recgrid::Context& ctx, const recgrid::Options& opts)
+  RlmrecGen(const recgrid::Context& ctx, const Options& o)
       : n_users_(ctx.n_users),
         n_nodes_(ctx.n_nodes()),
         profile_user_(ctx.inputs.at("profile_user")),
         profile_item_(ctx.inputs.at("profile_item")),
-        ratio_(opts.get<double>("mask_ratio")),
-        weight_(opts.get<double>("recon_weight")),
-        tau_(opts.get<double>("recon_temperature")),
-        mask_forward_(opts.get<bool>("mask_forward")),
-        chunk_(opts.get<int64_t>("chunk")),
-        mlp_(opts.get<int64_t>("embedding_size"), profile_user_.size(1),
+        ratio_(o.mask_ratio),
+        weight_(o.recon_weight),
+        tau_(o.recon_temperature),
+        mask_forward_(o.mask_forward),
+        chunk_(o.chunk),
+        mlp_(recgrid::base_embedding_size(ctx, "rlmrec_gen"), profile_user_.size(1),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("rlmrec_gen", "profile_user", profile_user_, "profile_item", profile_item_);
-    if (ratio_ <= 0 || ratio_ > 1) throw std::invalid_argument("rlmrec_gen: mask_ratio must be in (0, 1]");
-    if (tau_ <= 0 || chunk_ <= 0) throw std::invalid_argument("rlmrec_gen: need recon_temperature > 0, chunk > 0");
-    const int64_t d = opts.get<int64_t>("embedding_size");
+    const int64_t d = recgrid::base_embedding_size(ctx, "rlmrec_gen");
     token_ = register_parameter("mask_token", at::zeros({1, d}, at::TensorOptions().dtype(at::kFloat).device(ctx.device)));
     mlp_.register_as("mlp_g", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
   }
@@ -65,7 +70,7 @@ class RlmrecGen final : public recgrid::Enhancer {
     if (mode != recgrid::Mode::Train) return e0;
     if (e0.size(1) != token_.size(1))
       throw std::invalid_argument("rlmrec_gen: layer 0 is " + std::to_string(e0.size(1)) +
-                                  " wide but embedding_size is " + std::to_string(token_.size(1)));
+                                  " wide but rlmrec_gen was sized for " + std::to_string(token_.size(1)) + " at creation");
     const int64_t n_seeds = std::max<int64_t>(1, static_cast<int64_t>(std::floor(ratio_ * static_cast<double>(n_nodes_))));
     seeds_ = at::randperm(n_nodes_, at::TensorOptions().dtype(at::kLong).device(e0.device())).narrow(0, 0, n_seeds);
     if (!mask_forward_) return e0;

@@ -112,6 +112,8 @@ typedef struct rg_context {
   const rg_tensor_list* graph;
   const rg_tensor_list* inputs;
   const rg_tensor_list* base_parameters;
+  int64_t base_embedding_size; /* enhancers: width d of the base model's layer 0; 0 for a base model.
+                                  Added within ABI 2: read it only when struct_size covers it. */
 } rg_context;
 
 /* Calls only a base model has.

@@ -30,6 +30,7 @@
 
 #include "recgrid/abi.h"
 #include "recgrid/graph.hpp"
+#include "recgrid/option_range.hpp"
 #include "recgrid/tensor_list.hpp"
 
 namespace recgrid {
@@ -61,12 +62,113 @@ struct Context {
   at::Tensor train_user, train_item;  // [T] int64
   NamedTensors inputs;                // declared text tables, by name
   NamedTensors base_parameters;       // enhancers: the base model's parameters, by name
+  int64_t base_embedding_size = 0;    // enhancers: the width d of the base model's layer 0 (E0 is V x d)
   int64_t n_nodes() const { return n_users + n_items; }
 };
+
+// The base model's embedding width d, for an enhancer sizing its towers by it.
+inline int64_t base_embedding_size(const Context& ctx, const std::string& plugin) {
+  if (ctx.base_embedding_size <= 0)
+    throw std::invalid_argument(plugin + ": the host gave no base embedding size (create the base model first)");
+  return ctx.base_embedding_size;
+}
 
 struct Batch {
   at::Tensor users, pos, neg;  // [B] int64 each
 };
+
+// ---- Typed options, declared once (the DMLC-parameter / torch `Options` idea) ---------------------
+//
+// A plugin's options are a struct with one field per option and a declare() that gives each its
+// name, default, range (config/option_range notation, "" = any) and help, in that one line:
+//
+//   struct Options {
+//     int64_t layers;
+//     double keep_rate;
+//     template <class D>
+//     void declare(D& d) {
+//       d(layers, "layers", 3, "[1, inf)", "number of propagation layers L");
+//       d(keep_rate, "keep_rate", 0.8, "(0, 1]", "training edge keep probability");
+//     }
+//   };
+//   static recgrid::PluginSpec spec() { return {"name", "1.0.0", "what it is", recgrid::declared_options<Options>()}; }
+//   MyModel(const recgrid::Context& ctx, const Options& o);   // RECGRID_EXPORT_PLUGIN passes it typed
+//
+// The option table the host validates against (spec()), the typed values a plugin reads, `recgrid
+// plugins` and the README tables (`recgrid plugins --markdown NAME`) all come from declare().
+// Field types: int64_t ("int"), double ("float"), bool, std::string.
+
+namespace detail {
+
+template <class T>
+constexpr const char* option_type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "bool";
+  else if constexpr (std::is_same_v<T, std::string>) return "string";
+  else if constexpr (std::is_integral_v<T>) return "int";
+  else if constexpr (std::is_floating_point_v<T>) return "float";
+  else static_assert(sizeof(T) == 0, "an option field is int64_t, double, bool or std::string");
+}
+
+// The default as JSON text. A number may be given as text ("1e-5") to keep its spelling: the
+// resolved configuration, and so a grid cell's hash, holds the text as written.
+template <class T, class V>
+std::string default_text(const char* name, const V& value) {
+  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && std::is_convertible_v<V, const char*>) {
+    const std::string text = value;
+    if (nlohmann::json::accept(text) && nlohmann::json::parse(text).is_number()) return text;
+    throw std::invalid_argument(std::string("option '") + name + "': default '" + text + "' is not a number");
+  } else {
+    return nlohmann::json(T(value)).dump();
+  }
+}
+
+// Collects the rg_option_spec rows; owns the default texts they point to.
+struct OptionDescriber {
+  std::vector<rg_option_spec> rows;
+  std::vector<std::unique_ptr<std::string>> texts;
+  template <class T, class V>
+  void operator()(T&, const char* name, const V& default_value, const char* range, const char* help) {
+    texts.push_back(std::make_unique<std::string>(default_text<T>(name, default_value)));
+    rows.push_back({name, option_type_name<T>(), texts.back()->c_str(), help, range});
+  }
+};
+
+// Fills each field from the resolved option values (the host filled in every default) and checks
+// it against its range - again, for an instance created without the host (a test, another tool).
+struct OptionReader {
+  const nlohmann::json& values;
+  template <class T, class V>
+  void operator()(T& field, const char* name, const V&, const char* range, const char*) const {
+    const auto it = values.find(name);
+    if (it == values.end()) throw std::invalid_argument(std::string("option '") + name + "' has no value");
+    field = it->get<T>();
+    const std::string text = it->is_string() ? it->template get<std::string>() : it->dump();
+    if (const std::string why = OptionRange::parse(range).check(text); !why.empty())
+      throw std::invalid_argument(std::string("option '") + name + "' " + why + ", found " + text);
+  }
+};
+
+}  // namespace detail
+
+// The option table of an options struct, for PluginSpec::options (built once, kept for the process).
+template <class O>
+const std::vector<rg_option_spec>& declared_options() {
+  static const detail::OptionDescriber described = [] {
+    detail::OptionDescriber d;
+    O{}.declare(d);
+    return d;
+  }();
+  return described.rows;
+}
+
+// The typed options from resolved values (what RECGRID_EXPORT_PLUGIN hands a typed constructor).
+template <class O>
+O read_options(const nlohmann::json& values) {
+  O o{};
+  detail::OptionReader r{values};
+  o.declare(r);
+  return o;
+}
 
 // What a plugin declares about itself.
 struct PluginSpec {
@@ -163,6 +265,8 @@ inline Context to_context(const rg_context* c) {
   if (c->inputs) ctx.inputs = c->inputs->items;
   if (c->struct_size >= offsetof(rg_context, base_parameters) + sizeof(c->base_parameters) && c->base_parameters)
     ctx.base_parameters = c->base_parameters->items;
+  if (c->struct_size >= offsetof(rg_context, base_embedding_size) + sizeof(c->base_embedding_size))
+    ctx.base_embedding_size = c->base_embedding_size;
   return ctx;
 }
 
@@ -175,13 +279,23 @@ T& self(rg_instance h) {
   return *reinterpret_cast<T*>(h);
 }
 
+// A plugin with a nested `Options` struct (typed, declared once) gets it filled; one without gets
+// the raw values (recgrid::Options).
+template <class T, class = void>
+struct has_typed_options : std::false_type {};
+template <class T>
+struct has_typed_options<T, std::void_t<typename T::Options>> : std::true_type {};
+
+template <class T>
+T* create_instance(const Context& ctx, const nlohmann::json& values) {
+  if constexpr (has_typed_options<T>::value) return new T(ctx, read_options<typename T::Options>(values));
+  else return new T(ctx, Options(values));
+}
+
 template <class T>
 struct Glue {
   static rg_status create(const rg_context* c, const char* options_json, rg_instance* out) {
-    return guarded([&] {
-      Options opts(nlohmann::json::parse(options_json));
-      *out = reinterpret_cast<rg_instance>(new T(to_context(c), opts));
-    });
+    return guarded([&] { *out = reinterpret_cast<rg_instance>(create_instance<T>(to_context(c), nlohmann::json::parse(options_json))); });
   }
   static void destroy(rg_instance h) { delete reinterpret_cast<T*>(h); }
   static rg_status parameters(rg_instance h, rg_tensor_list* out) {

@@ -2,15 +2,16 @@
 //   "[1, inf)"  "(0, 1]"  "[0, inf)"  "(0, inf)"   an interval (square = closed, round = open)
 //   "{sum, mean}"                                   a choice among words
 //   "" (or NULL in a plugin)                        anything of the type
-// Host keys (config.cpp) and plugin options (rg_option_spec::range) use the same notation, so one
-// checker serves both and `recgrid plugins` / --help-config print the ranges as written.
+// Host keys (the host's config/host_keys.cpp) and plugin options (rg_option_spec::range) use the same
+// notation, so one checker serves both - the host when it validates a configuration, the SDK when a
+// plugin's typed options are read - and `recgrid plugins` / --help-config print the ranges as written.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace recgrid::config {
+namespace recgrid {
 
 class OptionRange {
  public:
@@ -28,4 +29,4 @@ class OptionRange {
   bool lo_closed_ = false, hi_closed_ = false, is_interval_ = false;
 };
 
-}  // namespace recgrid::config
+}  // namespace recgrid

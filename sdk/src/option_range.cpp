@@ -1,11 +1,11 @@
-#include "config/option_range.hpp"
+#include "recgrid/option_range.hpp"
 
 #include <cmath>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 
-namespace recgrid::config {
+namespace recgrid {
 
 namespace {
 
@@ -78,4 +78,4 @@ std::string OptionRange::check(const std::string& value) const {
   return above && below ? "" : "must be in " + text_;
 }
 
-}  // namespace recgrid::config
+}  // namespace recgrid
