@@ -131,10 +131,7 @@ int cmd_run(const std::vector<std::string>& args) {
   plugin::Registry registry(plugin_dirs(vm));
   if (grid::is_grid_file(experiment)) return run_grid_file(experiment, sets, vm, registry);
   config::Config cfg = config::load_layers(experiment, sets);
-  const YAML::Node resolved = config::validate(
-      cfg, [&](const std::string& name, rg_plugin_kind kind) { return registry.options_of(name, kind); });
-  const config::RunConfig run =
-      config::to_run_config(resolved, [&](const std::string& key) { return cfg.origin(key).str(); });
+  const config::RunConfig run = config::resolve(cfg, registry.schema_lookup()).run;
 
   train::RunOptions options;
   std::string label = run.name;

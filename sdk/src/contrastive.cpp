@@ -258,6 +258,8 @@ class StreamedNceB : public torch::autograd::Function<StreamedNceB> {
 
 }  // namespace
 
+at::Tensor unit_rows(const at::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); }
+
 at::Tensor normalize_rows_eps(const at::Tensor& x) { return x / (x.pow(2).sum(1, true) + 1e-8).sqrt(); }
 
 
@@ -340,8 +342,7 @@ at::Tensor nce_a_batch(const at::Tensor& x, const at::Tensor& y, const at::Tenso
 }
 
 at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk) {
-  const at::Tensor xn = x / x.norm(2, 1, true).clamp_min(1e-12);
-  const at::Tensor yn = y / y.norm(2, 1, true).clamp_min(1e-12);
+  const at::Tensor xn = unit_rows(x), yn = unit_rows(y);
   // REF's formula, with its 1e-8 terms, from the streamed denominator: sum_j exp(s_bj) = exp(lse_b)
   // (at most B e^{1/tau}: finite in fp32 for tau >= 0.05). No [B x B] matrix is kept. On the CPU (unit
   // rows: |s| <= 1/tau) the loss and its gradients come from one sweep (StreamedNceB).
@@ -355,8 +356,14 @@ at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes) {
   return x.mm(prototypes).softmax(1).mm(prototypes.t());
 }
 
+at::Tensor intent_aggregate_per_side(const at::Tensor& nodes, int64_t n_users, const at::Tensor& user_prototypes,
+                                     const at::Tensor& item_prototypes) {
+  return at::cat({intent_aggregate(nodes.narrow(0, 0, n_users), user_prototypes),
+                  intent_aggregate(nodes.narrow(0, n_users, nodes.size(0) - n_users), item_prototypes)});
+}
+
 at::Tensor adaptive_mask(const Graph& graph, const at::Tensor& x) {
-  const at::Tensor xn = x / x.norm(2, 1, true).clamp_min(1e-12);
+  const at::Tensor xn = unit_rows(x);
   const at::Tensor alpha = (edge_dot(graph, xn) + 1) / 2;
   const at::Tensor row_sum = at::zeros({graph.n_nodes}, alpha.options()).index_add(0, graph.row, alpha);
   // A row sum is 0 only if all its alphas are 0; the clamp then gives 0 / tiny = 0, not NaN.

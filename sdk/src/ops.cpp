@@ -2,6 +2,7 @@
 // function with a row-parallel CPU kernel (forward by rows, backward by the transpose's rows, so
 // every output row is summed by one thread in a fixed order: deterministic, no atomics).
 #include "recgrid/ops.hpp"
+#include "recgrid/splitmix.hpp"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -314,10 +315,7 @@ at::Tensor drop_edges(const at::Tensor& values, double keep_rate) {
     scalar_t* m = mask.data_ptr<scalar_t>();
     at::parallel_for(0, mask.numel(), 16384, [&](int64_t lo, int64_t hi) {
       for (int64_t e = lo; e < hi; ++e) {
-        uint64_t z = key + static_cast<uint64_t>(e) * 0x9E3779B97F4A7C15ULL;  // splitmix64
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
+        const uint64_t z = splitmix64_mix(key + static_cast<uint64_t>(e) * kGoldenGamma);
         const float u = static_cast<float>(z >> 40) * (1.0f / 16777216.0f);  // U[0, 1), 24 bits
         m[e] = u + keep >= 1.0f ? scalar_t(1) : scalar_t(0);                 // floor(U + p)
       }

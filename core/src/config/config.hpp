@@ -3,6 +3,8 @@
 // where a bad key was written.
 #pragma once
 
+#include "config/run_config.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
@@ -72,6 +74,14 @@ using SchemaLookup = std::function<std::vector<rg_option_spec>(const std::string
 // plugins' defaults in, and throws ConfigError naming the key, where it was set and the closest valid
 // key. Returns the resolved tree.
 YAML::Node validate(Config& config, const SchemaLookup& plugins);
+
+// validate() and then the typed configuration, whose value errors name where each key was set: what
+// a run and every grid cell go through.
+struct Resolved {
+  YAML::Node tree;
+  RunConfig run;
+};
+Resolved resolve(Config& config, const SchemaLookup& plugins);
 
 // A resolved configuration's text without the keys that say how a run executes rather than what it
 // computes (train.threads): what --resume compares and what names a grid cell, so a run can resume

@@ -25,6 +25,7 @@ void read_value(const YAML::Node& n, T& v) {
 
 }  // namespace
 
+// function-lengths: a table
 const std::vector<HostKey>& host_keys() {
   static const std::vector<HostKey> keys = {
       RG_STORED(name, "string", "\"\"", "", "run name; the default output folder is runs/<name>"),

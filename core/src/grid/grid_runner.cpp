@@ -25,6 +25,7 @@
 #include "util/files.hpp"
 #include "util/format.hpp"
 #include "util/hash.hpp"
+#include "util/status_line.hpp"
 
 namespace recgrid::grid {
 
@@ -52,9 +53,7 @@ std::vector<CellInfo> prepare_cells(const GridSpec& spec, const plugin::Registry
   std::vector<CellInfo> cells;
   for (const CellSpec& s : spec.cells) {
     config::Config cfg = s.config;
-    const YAML::Node resolved = config::validate(
-        cfg, [&](const std::string& name, rg_plugin_kind kind) { return registry.options_of(name, kind); });
-    config::to_run_config(resolved, [&](const std::string& key) { return cfg.origin(key).str(); });
+    config::resolve(cfg, registry.schema_lookup());  // a bad cell fails here, before anything runs
     CellInfo cell;
     cell.id = s.id;
     cell.resolved_yaml = cfg.dump();
@@ -155,28 +154,6 @@ std::string finished_message(const CellInfo& cell, const nlohmann::json& results
   return text;
 }
 
-class StatusLine {
- public:
-  explicit StatusLine(bool tty) : tty_(tty) {}
-  void event(const std::string& text) {
-    clear();
-    std::cerr << text << std::endl;
-  }
-  void draw(const std::string& text) {
-    if (!tty_) return;
-    std::cerr << "\r\033[K" << text.substr(0, 200) << std::flush;
-    drawn_ = true;
-  }
-  void clear() {
-    if (drawn_) std::cerr << "\r\033[K" << std::flush;
-    drawn_ = false;
-  }
-
- private:
-  bool tty_;
-  bool drawn_ = false;
-};
-
 // SIGINT and SIGTERM set g_stop_signal while it lives (the scheduler then stops its cells); the
 // previous handlers come back when it goes.
 class SignalGuard {
@@ -276,7 +253,7 @@ class Scheduler {
       start_cells();
       collect_ended_cells();
       const std::string line = progress_line();
-      status_.draw(line);
+      status_.draw(line.substr(0, 200));
       if (!o_.progress && Clock::now() - last_heartbeat > std::chrono::seconds(60)) {
         status_.event(line);
         last_heartbeat = Clock::now();

@@ -9,6 +9,7 @@
 
 #include "util/format.hpp"
 #include "util/hash.hpp"
+#include "util/status_line.hpp"
 
 namespace recgrid::llm {
 
@@ -36,7 +37,7 @@ Unanswered find_unanswered(const std::vector<GenerationTask>& tasks, const Answe
 // otherwise a line every tenth of the work.
 class GenerationProgress {
  public:
-  GenerationProgress(const GenerationOptions& o, size_t total) : o_(o), total_(total) {}
+  GenerationProgress(const GenerationOptions& o, size_t total) : o_(o), total_(total), line_(o.progress_tty) {}
 
   void show(size_t done, const GenerationSummary& s, bool final) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -47,10 +48,10 @@ class GenerationProgress {
                   rate > 0 ? format_duration(static_cast<double>(total_ - done) / rate).c_str() : "?",
                   static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.completion_tokens),
                   static_cast<long long>(s.retries + s.reasks), s.failures.size());
-    if (o_.progress_tty) {
-      std::cerr << "\r\033[K" << line << (final ? "\n" : "") << std::flush;
+    if (o_.progress_tty && !final) {
+      line_.draw(line);
     } else if (final || done - last_shown_ >= std::max<size_t>(1, total_ / 10)) {
-      std::cerr << line << std::endl;
+      line_.event(line);
       last_shown_ = done;
     }
   }
@@ -58,6 +59,7 @@ class GenerationProgress {
  private:
   const GenerationOptions& o_;
   size_t total_, last_shown_ = 0;
+  StatusLine line_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ class Registry {
   std::vector<rg_option_spec> options_of(const std::string& name, rg_plugin_kind kind) const {
     const LoadedPlugin& p = get(name, kind);
     return std::vector<rg_option_spec>(p.info->options, p.info->options + p.info->n_options);
+  }
+  // options_of as a function (config::SchemaLookup) for validating configurations.
+  std::function<std::vector<rg_option_spec>(const std::string&, rg_plugin_kind)> schema_lookup() const {
+    return [this](const std::string& name, rg_plugin_kind kind) { return options_of(name, kind); };
   }
   const std::vector<const LoadedPlugin*>& plugins() const { return plugins_; }
   const std::vector<std::string>& problems() const { return problems_; }

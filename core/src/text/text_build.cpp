@@ -7,6 +7,7 @@
 #include "data/npy.hpp"
 #include "data/table_tensor.hpp"
 #include "eval/evaluator.hpp"
+#include "recgrid/ops.hpp"
 #include "text/intent_prompts.hpp"
 #include "text/provenance.hpp"
 #include "util/files.hpp"
@@ -65,9 +66,8 @@ std::vector<BuiltTable> build_text_tables(const data::Dataset& ds, const TextBui
 
 TextOnlyCheck text_only_ranking(const data::Dataset& ds, const data::Interactions& truth, const at::Tensor& user_table,
                                 const at::Tensor& item_table, int k) {
-  auto unit = [](const at::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); };
   const eval::Evaluator evaluator(ds, truth, {k}, 1024);
-  const auto metrics = evaluator.run([&] { return eval::Embeddings{unit(user_table), unit(item_table)}; });
+  const auto metrics = evaluator.run([&] { return eval::Embeddings{ops::unit_rows(user_table), ops::unit_rows(item_table)}; });
   TextOnlyCheck c;
   c.recall = metrics.at("recall@" + std::to_string(k));
   c.ndcg = metrics.at("ndcg@" + std::to_string(k));

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include "util/status_line.hpp"
+
 namespace recgrid::train {
 
 class Progress {
@@ -12,11 +14,10 @@ class Progress {
   // Redraws at most ~10 times a second.
   void update(int64_t epoch, int64_t max_epochs, int64_t step, int64_t steps, double loss, const std::string& best);
   void clear();  // erase the line before other output
-  bool enabled() const { return enabled_; }
+  bool enabled() const { return line_.tty(); }
 
  private:
-  bool enabled_;
-  bool drawn_ = false;
+  StatusLine line_;
   std::chrono::steady_clock::time_point last_;
 };
 

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "recgrid/splitmix.hpp"
+
 namespace recgrid {
 
 // Uniform integer in [0, n) by multiply-shift (Lemire); bias < n / 2^64, negligible here.
@@ -23,12 +25,7 @@ void shuffle_in_place(std::vector<T>& v, std::mt19937_64& rng) {
 // A seed for one (run seed, stream, step) triple, so each epoch's randomness is independent of how
 // the run got there: a resumed run draws exactly what an uninterrupted run would have.
 inline uint64_t derive_seed(uint64_t seed, uint64_t stream, uint64_t step) {
-  uint64_t x = seed * 0x9E3779B97F4A7C15ULL ^ (stream + 0x632BE59BD9B4E019ULL) * 0xBF58476D1CE4E5B9ULL ^ step;
-  x ^= x >> 30;  // splitmix64 finaliser
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
+  return splitmix64_mix(seed * kGoldenGamma ^ (stream + 0x632BE59BD9B4E019ULL) * 0xBF58476D1CE4E5B9ULL ^ step);
 }
 
 }  // namespace recgrid

@@ -52,20 +52,15 @@ class BIGCF final : public recgrid::IdEmbeddingModel {
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, graph_.norm, e0, layers_);
     const at::Tensor& s = prop[0];
-    const at::Tensor zc =
-        at::cat({recgrid::ops::intent_aggregate(s.narrow(0, 0, n_users_), user_intents_),
-                 recgrid::ops::intent_aggregate(s.narrow(0, n_users_, s.size(0) - n_users_), item_intents_)});
+    const at::Tensor zc = recgrid::ops::intent_aggregate_per_side(s, n_users_, user_intents_, item_intents_);
     const bool noisy = mode == recgrid::Mode::Train || eval_noise_;
     const at::Tensor final = noisy ? s + zc * at::randn_like(zc) : s;
     recgrid::NamedTensors out;
-    out.add("layer.0", e0);
-    for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), prop[l]);
     out.add("clean", s);
     out.add("intent", zc);
     out.add("intent.user", user_intents_);
     out.add("intent.item", item_intents_);
-    out.add("final", final);
-    add_users_items(out, "", final);
+    add_encoding(out, e0, layers_of(prop), final);
     return out;
   }
 

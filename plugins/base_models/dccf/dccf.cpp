@@ -52,15 +52,14 @@ class DCCF final : public recgrid::IdEmbeddingModel {
   recgrid::NamedTensors encode(recgrid::Mode, const at::Tensor& e0) override {
     using namespace recgrid::ops;
     recgrid::NamedTensors out;
-    out.add("layer.0", e0);
     out.add("intent.user", user_intents_);
     out.add("intent.item", item_intents_);
     at::Tensor layer = e0, sum = e0;
+    std::vector<at::Tensor> layers;
     for (int64_t l = 0; l < layers_; ++l) {
       const std::string tag = "." + std::to_string(l);
       const at::Tensor zg = spmm(graph_, graph_.norm, layer);
-      const at::Tensor zc = at::cat({intent_aggregate(layer.narrow(0, 0, n_users_), user_intents_),
-                                     intent_aggregate(layer.narrow(0, n_users_, layer.size(0) - n_users_), item_intents_)});
+      const at::Tensor zc = intent_aggregate_per_side(layer, n_users_, user_intents_, item_intents_);
       const at::Tensor zga = spmm(graph_, adaptive_mask(graph_, zg), layer);
       const at::Tensor zia = spmm(graph_, adaptive_mask(graph_, zc), layer);
       layer = zg + zc + zga + zia + layer;
@@ -69,10 +68,9 @@ class DCCF final : public recgrid::IdEmbeddingModel {
       out.add("zc" + tag, zc);
       out.add("zga" + tag, zga);
       out.add("zia" + tag, zia);
-      out.add("layer." + std::to_string(l + 1), layer);
+      layers.push_back(layer);
     }
-    out.add("final", sum);
-    add_users_items(out, "", sum);
+    add_encoding(out, e0, layers, sum);
     return out;
   }
 

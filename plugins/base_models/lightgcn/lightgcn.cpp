@@ -49,10 +49,7 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
     const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, values, e0, layers_);
     const at::Tensor sum = mean_ ? prop[0] / static_cast<double>(layers_ + 1) : prop[0];
     recgrid::NamedTensors out;
-    out.add("layer.0", e0);
-    for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), prop[l]);
-    out.add("final", sum);
-    add_users_items(out, "", sum);
+    add_encoding(out, e0, layers_of(prop), sum);
     return out;
   }
 

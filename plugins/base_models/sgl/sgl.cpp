@@ -45,11 +45,12 @@ class SGL final : public recgrid::IdEmbeddingModel {
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;
     const std::vector<at::Tensor> main = recgrid::ops::propagate(graph_, graph_.norm, e0, layers_);
-    add_view(out, "", main, e0);
+    add_encoding(out, e0, layers_of(main), main[0]);
     if (mode == recgrid::Mode::Train) {
       for (const char* view : {"view1.", "view2."}) {
         const at::Tensor values = recgrid::ops::drop_edges(graph_.norm, keep_rate_);
-        add_view(out, view, recgrid::ops::propagate(graph_, values, e0, layers_), e0);
+        const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, values, e0, layers_);
+        add_view(out, view, layers_of(prop), prop[0]);
       }
     }
     return out;
@@ -59,30 +60,13 @@ class SGL final : public recgrid::IdEmbeddingModel {
     const int64_t B = b.users.size(0);
     recgrid::NamedTensors out;
     out.add("bpr", bpr(b, enc.at("final")));
-    const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
-    const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
     // Positive and negative item rows share their keys (all items of view 2): one pass for both.
-    using recgrid::ops::nce_a_rows;
-    const at::Tensor cl = nce_a_rows(u1, u2, b.users, u2, tau_, chunk_) +
-                          nce_a_rows(i1, i2, at::cat({b.pos, b.neg}), i2, tau_, chunk_);
+    const at::Tensor cl = two_view_infonce(enc, b.users, at::cat({b.pos, b.neg}), tau_, chunk_);
     out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
     return out;
   }
 
  private:
-  void add_view(recgrid::NamedTensors& out, const std::string& prefix, const std::vector<at::Tensor>& prop,
-                const at::Tensor& e0) const {
-    const at::Tensor& sum = prop[0];
-    if (prefix.empty()) {
-      out.add("final", sum);
-      out.add("layer.0", e0);
-      for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), prop[l]);
-    } else {
-      for (int64_t l = 1; l <= layers_; ++l) out.add(prefix + "layer." + std::to_string(l), prop[l]);
-    }
-    add_users_items(out, prefix, sum);
-  }
-
   recgrid::Graph graph_;
   int64_t layers_;
   double keep_rate_, cl_weight_, tau_;

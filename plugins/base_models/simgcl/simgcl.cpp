@@ -43,22 +43,20 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;
     const std::vector<at::Tensor> main = recgrid::ops::propagate(graph_, graph_.norm, e0, layers_);
-    out.add("final", main[0]);
-    out.add("layer.0", e0);
-    for (int64_t l = 1; l <= layers_; ++l) out.add("layer." + std::to_string(l), main[l]);
-    add_users_items(out, "", main[0]);
+    add_encoding(out, e0, layers_of(main), main[0]);
     if (mode == recgrid::Mode::Train) {
       for (const char* view : {"view1.", "view2."}) {
         at::Tensor layer = e0, sum = e0;
+        std::vector<at::Tensor> layers;
         for (int64_t l = 1; l <= layers_; ++l) {
           const at::Tensor h = recgrid::ops::spmm(graph_, graph_.norm, layer);
           const at::Tensor delta = at::rand_like(h);
-          const at::Tensor noise = delta / delta.norm(2, 1, true).clamp_min(1e-12);
+          const at::Tensor noise = recgrid::ops::unit_rows(delta);
           layer = h + eps_ * h.sign() * noise;
           sum = sum + layer;
-          out.add(std::string(view) + "layer." + std::to_string(l), layer);
+          layers.push_back(layer);
         }
-        add_users_items(out, view, sum);
+        add_view(out, view, layers, sum);
       }
     }
     return out;
@@ -68,10 +66,7 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
     const int64_t B = b.users.size(0);
     recgrid::NamedTensors out;
     out.add("bpr", bpr(b, enc.at("final")));
-    const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
-    const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
-    using recgrid::ops::nce_a_rows;
-    const at::Tensor cl = nce_a_rows(u1, u2, b.users, u2, tau_, chunk_) + nce_a_rows(i1, i2, b.pos, i2, tau_, chunk_);
+    const at::Tensor cl = two_view_infonce(enc, b.users, b.pos, tau_, chunk_);
     out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
     return out;
   }

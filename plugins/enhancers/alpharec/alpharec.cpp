@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "recgrid/ops.hpp"
 #include "recgrid/sdk.hpp"
 
 namespace {
@@ -80,13 +81,13 @@ class AlphaRec final : public recgrid::Enhancer {
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
     const int64_t B = b.users.size(0);
-    const at::Tensor u = normalized(enc.at("user").index_select(0, b.users));      // [B, d]
+    const at::Tensor u = recgrid::ops::unit_rows(enc.at("user").index_select(0, b.users));      // [B, d]
     const at::Tensor items = enc.at("item");
-    const at::Tensor p = normalized(items.index_select(0, b.pos));                  // [B, d]
+    const at::Tensor p = recgrid::ops::unit_rows(items.index_select(0, b.pos));                  // [B, d]
     const at::Tensor neg_ids = negatives_ == 1
                                    ? b.neg.unsqueeze(1)
                                    : at::randint(n_items_, {B, negatives_}, b.neg.options());
-    const at::Tensor n = normalized(items.index_select(0, neg_ids.reshape({-1}))).view({B, neg_ids.size(1), -1});
+    const at::Tensor n = recgrid::ops::unit_rows(items.index_select(0, neg_ids.reshape({-1}))).view({B, neg_ids.size(1), -1});
     const at::Tensor pos_logit = (u * p).sum(1, /*keepdim=*/true) / tau_;           // [B, 1]
     const at::Tensor neg_logit = at::bmm(n, u.unsqueeze(2)).squeeze(2) / tau_;     // [B, K]
     // -log(e^pos / (e^pos + sum e^neg)) = logsumexp([pos, neg]) - pos
@@ -100,7 +101,6 @@ class AlphaRec final : public recgrid::Enhancer {
   at::Tensor mlp(const at::Tensor& x) const {
     return at::addmm(b2_, at::leaky_relu(at::addmm(b1_, x, w1_.t()), 0.01), w2_.t());
   }
-  static at::Tensor normalized(const at::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); }
 
   int64_t n_users_, n_items_;
   double tau_;

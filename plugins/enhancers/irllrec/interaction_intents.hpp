@@ -41,8 +41,7 @@ class InteractionIntents {
     at::Tensor sum;
     for (int64_t l = 0; l < used; ++l) {
       const at::Tensor e = layer(enc, l);
-      const at::Tensor intents = at::cat({recgrid::ops::intent_aggregate(e.narrow(0, 0, n_users_), c_user),
-                                          recgrid::ops::intent_aggregate(e.narrow(0, n_users_, e.size(0) - n_users_), c_item)});
+      const at::Tensor intents = recgrid::ops::intent_aggregate_per_side(e, n_users_, c_user, c_item);
       const at::Tensor mask = recgrid::ops::adaptive_mask(graph_, intents);
       const at::Tensor& source = options_.propagate_intents ? intents : (options_.next_layer ? layer(enc, l + 1) : e);
       const at::Tensor r = recgrid::ops::spmm(graph_, mask, source);

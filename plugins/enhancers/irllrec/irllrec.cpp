@@ -172,7 +172,7 @@ class Irllrec final : public recgrid::Enhancer {
     }
     student_.mlp.emplace(d_x, d, options);
     recgrid::TextMlp& s = *student_.mlp;
-    s.register_as("mlp_x", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
+    register_module("mlp_x", s);
     if (!itm_) return;
     // The teacher: a copy of the student, or REF's copy whose weights are then re-drawn (biases stay copies).
     recgrid::TextMlp t = s;

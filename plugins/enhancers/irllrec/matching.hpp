@@ -22,7 +22,6 @@
 
 namespace irllrec {
 
-inline at::Tensor unit_rows(const at::Tensor& x) { return x / x.norm(2, 1, true).clamp_min(1e-12); }
 
 // mean_b KL(q_b || p_b) with q_b = softmax_j(a'_b . b'_j / tau) (teacher, constant) and
 // p_b = softmax_j(a_b . b_j / tau) (student), all rows unit length. Written as
@@ -47,6 +46,7 @@ inline at::Tensor kl_teacher_student(const at::Tensor& a, const at::Tensor& b, c
 // One side (users or items): student z, r and teacher z', r' rows of the same B nodes; t2i + i2t.
 inline at::Tensor similarity_distillation(const at::Tensor& z, const at::Tensor& r, const at::Tensor& z_teacher,
                                           const at::Tensor& r_teacher, double tau, int64_t chunk) {
+  using recgrid::ops::unit_rows;
   const at::Tensor zs = unit_rows(z), rs = unit_rows(r);
   const at::Tensor zt = unit_rows(z_teacher), rt = unit_rows(r_teacher);
   return kl_teacher_student(zs, rs, zt, rt, tau, chunk) + kl_teacher_student(rs, zs, rt, zt, tau, chunk);

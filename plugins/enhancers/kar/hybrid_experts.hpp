@@ -32,7 +32,7 @@ class HybridExperts {
  public:
   enum Task { kUser = 0, kItem = 1 };
 
-  // Creates the tensors; the owning module registers them with `register_as`.
+  // Creates the tensors; the owning module registers them: register_module("adaptor", experts).
   HybridExperts(const ExpertShape& s, const at::TensorOptions& o) : s_(s) {
     const int64_t experts = s.shared + 2 * s.per_task;  // shared, then the users', then the items'
     w1_ = xavier_normal({experts, s.input, s.hidden}, s.input, s.hidden, o);  // stored [in x out] per expert

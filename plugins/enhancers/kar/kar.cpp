@@ -52,7 +52,7 @@ class Kar final : public recgrid::Enhancer {
         experts_(kar::ExpertShape{profile_user_.size(1), o.expert_hidden, o.dim, o.shared_experts, o.task_experts, o.dropout},
                  at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("kar", "profile_user", profile_user_, "profile_item", profile_item_);
-    experts_.register_as("adaptor", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
+    register_module("adaptor", experts_);
   }
 
   at::Tensor transform_inputs(recgrid::Mode mode, const at::Tensor& e0) override {

@@ -49,7 +49,7 @@ class RlmrecCon final : public recgrid::Enhancer {
         mlp_(profile_user_.size(1), recgrid::base_embedding_size(ctx, "rlmrec_con"),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("rlmrec_con", "profile_user", profile_user_, "profile_item", profile_item_);
-    mlp_.register_as("mlp_p", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
+    register_module("mlp_p", mlp_);
   }
 
   recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {

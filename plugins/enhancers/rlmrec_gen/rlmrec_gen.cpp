@@ -62,7 +62,7 @@ class RlmrecGen final : public recgrid::Enhancer {
     recgrid::require_same_width("rlmrec_gen", "profile_user", profile_user_, "profile_item", profile_item_);
     const int64_t d = recgrid::base_embedding_size(ctx, "rlmrec_gen");
     token_ = register_parameter("mask_token", at::zeros({1, d}, at::TensorOptions().dtype(at::kFloat).device(ctx.device)));
-    mlp_.register_as("mlp_g", [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
+    register_module("mlp_g", mlp_);
   }
 
   // Draws this step's seeds and (unless mask_forward is off) puts the mask token in their rows.

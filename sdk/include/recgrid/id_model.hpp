@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <string>
+#include <vector>
 
 #include "recgrid/ops.hpp"
 #include "recgrid/sdk.hpp"
@@ -11,8 +12,9 @@
 namespace recgrid {
 
 // Owns the Xavier-uniform tables U [M x d] and I [N x d] (parameters "user_emb", "item_emb"),
-// serves E0 = [U; I], and the two things every such model repeats: splitting a node tensor into
-// users and items, and BPR on a batch gathered from a node tensor.
+// serves E0 = [U; I], and what every such model repeats: the encoding names of abi.h, splitting a
+// node tensor into users and items, BPR on a batch gathered from a node tensor, and the two-view
+// InfoNCE of the contrastive models.
 class IdEmbeddingModel : public BaseModel {
  public:
   at::Tensor layer0() override { return at::cat({user_emb_, item_emb_}, 0); }
@@ -23,6 +25,38 @@ class IdEmbeddingModel : public BaseModel {
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
     user_emb_ = register_parameter("user_emb", ops::xavier_uniform(ctx.n_users, dim, options));
     item_emb_ = register_parameter("item_emb", ops::xavier_uniform(ctx.n_items, dim, options));
+  }
+
+  // The encoding of the main view (abi.h): "layer.0" = e0, "layer.1".."layer.L" = layers, "final",
+  // and "user" / "item", views of final.
+  void add_encoding(NamedTensors& out, const at::Tensor& e0, const std::vector<at::Tensor>& layers,
+                    const at::Tensor& final) const {
+    out.add("layer.0", e0);
+    for (size_t l = 0; l < layers.size(); ++l) out.add("layer." + std::to_string(l + 1), layers[l]);
+    out.add("final", final);
+    add_users_items(out, "", final);
+  }
+
+  // A contrastive view's encoding: prefix+"layer.1".."layer.L" and prefix+"user" / prefix+"item" of `sum`.
+  void add_view(NamedTensors& out, const std::string& prefix, const std::vector<at::Tensor>& layers,
+                const at::Tensor& sum) const {
+    for (size_t l = 0; l < layers.size(); ++l) out.add(prefix + "layer." + std::to_string(l + 1), layers[l]);
+    add_users_items(out, prefix, sum);
+  }
+
+  // The layers 1..L of ops::propagate's result (its element 0 is their sum with layer 0).
+  static std::vector<at::Tensor> layers_of(const std::vector<at::Tensor>& propagated) {
+    return {propagated.begin() + 1, propagated.end()};
+  }
+
+  // SGL's and SimGCL's contrastive term (ALGORITHMS.md §2.2, §2.3): InfoNCE between "view1." and
+  // "view2." rows of the batch's users (keys: every user of view 2) plus the same for `items` (keys:
+  // every item of view 2); the caller divides by B.
+  static at::Tensor two_view_infonce(const NamedTensors& enc, const at::Tensor& users, const at::Tensor& items,
+                                     double tau, int64_t chunk) {
+    const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
+    const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
+    return ops::nce_a_rows(u1, u2, users, u2, tau, chunk) + ops::nce_a_rows(i1, i2, items, i2, tau, chunk);
   }
 
   // Adds prefix+"user" [M x d] and prefix+"item" [N x d], views of `nodes` [V x d].

@@ -38,6 +38,10 @@ namespace recgrid::ops {
 
 // ---- Contrastive and intent primitives (ALGORITHMS.md §0) -----------------------------------
 
+// x / max(||x||, 1e-12), row-wise: unit rows (zero rows stay zero). The one normalisation of the
+// cosine-based terms (NCE_B, AM, SimGCL's noise, AlphaRec, IRLLRec's matching, the text checks).
+at::Tensor unit_rows(const at::Tensor& x);
+
 // x / sqrt(||x||^2 + 1e-8), row-wise (RLMRec's normalisation inside NCE_A).
 at::Tensor normalize_rows_eps(const at::Tensor& x);
 
@@ -78,6 +82,11 @@ at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t c
 
 // Int_C(X) = softmax_row(X C) C^T for prototypes C [d x K].
 at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes);
+
+// Int per side: the first n_users rows of the node tensor X [V x d] against the user prototypes, the
+// rest against the item prototypes, users first (DCCF, BIGCF and IRLLRec's interaction intents).
+at::Tensor intent_aggregate_per_side(const at::Tensor& nodes, int64_t n_users, const at::Tensor& user_prototypes,
+                                     const at::Tensor& item_prototypes);
 
 // AM(X): per directed edge (h, t) of the plain graph, alpha = (cos(X_h, X_t) + 1) / 2, normalised
 // over each row h (D^-1 alpha; 0 for an empty row). Returns the [E] edge values, differentiable in X;

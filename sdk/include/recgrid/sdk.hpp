@@ -197,6 +197,12 @@ class Module {
     buffers_.add(std::move(name), value);
     return value;
   }
+  // Registers a sub-block's tensors as parameters "<prefix>.<its names>" (torch's register_module).
+  // A block is any struct with register_as(prefix, reg): TextMlp, KAR's HybridExperts.
+  template <class Block>
+  void register_module(const std::string& prefix, Block& block) {
+    block.register_as(prefix, [this](std::string n, at::Tensor t) { return register_parameter(std::move(n), t); });
+  }
 
  private:
   NamedTensors parameters_, buffers_;

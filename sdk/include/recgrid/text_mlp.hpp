@@ -18,7 +18,7 @@ struct TextMlp {
 
   static int64_t hidden(int64_t d_in, int64_t d_out) { return (d_in + d_out) / 2; }
 
-  // Creates the tensors; the owning module registers them with `register_as`.
+  // Creates the tensors; the owning module registers them: register_module("mlp_p", mlp).
   TextMlp(int64_t d_in, int64_t d_out, const at::TensorOptions& options) {
     const int64_t h = hidden(d_in, d_out);
     w1 = ops::xavier_uniform(h, d_in, options);
@@ -27,8 +27,8 @@ struct TextMlp {
     b2 = at::empty({d_out}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(h)), 1.0 / std::sqrt(static_cast<double>(h)));
   }
 
-  // Registers the four tensors as <prefix>.w1, .b1, .w2, .b2 through `reg(name, tensor) -> tensor`:
-  //   mlp.register_as("mlp_p", [this](std::string n, at::Tensor t) { return register_parameter(n, t); });
+  // Registers the four tensors as <prefix>.w1, .b1, .w2, .b2 through `reg(name, tensor) -> tensor`
+  // (Module::register_module passes register_parameter; a teacher copy may pass register_buffer).
   template <class Register>
   void register_as(const std::string& prefix, Register&& reg) {
     w1 = reg(prefix + ".w1", w1);
