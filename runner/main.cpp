@@ -40,6 +40,7 @@
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
+#include "util/torch_error.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -303,8 +304,7 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const c10::Error& e) {
     // A LibTorch check failed inside the host: its message without the C++ stack, and what to do.
-    const std::string text = e.what_without_backtrace();
-    std::cerr << "recgrid: LibTorch refused an operation: " << text.substr(0, text.find('\n')) << "\n"
+    std::cerr << "recgrid: LibTorch refused an operation: " << torch_error_first_line(e) << "\n"
               << "recgrid: this is a RecGrid bug or a value that no range check caught: check the configuration "
                  "(`recgrid run --help`), and please report it with the run folder's log.txt\n";
     return 1;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "data/npy.hpp"
 #include "test_support.hpp"
@@ -96,6 +97,13 @@ TEST(Runner, SameSeedSameNumbersAndResumeAfterACrash) {
   const Result resumed = run_cli("run " + quick(c, 13, "--resume --set train.threads=1"));
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed after epoch 6"), std::string::npos) << resumed.output;
+  // Resuming a finished run changes nothing and says so, on the terminal and in the run's log.txt.
+  const Result finished = run_cli("run " + quick(c, 13, "--resume"));
+  ASSERT_EQ(finished.code, 0) << finished.output;
+  EXPECT_NE(finished.output.find("already finished"), std::string::npos) << finished.output;
+  std::ifstream log_file(c + "/log.txt");
+  const std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("already finished; its results are unchanged"), std::string::npos) << log;
 
   // Resuming with another configuration is refused, naming the first differing line.
   const Result other = run_cli("run " + quick(c, 13, "--resume --set train.lr=0.002"));

@@ -1,5 +1,7 @@
 #include "grid/grid_status.hpp"
 
+#include "grid/results_store.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -31,9 +33,7 @@ std::string last_epoch(const std::string& cell_dir) {
 std::string flagged_line(const std::string& id, const nlohmann::json& record) {
   const std::string status = record.value("status", std::string("ok"));
   if (status == "ok") return "";
-  std::string why = record.value("error", std::string());
-  for (const auto& r : record.value("no_learning", nlohmann::json::array())) why += (why.empty() ? "" : "; ") + r.get<std::string>();
-  return "  " + status + " " + id + ": " + why + "\n";
+  return "  " + status + " " + id + ": " + why_not_a_result(record) + "\n";
 }
 
 }  // namespace

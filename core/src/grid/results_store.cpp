@@ -56,6 +56,14 @@ nlohmann::json make_record(const std::string& grid_name, const CellInfo& cell, c
   return record;
 }
 
+std::string why_not_a_result(const nlohmann::json& record) {
+  if (record.value("status", std::string("ok")) == "ok") return "";
+  std::string why = record.value("error", std::string());
+  for (const auto& r : record.value("no_learning", nlohmann::json::array()))
+    why += (why.empty() ? "" : "; ") + r.get<std::string>();
+  return why;
+}
+
 bool has_record(const CellInfo& cell) { return fs::exists(cell.dir + "/record.json"); }
 
 void write_record(const CellInfo& cell, const nlohmann::json& record) {

@@ -34,6 +34,10 @@ struct CellInfo {
 nlohmann::json make_record(const std::string& grid_name, const CellInfo& cell, const nlohmann::json& run_results);
 
 bool has_record(const CellInfo& cell);
+
+// Why a finished cell's record is not a result ("" for one that is): its divergence error, or the
+// reasons it was flagged as never having learned. `recgrid status` and the report show this text.
+std::string why_not_a_result(const nlohmann::json& record);
 void write_record(const CellInfo& cell, const nlohmann::json& record);
 
 // Rewrites OUT/results.jsonl from the records of `cells` that exist (grid order). Safe to call from

@@ -282,8 +282,7 @@ Table flagged_table(const Grouped& g) {
   for (const auto& [key, s] : g.settings)
     for (const auto& [seed, r] : s.by_seed) {
       if (is_result(r)) continue;
-      std::string why = r.value("error", std::string());
-      for (const auto& reason : field(r, "no_learning")) why += (why.empty() ? "" : "; ") + reason.get<std::string>();
+      const std::string why = grid::why_not_a_result(r);
       t.rows.push_back({{r.value("cell", s.row + " seed " + seed), false, ""},
                         {r.value("status", std::string("?")), false, ""}, {why, false, ""}});
       t.separator_before.push_back(false);

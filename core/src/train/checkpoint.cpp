@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "util/files.hpp"
+#include "util/torch_error.hpp"
 
 namespace recgrid::train {
 
@@ -75,12 +76,6 @@ void save_checkpoint(const std::string& path, const NamedTensors& params, const 
 
 namespace {
 
-// The first line of a LibTorch error, without its C++ stack.
-std::string first_line(const c10::Error& e) {
-  const std::string text = e.what_without_backtrace();
-  return text.substr(0, text.find('\n'));
-}
-
 LoopState read_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
                           torch::optim::Optimizer& optimizer) {
   torch::serialize::InputArchive archive;
@@ -110,7 +105,7 @@ LoopState load_checkpoint(const std::string& path, const NamedTensors& params, c
   try {
     return read_checkpoint(path, params, buffers, optimizer);
   } catch (const c10::Error& e) {
-    throw DamagedRunFile(path + ": not a complete RecGrid checkpoint of this run (" + first_line(e) +
+    throw DamagedRunFile(path + ": not a complete RecGrid checkpoint of this run (" + torch_error_first_line(e) +
                          "). It may be truncated or come from another program: run again with --force to start "
                          "this run over, or choose another --out");
   } catch (const std::runtime_error& e) {  // a checkpoint of another model (tensor names or shapes differ)
@@ -130,7 +125,7 @@ void load_tensors(const std::string& path, const NamedTensors& params, const Nam
     archive.load_from(path);
     read_tensors(archive, params, buffers, path);
   } catch (const c10::Error& e) {
-    throw DamagedRunFile(path + ": not a complete RecGrid parameter file (" + first_line(e) +
+    throw DamagedRunFile(path + ": not a complete RecGrid parameter file (" + torch_error_first_line(e) +
                          "). Run again with --force to start this run over");
   }
 }

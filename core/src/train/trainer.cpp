@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -373,6 +374,13 @@ struct LoopOutcome {
   std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
 };
 
+// One evaluation of the model's current state. The torch generator is seeded from the run seed and
+// `stream` first, so models with random encoders evaluate reproducibly (and a resumed run the same).
+std::map<std::string, double> evaluate(RunParts& p, const eval::Evaluator& ev, uint64_t seed, uint64_t stream) {
+  at::manual_seed(derive_seed(seed, kEvalTorch, stream));
+  return ev.run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
+}
+
 // The epoch loop, from the state after the last checkpoint to early stopping or train.epochs.
 LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptions& o, LoopState& state,
                        double elapsed_before, Clock::time_point session_start, const at::Device& device,
@@ -399,8 +407,7 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
     if (epoch % cfg.train.test_step != 0) continue;
 
     const auto eval_start = Clock::now();
-    at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, static_cast<uint64_t>(epoch)));
-    const auto valid = p.valid_eval->run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
+    const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, static_cast<uint64_t>(epoch));
     const double eval_s = seconds_since(eval_start);
     out.eval_times.push_back(eval_s);
     const bool improved = stopping.observe(epoch, valid.at("recall@20"));
@@ -451,12 +458,8 @@ nlohmann::json finish_run(RunParts& p, const config::RunConfig& cfg, const RunOp
                           const LoopOutcome& loop, double wall, double setup_s, int threads, spdlog::logger& log) {
   if (state.best_epoch < 0) throw std::runtime_error("no validation happened: train.epochs is smaller than 1?");
   load_tensors(o.out_dir + "/best.pt", p.model->parameters(), p.model->buffers());
-  auto evaluate = [&](const eval::Evaluator& ev, uint64_t stream) {
-    at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, stream));  // random encoders stay reproducible
-    return ev.run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
-  };
-  const auto valid = evaluate(*p.valid_eval, 1000000001ULL);
-  const auto test = evaluate(*p.test_eval, 1000000002ULL);
+  const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, 1000000001ULL);
+  const auto test = evaluate(p, *p.test_eval, cfg.train.seed, 1000000002ULL);
   log.info("best epoch {}: valid {}", state.best_epoch, format_metrics(valid, cfg.train.topk));
   log.info("best epoch {}: test  {}", state.best_epoch, format_metrics(test, cfg.train.topk));
   const std::vector<std::string> reasons = no_learning_reasons(o.out_dir + "/metrics.jsonl", state.best_epoch);
@@ -505,7 +508,8 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     if (results.value("status", "ok") == "diverged")
       throw Diverged(o.out_dir + " holds a run that diverged (" + results.value("error", std::string("?")) +
                      "); change the configuration and run with --force to start it over");
-    spdlog::info("{} already finished; its results are unchanged", o.out_dir);
+    // In the run's log.txt as well: a rerun that only found the run finished says so there.
+    make_logger(o.out_dir)->info("{} already finished; its results are unchanged", o.out_dir);
     return results;
   }
   const at::Device device = checked_device(cfg.train.device);

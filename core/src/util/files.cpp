@@ -20,6 +20,22 @@ std::string describe_write_error(int err) {
   return text;
 }
 
+namespace {
+
+// Writes all of data (short writes continue, EINTR retries); 0, or the errno of the failure (ENOSPC
+// for a write that wrote nothing).
+int write_all(int fd, const char* data, size_t size) {
+  for (size_t done = 0; done < size;) {
+    const ssize_t n = ::write(fd, data + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : ENOSPC;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+}  // namespace
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   tmp_ = path_ + ".tmp." + std::to_string(::getpid());  // concurrent writers never share one
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -43,13 +59,7 @@ void AtomicFile::fail(const std::string& what, int err) {
 
 void AtomicFile::write(const void* data, size_t size) {
   if (fd_ < 0) throw std::logic_error(path_ + ": write after commit or failure");
-  const char* p = static_cast<const char*>(data);
-  for (size_t done = 0; done < size;) {
-    const ssize_t n = ::write(fd_, p + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("cannot write", n < 0 ? errno : ENOSPC);
-    done += static_cast<size_t>(n);
-  }
+  if (const int err = write_all(fd_, static_cast<const char*>(data), size)) fail("cannot write", err);
 }
 
 void AtomicFile::commit() {
@@ -72,24 +82,14 @@ void AtomicFile::commit() {
 
 void append_line_whole(int fd, const std::string& path, const std::string& line) {
   const off_t before = ::lseek(fd, 0, SEEK_END);
-  for (size_t done = 0; done < line.size();) {  // one write normally; a short write continues the line
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : ENOSPC;
-      if (before >= 0 && ::ftruncate(fd, before) != 0) {  // nothing more to do: the reader drops a torn line
-      }
-      throw std::runtime_error(path + ": cannot append (" + describe_write_error(err) +
-                               "); the lines written before are unchanged");
-    }
-    done += static_cast<size_t>(n);
+  int err = write_all(fd, line.data(), line.size());  // one write normally; a short write continues the line
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0) return;
+  // Cut the torn line off; if even that fails, the reader drops a torn last line.
+  if (before >= 0 && ::ftruncate(fd, before) != 0) {
   }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    if (before >= 0 && ::ftruncate(fd, before) != 0) {
-    }
-    throw std::runtime_error(path + ": cannot append (" + describe_write_error(err) + ")");
-  }
+  throw std::runtime_error(path + ": cannot append (" + describe_write_error(err) +
+                           "); the lines written before are unchanged");
 }
 
 void append_line_whole(const std::string& path, const std::string& line) {
