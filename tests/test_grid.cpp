@@ -66,6 +66,32 @@ train: {epochs: 3}
   }
 }
 
+// A dataset named by path (an imported dataset's YAML) reads by its dataset.name in cell ids and
+// axes (so in `status` and the report), or by the file's stem; rules and --only use that label.
+TEST(GridSpec, DatasetsNamedByPathReadByTheirName) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "grid_by_path" / "cfg";
+  fs::create_directories(dir);
+  std::ofstream(dir / "mydata.yaml") << "dataset:\n  name: books\n  format: synthetic\n";
+  std::ofstream(dir / "other-set.yaml") << "dataset:\n  format: synthetic\n";
+  const std::string path = (dir.parent_path() / "grid.yaml").string();
+  std::ofstream(path) << R"(grid:
+  datasets: [cfg/mydata.yaml, cfg/other-set.yaml]
+  models: [lightgcn]
+  overrides:
+    - {when: {dataset: books}, set: {train: {epochs: 4}}}
+train: {epochs: 3}
+)";
+  const grid::GridSpec spec = grid::load_grid(path, {});
+  ASSERT_EQ(spec.cells.size(), 2u);
+  EXPECT_EQ(spec.cells[0].id, "books-lightgcn");
+  EXPECT_EQ(spec.cells[0].axes.at("dataset"), "books");
+  EXPECT_EQ(spec.cells[0].config.root()["dataset"]["name"].as<std::string>(), "books");  // the file was applied
+  EXPECT_EQ(value(spec.cells[0].config, "train", "epochs"), "4");                       // the rule used the name
+  EXPECT_EQ(spec.cells[1].id, "other-set-lightgcn");
+  EXPECT_EQ(value(spec.cells[1].config, "train", "epochs"), "3");
+  EXPECT_EQ(grid::select_cells(spec, {"dataset=books"}), (std::set<std::string>{"books-lightgcn"}));
+}
+
 TEST(GridSpec, OverridesApplyToMatchingCellsAndSweepsSetTheirKeys) {
   const auto path = write_grid("override", R"(grid:
   models: [lightgcn, simgcl]

@@ -25,7 +25,30 @@ struct AxisValue {
   std::string label;
   YAML::Node node;
   std::vector<std::string> presets;  // enhancers axis only: the stack's preset names
+  std::string ref = {};              // dataset and model axes: what extends names (a name or a path)
 };
+
+bool is_path(const std::string& value) {
+  return value.find('/') != std::string::npos ||
+         (value.size() > 5 && value.compare(value.size() - 5, 5, ".yaml") == 0);
+}
+
+// How a dataset or model named by path reads in cell ids, `status` and the report: a dataset file's
+// `dataset.name` (an imported dataset's YAML has one), else the file's stem.
+std::string readable_label(const std::string& grid_file, const std::string& axis, const std::string& path) {
+  const fs::path file = fs::path(grid_file).parent_path() / path;
+  if (axis == "dataset") {
+    try {
+      const YAML::Node root = YAML::LoadFile(file.string());
+      if (root.IsMap() && root["dataset"] && root["dataset"]["name"] && root["dataset"]["name"].IsScalar() &&
+          !root["dataset"]["name"].Scalar().empty())
+        return root["dataset"]["name"].Scalar();
+    } catch (const YAML::Exception&) {
+      // unreadable: the stem; extends reports the file's problem with its line
+    }
+  }
+  return file.stem().string();
+}
 
 struct Axis {
   std::string name;
@@ -52,7 +75,11 @@ class GridReader {
 
   Axis names_axis(const YAML::Node& n, const std::string& key, const std::string& axis) const {
     Axis a{axis, {}};
-    for (const YAML::Node& v : list(n, key)) a.values.push_back({scalar(v, "each entry of grid." + key), v, {}});
+    for (const YAML::Node& v : list(n, key)) {
+      const std::string value = scalar(v, "each entry of grid." + key);
+      const bool by_path = (axis == "dataset" || axis == "model") && is_path(value);
+      a.values.push_back({by_path ? readable_label(path_, axis, value) : value, v, {}, value});
+    }
     return a;
   }
 
@@ -269,8 +296,8 @@ CellSpec build_cell(const CellContext& c, const std::vector<Axis>& axes, const s
     const AxisValue& v = axes[a].values[pick[a]];
     cell.axis_order.push_back(axes[a].name);
     cell.id += (cell.id.empty() ? "" : "-") + safe(id_part(axes[a], v));
-    if (axes[a].name == "dataset") named.dataset = v.label;
-    if (axes[a].name == "model") named.model = v.label;
+    if (axes[a].name == "dataset") named.dataset = v.ref;
+    if (axes[a].name == "model") named.model = v.ref;
     if (axes[a].name == "enhancers") named.enhancer_presets = v.presets;
   }
   config::apply_extends(cell.config, named, c.path, Origin{c.path, line_of(c.grid)});
