@@ -36,6 +36,7 @@
 #include "report/report.hpp"
 #include "command_line.hpp"
 #include "text_commands.hpp"
+#include "data_commands.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
@@ -55,6 +56,7 @@ const char* const kUsage =
     "  run [CONFIG]   train and evaluate one experiment (default: the built-in defaults),\n"
     "                 or every cell of a grid file (one with a top-level 'grid:' key)\n"
     "  status DIR     cells done / running / failed / left of a grid folder, with an ETA\n"
+    "  data import    raw interactions (any ids) -> a dataset folder: filtered, split, renumbered\n"
     "  text build     raw item text -> the enhancers' embedding tables (offline encoder)\n"
     "  text check     how well the text tables alone rank the test items (vs random)\n"
     "  intents generate  ask an OpenAI-compatible LLM for item/user intents or profiles (cached, resumable)\n"
@@ -282,6 +284,7 @@ int main(int argc, char** argv) {
     if (command == "plugins") return cmd_plugins(args);
     if (command == "report") return cmd_report(args);
     if (command == "text") return cmd_text(args);
+    if (command == "data") return cmd_data(args);
     if (command == "intents") return cmd_intents(args);
     if (command == "embed") return cmd_embed(args);
     if (command == "status") {
