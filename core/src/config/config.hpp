@@ -58,6 +58,10 @@ struct Extends {
 // `where` is the line that named them, for errors.
 void apply_extends(Config& config, const Extends& named, const std::string& relative_to, const Origin& where);
 
+// True when an extends value names a file (it has a '/' or ends in .yaml), which is then found relative
+// to the file that names it; otherwise it is a name searched in configs/<kind>s/.
+bool names_a_file(const std::string& value);
+
 // Builds the layered config for an experiment file: its optional
 // `extends: {dataset: NAME, model: NAME, enhancers: PRESET}` names configs/datasets/NAME.yaml,
 // configs/models/NAME.yaml and configs/enhancers/PRESET.yaml (found in the experiment's folder or a

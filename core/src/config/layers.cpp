@@ -13,15 +13,17 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------------
 // Layers from files
 
+bool names_a_file(const std::string& value) {
+  return value.find('/') != std::string::npos || (value.size() > 5 && value.compare(value.size() - 5, 5, ".yaml") == 0);
+}
+
 namespace {
 
 // configs/<kind>/<name>.yaml, searched from the experiment's folder upwards, then in ./configs.
 std::string resolve_named(const std::string& value, const std::string& kind, const fs::path& experiment,
                           const Origin& where) {
   const fs::path base = experiment.parent_path();
-  const bool is_path = value.find('/') != std::string::npos ||
-                       (value.size() > 5 && value.compare(value.size() - 5, 5, ".yaml") == 0);
-  if (is_path) {
+  if (names_a_file(value)) {
     const fs::path p = base / value;
     if (!fs::is_regular_file(p)) throw ConfigError(where.str() + ": extends." + kind + ": no file " + p.string());
     return p.string();

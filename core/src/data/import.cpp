@@ -142,7 +142,10 @@ namespace {
 size_t kcore(std::vector<RawInteraction>& rows, int k) {
   size_t rounds = 0;
   for (bool changed = k > 1; changed;) {
-    std::unordered_map<uint32_t, int> users, items;
+    // Ids are dense (interned): counts in plain arrays, not hash maps (10M rows per round).
+    uint32_t n_users = 0, n_items = 0;
+    for (const RawInteraction& r : rows) n_users = std::max(n_users, r.user + 1), n_items = std::max(n_items, r.item + 1);
+    std::vector<int> users(n_users, 0), items(n_items, 0);
     for (const RawInteraction& r : rows) ++users[r.user], ++items[r.item];
     const size_t before = rows.size();
     rows.erase(std::remove_if(rows.begin(), rows.end(),

@@ -28,11 +28,6 @@ struct AxisValue {
   std::string ref = {};              // dataset and model axes: what extends names (a name or a path)
 };
 
-bool is_path(const std::string& value) {
-  return value.find('/') != std::string::npos ||
-         (value.size() > 5 && value.compare(value.size() - 5, 5, ".yaml") == 0);
-}
-
 // How a dataset or model named by path reads in cell ids, `status` and the report: a dataset file's
 // `dataset.name` (an imported dataset's YAML has one), else the file's stem.
 std::string readable_label(const std::string& grid_file, const std::string& axis, const std::string& path) {
@@ -77,7 +72,7 @@ class GridReader {
     Axis a{axis, {}};
     for (const YAML::Node& v : list(n, key)) {
       const std::string value = scalar(v, "each entry of grid." + key);
-      const bool by_path = (axis == "dataset" || axis == "model") && is_path(value);
+      const bool by_path = (axis == "dataset" || axis == "model") && config::names_a_file(value);
       a.values.push_back({by_path ? readable_label(path_, axis, value) : value, v, {}, value});
     }
     return a;
