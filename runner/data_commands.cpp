@@ -29,14 +29,58 @@ void print_summary(const nlohmann::json& s, const std::string& out) {
               s["split"]["mode"].get<std::string>().c_str());
   std::printf("  users without a test item: %zu; without a training item: %zu\n", s["users_without_test"].get<size_t>(),
               s["users_without_train"].get<size_t>());
+  for (const char* kind : {"item", "user"}) {
+    const std::string key = std::string(kind) + "_text";
+    if (!s.contains(key)) continue;
+    const auto& t = s[key];
+    std::printf("  %s text: %zu of %zu %ss have one (%s/%s.tsv); %zu text lines name %ss not in the data\n", kind,
+                t["with_text"].get<size_t>(), t["with_text"].get<size_t>() + t["without_text"].get<size_t>(), kind,
+                out.c_str(), key.c_str(), t["not_in_the_data"].get<size_t>(), kind);
+  }
   std::printf("  dataset config: %s/%s.yaml (maps back to the original ids: user_map.tsv, item_map.tsv)\n",
               out.c_str(), s["name"].get<std::string>().c_str());
+  if (s.contains("item_text"))
+    std::printf("  next: recgrid text build --data %s%s\n", out.c_str(),
+                s.contains("user_text") ? (" --user-text " + out + "/user_text.tsv").c_str() : "");
 }
+
+// Comma-separated names ("title,genres") as a list.
+std::vector<std::string> names_in(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= list.size();) {
+    const size_t at = std::min(list.find(',', start), list.size());
+    if (at > start) out.push_back(list.substr(start, at - start));
+    start = at + 1;
+  }
+  return out;
+}
+
+// --item-text / --user-text, read in --text-format (default: the interactions' own format).
+struct TextInputs {
+  std::string item_file, user_file, fields;
+  data::TextReadOptions read;
+  data::EntityTexts items, users;
+
+  TextInputs() { read.format.clear(); }  // empty: the interactions' format
+  data::ImportTexts read_all(const std::string& interactions_format) {
+    if (read.format.empty()) read.format = interactions_format;
+    read.fields = names_in(fields);
+    data::ImportTexts texts;
+    if (!item_file.empty()) items = data::read_entity_texts(item_file, read, false), texts.items = &items;
+    if (!user_file.empty()) {
+      data::TextReadOptions user_read = read;
+      if (user_read.format == "amazon") user_read.format = "delimited";  // Amazon has no user metadata
+      users = data::read_entity_texts(user_file, user_read, true), texts.users = &users;
+    }
+    return texts;
+  }
+};
 
 int cmd_import(const std::vector<std::string>& args) {
   data::ReadOptions read;
   data::FilterOptions filter;
   data::SplitOptions split;
+  TextInputs text;
   std::string input, out, name;
   po::options_description desc("recgrid data import INPUT --out DIR [options]");
   desc.add_options()("help,h", "show this help")("out,o", po::value<std::string>(&out)->required(), "the dataset folder to write")(
@@ -53,14 +97,26 @@ int cmd_import(const std::vector<std::string>& args) {
       "ratio (per user, seeded), loo-last, loo-random, temporal-user, temporal-global")(
       "valid", po::value<double>(&split.valid)->default_value(0.1), "share held out for validation (ratio, temporal)")(
       "test", po::value<double>(&split.test)->default_value(0.1), "share held out for test (ratio, temporal)")(
-      "seed", po::value<uint64_t>(&split.seed)->default_value(2023), "the seed of the random splits");
+      "seed", po::value<uint64_t>(&split.seed)->default_value(2023), "the seed of the random splits")(
+      "item-text", po::value<std::string>(&text.item_file),
+      "item descriptions: a CSV/TSV with a header (an id column and text columns), MovieLens movies.dat / u.item, "
+      "RecBole .item, Amazon metadata JSON lines -> item_text.tsv")(
+      "user-text", po::value<std::string>(&text.user_file),
+      "user descriptions (a CSV/TSV with a header, MovieLens users.dat / u.user, RecBole .user) -> user_text.tsv")(
+      "text-format", po::value<std::string>(&text.read.format),
+      "the format of the text files (default: --format; delimited, movielens, atomic, amazon)")(
+      "text-sep", po::value<std::string>(&text.read.sep)->default_value("auto"),
+      "delimited text files: the separator (auto: tab, '::' or '|' when the header has one, else ',')")(
+      "text-fields", po::value<std::string>(&text.fields),
+      "the text columns, e.g. title,genres (default: every column but the id)");
   po::options_description hidden;
-  hidden.add_options()("input", po::value<std::string>(&input)->required(), "interactions file");
+  hidden.add_options()("input", po::value<std::string>(&input)->required(), "interactions file (gzip or not)");
   po::positional_options_description pos;
   pos.add("input", 1);
   if (!parse_command(args, desc, hidden, pos)) return 0;
   if (name.empty()) name = fs::path(out).lexically_normal().filename().string();
   if (name.empty() || name == "." || name == "..") name = "dataset";
+  const data::ImportTexts texts = text.read_all(read.format);  // first: a bad text file fails in seconds
   const data::RawData raw = data::read_interactions(input, read);
   data::FilterReport report;
   const auto kept = data::filter_interactions(raw.rows, filter, report);
@@ -70,7 +126,7 @@ int cmd_import(const std::vector<std::string>& args) {
                              std::to_string(report.duplicates) + "; the k-core removed " +
                              std::to_string(report.kcore_removed) + "): lower --kcore or --min-rating");
   const auto assigned = data::split_interactions(kept, split);
-  print_summary(data::write_dataset(out, name, raw, kept, assigned, report, split), out);
+  print_summary(data::write_dataset(out, name, raw, kept, assigned, report, split, texts), out);
   return 0;
 }
 

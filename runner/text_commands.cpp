@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "text/provenance.hpp"
 #include "text/text_build.hpp"
 #include "train/progress.hpp"
+#include "util/files.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -34,6 +36,41 @@ data::Dataset load_text_dataset(const std::string& dir) {
   return ds;
 }
 
+// Given user texts, with a line saying how many users have one.
+std::vector<std::string> given_user_texts(const std::string& path, const std::string& field, int64_t n_users) {
+  auto texts = text::read_user_texts(path, field, n_users);
+  const auto given = std::count_if(texts.begin(), texts.end(), [](const std::string& t) { return !t.empty(); });
+  std::cout << path << ": " << given << " of " << n_users << " users have a given text\n";
+  return texts;
+}
+
+// The users whose profile_user row came from a given text (its sidecar names the file), or none.
+std::vector<bool> users_with_given_text(const std::string& tables, int64_t n_users) {
+  const std::string sidecar = tables + "/profile_user.npy.json";
+  if (!fs::exists(sidecar)) return {};
+  const auto p = nlohmann::json::parse(read_text(sidecar), nullptr, false);
+  if (p.is_discarded() || !p.contains("source") || !p["source"].contains("user_text_file")) return {};
+  const auto& src = p["source"];
+  const auto texts = text::read_user_texts(src["user_text_file"].get<std::string>(), src.value("field", "text"), n_users);
+  std::vector<bool> given(static_cast<size_t>(n_users));
+  for (size_t u = 0; u < given.size(); ++u) given[u] = !texts[u].empty();
+  return given;
+}
+
+// The interactions of the users in (or out of) a group.
+data::Interactions of_users(const data::Interactions& all, const std::vector<bool>& group, bool in_group) {
+  data::Interactions out;
+  for (size_t k = 0; k < all.size(); ++k)
+    if (group[static_cast<size_t>(all.user[k])] == in_group) out.user.push_back(all.user[k]), out.item.push_back(all.item[k]);
+  return out;
+}
+
+void print_check(const char* split, const char* who, const text::TextOnlyCheck& c, int k) {
+  std::printf("%s%s: text-only cosine ranking Recall@%d %.4f NDCG@%d %.4f over %lld users; random ranking Recall@%d %.4f (x%.1f)\n",
+              split, who, k, c.recall, k, c.ndcg, static_cast<long long>(c.users), k, c.random_recall,
+              c.random_recall > 0 ? c.recall / c.random_recall : 0.0);
+}
+
 int cmd_text_check(const std::vector<std::string>& args) {
   std::string data_dir, tables;
   int k = 20;
@@ -47,11 +84,17 @@ int cmd_text_check(const std::vector<std::string>& args) {
   const data::Dataset ds = load_text_dataset(data_dir);
   const at::Tensor users = data::to_tensor(data::read_table(tables + "/profile_user.npy"));
   const at::Tensor items = data::to_tensor(data::read_table(tables + "/profile_item.npy"));
+  // Users with a given text and users with training-item documents are reported apart as well.
+  const std::vector<bool> given = users_with_given_text(tables, ds.n_users);
   for (const auto& [split, truth] : {std::pair<const char*, const data::Interactions*>{"valid", &ds.valid}, {"test", &ds.test}}) {
-    const text::TextOnlyCheck c = text::text_only_ranking(ds, *truth, users, items, k);
-    std::printf("%s: text-only cosine ranking Recall@%d %.4f NDCG@%d %.4f over %lld users; random ranking Recall@%d %.4f (x%.1f)\n",
-                split, k, c.recall, k, c.ndcg, static_cast<long long>(c.users), k, c.random_recall,
-                c.random_recall > 0 ? c.recall / c.random_recall : 0.0);
+    print_check(split, "", text::text_only_ranking(ds, *truth, users, items, k), k);
+    if (given.empty()) continue;
+    for (const bool in_group : {true, false}) {
+      const data::Interactions part = of_users(*truth, given, in_group);
+      if (part.size() == 0) continue;
+      print_check(split, in_group ? " (users with a given text)" : " (users with training-item documents)",
+                  text::text_only_ranking(ds, part, users, items, k), k);
+    }
   }
   return 0;
 }
@@ -107,7 +150,7 @@ size_t generate_answers(const data::Dataset& ds, const std::vector<nlohmann::jso
 }
 
 int cmd_intents_generate(const std::vector<std::string>& args) {
-  std::string data_dir, item_text, prompts = "configs/prompts", cache_path;
+  std::string data_dir, item_text, user_text, prompts = "configs/prompts", cache_path;
   std::vector<std::string> what;
   text::PromptInputs in;
   llm::GenerationOptions go;
@@ -117,6 +160,7 @@ int cmd_intents_generate(const std::vector<std::string>& args) {
   po::options_description desc("recgrid intents generate --data DIR --base-url URL --model M [options]");
   desc.add_options()("help,h", "show this help")("data", po::value<std::string>(&data_dir)->required(), "dataset folder (TSV splits + item text)")(
       "item-text", po::value<std::string>(&item_text), "item text TSV (default DIR/item_text.tsv)")(
+      "user-text", po::value<std::string>(&user_text), "given user texts (TSV: user, text): a user prompt gets its user's first")(
       "what", po::value<std::vector<std::string>>(&what)->composing(),
       "item_intent, user_intent, item_profile, user_profile (repeatable; default item_intent and user_intent)")(
       "prompts", po::value<std::string>(&prompts)->default_value("configs/prompts"), "folder of the <what>.txt templates")(
@@ -139,6 +183,7 @@ int cmd_intents_generate(const std::vector<std::string>& args) {
   if (cache_path.empty()) cache_path = "data/text/" + fs::path(data_dir).lexically_normal().filename().string() + "/answers.jsonl";
   const data::Dataset ds = load_text_dataset(data_dir);
   const auto items = text::read_item_records(item_text, ds.n_items);
+  if (!user_text.empty()) in.user_texts = given_user_texts(user_text, "text", ds.n_users);
   const llm::ChatClient client(server.config("RECGRID_LLM_MODEL"), co);
   llm::AnswerCache cache(cache_path);
   if (cache.repaired_bytes())
@@ -238,6 +283,9 @@ int cmd_text_build(const std::vector<std::string>& args) {
       "data", po::value<std::string>(&data_dir)->required(), "dataset folder (train/valid/test.tsv and the item text)")(
       "item-text", po::value<std::string>(&o.item_text_file), "item text TSV (default DIR/item_text.tsv)")(
       "field", po::value<std::string>(&o.field)->default_value("text"), "the text column")(
+      "user-text", po::value<std::string>(&o.user_text_file),
+      "given user texts (TSV with header: user, <field>; e.g. DIR/user_text.tsv of `recgrid data import`) instead of "
+      "documents built from each user's training items (users without one keep those)")(
       "out", po::value<std::string>(&o.out_dir), "output folder (default data/text/<dataset folder name>)")(
       "dim", po::value<int64_t>(&o.encoder.dim)->default_value(256), "width of the tables")(
       "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(2), "keep tokens in at least this many items")(
@@ -264,13 +312,18 @@ int cmd_text_build(const std::vector<std::string>& args) {
     go.progress_tty = train::stderr_is_tty();
     const llm::ChatClient client(server.config("RECGRID_LLM_MODEL"), {});
     const auto items = text::read_item_records(o.item_text_file, ds.n_items);
+    if (!o.user_text_file.empty()) in.user_texts = given_user_texts(o.user_text_file, o.field, ds.n_users);
     if (const size_t failed = generate_answers(ds, items, {"item_intent", "user_intent"}, prompts, in, client, cache, go, 0)) {
       std::cerr << failed << " prompts failed; nothing built. Run the same command again: answered prompts are not asked again\n";
       return 1;
     }
   }
-  for (const text::BuiltTable& t : text::build_text_tables(ds, o))
+  const text::TextBuild built = text::build_text_tables(ds, o);
+  for (const text::BuiltTable& t : built.tables)
     std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
+  if (!o.user_text_file.empty())
+    std::cout << "user documents: " << built.given_users << " given (" << o.user_text_file << "), "
+              << ds.n_users - built.given_users << " built from the user's training items\n";
   std::cout << "use them with: dataset: {text_dir: " << o.out_dir
             << ", text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: "
                "intent_user.npy, intent_item: intent_item.npy}}\n";

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 declare -A provider=(
   [Torch]=libtorch-dev [yaml-cpp]=libyaml-cpp-dev [Boost]=libboost-program-options-dev
   [spdlog]=libspdlog-dev [nlohmann_json]=nlohmann-json3-dev [CURL]=libcurl4-openssl-dev
+  [ZLIB]=zlib1g-dev
   [OpenMP]=g++ [GTest]=libgtest-dev [PkgConfig]=pkg-config [cpp-httplib]=libcpp-httplib-dev
   [RecGrid]=-   # our own package (the out-of-tree example)
 )

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <numeric>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
+#include "data/delimited.hpp"
 #include "util/files.hpp"
+#include "util/line_reader.hpp"
 #include "util/random.hpp"
 
 namespace recgrid::data {
@@ -26,16 +26,6 @@ uint32_t IdInterner::index_of(const std::string& id) {
 namespace {
 
 constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
-
-std::vector<std::string> split_fields(const std::string& line, const std::string& sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (size_t at; (at = line.find(sep, start)) != std::string::npos; start = at + sep.size())
-    out.push_back(line.substr(start, at - start));
-  out.push_back(line.substr(start));
-  if (!out.empty() && !out.back().empty() && out.back().back() == '\r') out.back().pop_back();
-  return out;
-}
 
 double number(const std::string& text, const std::string& where, const char* what) {
   size_t used = 0;
@@ -104,10 +94,9 @@ void read_amazon_line(RawData& d, const std::string& line, const std::string& wh
 }  // namespace
 
 RawData read_interactions(const std::string& path, const ReadOptions& o) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
+  LineReader in(path);  // gzip or plain
   RawData d;
-  std::string sep = o.sep == "\\t" || o.sep == "tab" ? "\t" : o.sep;
+  std::string sep = separator_named(o.sep);
   Columns c;
   bool header = o.format == "atomic" || (o.format == "delimited" && o.columns.empty());
   if (o.format == "movielens") c = {0, 1, 2, 3};
@@ -116,9 +105,9 @@ RawData read_interactions(const std::string& path, const ReadOptions& o) {
   else if (o.format != "delimited" && o.format != "amazon")
     throw std::invalid_argument("--format must be delimited, movielens, atomic or amazon, not '" + o.format + "'");
   std::string line;
-  for (uint64_t n = 1; std::getline(in, line); ++n) {
-    const std::string where = path + ":" + std::to_string(n);
-    if (line.empty() || line == "\r") continue;
+  while (in.next(line)) {
+    if (line.empty()) continue;
+    const std::string where = path + ":" + std::to_string(in.line_number());
     if (o.format == "amazon") {
       read_amazon_line(d, line, where);
     } else if (o.format == "movielens") {
@@ -266,19 +255,30 @@ void write_split(const std::string& path, const std::vector<RawInteraction>& row
 }
 
 // Dense indices for the ids that survived the filters, in first-seen order; the map file lists them.
+// `kept` gets the original id of each dense index.
 std::vector<uint32_t> renumber(const std::vector<RawInteraction>& rows, bool users, const IdInterner& ids,
-                               const std::string& map_path, size_t& count) {
+                               const std::string& map_path, std::vector<std::string>& kept) {
   std::vector<uint32_t> index(ids.size(), UINT32_MAX);
   std::string text = "index\toriginal_id\n";
-  count = 0;
+  kept.clear();
   for (const RawInteraction& r : rows) {
     const uint32_t id = users ? r.user : r.item;
     if (index[id] != UINT32_MAX) continue;
-    index[id] = static_cast<uint32_t>(count++);
+    index[id] = static_cast<uint32_t>(kept.size());
+    kept.push_back(ids.ids()[id]);
     text += std::to_string(index[id]) + "\t" + ids.ids()[id] + "\n";
   }
   write_file_atomic(map_path, text);
   return index;
+}
+
+void write_dataset_yaml(const std::string& out_dir, const std::string& name, size_t n_users, size_t n_items) {
+  const std::string dir = fs::absolute(out_dir).lexically_normal().string();
+  write_file_atomic(out_dir + "/" + name + ".yaml",
+                    "# Written by `recgrid data import` (summary.json says how). Name it in an experiment or a grid:\n"
+                    "#   extends: {dataset: " + dir + "/" + name + ".yaml, model: lightgcn}\n"
+                    "dataset:\n  name: " + name + "\n  format: tsv\n  path: " + dir + "\n  n_users: " +
+                        std::to_string(n_users) + "\n  n_items: " + std::to_string(n_items) + "\n");
 }
 
 nlohmann::json summarise(const std::vector<RawInteraction>& rows, const std::vector<uint8_t>& split, size_t n_users,
@@ -303,14 +303,14 @@ nlohmann::json summarise(const std::vector<RawInteraction>& rows, const std::vec
 
 nlohmann::json write_dataset(const std::string& out_dir, const std::string& name, const RawData& raw,
                              const std::vector<RawInteraction>& kept, const std::vector<uint8_t>& split,
-                             const FilterReport& report, const SplitOptions& split_options) {
+                             const FilterReport& report, const SplitOptions& split_options, const ImportTexts& texts) {
   fs::create_directories(out_dir);
-  size_t n_users = 0, n_items = 0;
-  const auto user_index = renumber(kept, true, raw.users, out_dir + "/user_map.tsv", n_users);
-  const auto item_index = renumber(kept, false, raw.items, out_dir + "/item_map.tsv", n_items);
+  std::vector<std::string> user_ids, item_ids;
+  const auto user_index = renumber(kept, true, raw.users, out_dir + "/user_map.tsv", user_ids);
+  const auto item_index = renumber(kept, false, raw.items, out_dir + "/item_map.tsv", item_ids);
   const char* files[3] = {"train.tsv", "valid.tsv", "test.tsv"};
   for (uint8_t s = 0; s < 3; ++s) write_split(out_dir + "/" + files[s], kept, split, s, user_index, item_index);
-  nlohmann::json summary = summarise(kept, split, n_users, n_items, user_index);
+  nlohmann::json summary = summarise(kept, split, user_ids.size(), item_ids.size(), user_index);
   summary["name"] = name;
   summary["filters"] = {{"read", report.read},
                         {"below_rating", report.below_rating},
@@ -319,13 +319,10 @@ nlohmann::json write_dataset(const std::string& out_dir, const std::string& name
                         {"kcore_rounds", report.kcore_rounds}};
   summary["split"] = {{"mode", split_options.mode}, {"valid", split_options.valid}, {"test", split_options.test},
                       {"seed", split_options.seed}};
+  if (texts.items) summary["item_text"] = write_entity_texts(out_dir + "/item_text.tsv", *texts.items, item_ids, false);
+  if (texts.users) summary["user_text"] = write_entity_texts(out_dir + "/user_text.tsv", *texts.users, user_ids, true);
   write_file_atomic(out_dir + "/summary.json", summary.dump(2) + "\n");
-  const std::string dir = fs::absolute(out_dir).lexically_normal().string();
-  write_file_atomic(out_dir + "/" + name + ".yaml",
-                    "# Written by `recgrid data import` (summary.json says how). Name it in an experiment or a grid:\n"
-                    "#   extends: {dataset: " + dir + "/" + name + ".yaml, model: lightgcn}\n"
-                    "dataset:\n  name: " + name + "\n  format: tsv\n  path: " + dir + "\n  n_users: " +
-                        std::to_string(n_users) + "\n  n_items: " + std::to_string(n_items) + "\n");
+  write_dataset_yaml(out_dir, name, user_ids.size(), item_ids.size());
   return summary;
 }
 

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/import_text.hpp"
+
 namespace recgrid::data {
 
 // Original ids -> dense indices in first-seen order.
@@ -75,10 +77,16 @@ struct SplitOptions {
 std::vector<uint8_t> split_interactions(const std::vector<RawInteraction>& rows, const SplitOptions& o);
 
 // Writes train/valid/test.tsv (dense 0-based ids), user_map.tsv / item_map.tsv (index <-> original
-// id), NAME.yaml (a dataset config `recgrid run` and grids can name) and summary.json; returns the
+// id), item_text.tsv / user_text.tsv when texts are given, NAME.yaml (a dataset config `recgrid run` and grids can name) and summary.json; returns the
 // summary.
+// With texts, item_text.tsv / user_text.tsv too (for the ids that survived the filters).
+struct ImportTexts {
+  const EntityTexts* items = nullptr;
+  const EntityTexts* users = nullptr;
+};
 nlohmann::json write_dataset(const std::string& out_dir, const std::string& name, const RawData& raw,
                              const std::vector<RawInteraction>& kept, const std::vector<uint8_t>& split,
-                             const FilterReport& report, const SplitOptions& split_options);
+                             const FilterReport& report, const SplitOptions& split_options,
+                             const ImportTexts& texts = {});
 
 }  // namespace recgrid::data

@@ -19,6 +19,8 @@ std::vector<llm::GenerationTask> user_prompts(const llm::PromptTemplate& t, cons
   for (size_t u = 0; u < per_user.size(); ++u) {
     // The most recent items first, as many as fit in max_chars.
     std::string list;
+    if (u < in.user_texts.size() && !in.user_texts[u].empty())
+      list = nlohmann::json{{"about the user", in.user_texts[u]}}.dump();
     for (auto it = per_user[u].rbegin(); it != per_user[u].rend(); ++it) {
       const std::string entry = items[static_cast<size_t>(*it)].dump();
       if (!list.empty() && static_cast<int64_t>(list.size() + entry.size() + 2) > in.limits.max_chars) break;

@@ -17,6 +17,9 @@ namespace recgrid::text {
 struct PromptInputs {
   std::string domain = "product";  // the noun the templates use: movie, book, business, product
   UserDocumentLimits limits{20, 6000};
+  // Given user texts (user_text.tsv; "" = none): a user with one gets it as the first entry of
+  // {{items}}, {"about the user": TEXT}, before their training items.
+  std::vector<std::string> user_texts;
 };
 
 std::vector<llm::GenerationTask> item_prompts(const llm::PromptTemplate& t, const std::vector<nlohmann::json>& items,

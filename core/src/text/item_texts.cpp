@@ -25,7 +25,8 @@ struct ItemTable {
   std::vector<nlohmann::json> records;
 };
 
-ItemTable read_item_table(const std::string& path, int64_t n_items) {
+// `id_name`: the id column, "item" or "user".
+ItemTable read_item_table(const std::string& path, int64_t n_items, const std::string& id_name = "item") {
   std::ifstream f(path);
   if (!f) throw data::FormatError(path + ": cannot open file");
   std::string line;
@@ -33,8 +34,8 @@ ItemTable read_item_table(const std::string& path, int64_t n_items) {
   const auto header = split_tabs(line);
   int id_col = -1;
   for (size_t k = 0; k < header.size(); ++k)
-    if (header[k] == "item") id_col = static_cast<int>(k);
-  if (id_col < 0) throw data::FormatError(path + ":1: the header needs an 'item' column (found: " + line + ")");
+    if (header[k] == id_name && id_col < 0) id_col = static_cast<int>(k);
+  if (id_col < 0) throw data::FormatError(path + ":1: the header needs an '" + id_name + "' column (found: " + line + ")");
   std::vector<nlohmann::json> records(static_cast<size_t>(n_items), nlohmann::json::object());
   std::vector<bool> seen(static_cast<size_t>(n_items), false);
   for (int line_no = 2; std::getline(f, line); ++line_no) {
@@ -53,8 +54,8 @@ ItemTable read_item_table(const std::string& path, int64_t n_items) {
     } catch (const std::exception&) {
     }
     if (id < 0 || id >= n_items)
-      throw data::FormatError(where + "item id '" + id_text + "' is not in [0, " + std::to_string(n_items) + ")");
-    if (seen[static_cast<size_t>(id)]) throw data::FormatError(where + "item " + std::to_string(id) + " appears twice");
+      throw data::FormatError(where + id_name + " id '" + id_text + "' is not in [0, " + std::to_string(n_items) + ")");
+    if (seen[static_cast<size_t>(id)]) throw data::FormatError(where + id_name + " " + std::to_string(id) + " appears twice");
     seen[static_cast<size_t>(id)] = true;
     for (size_t k = 0; k < header.size(); ++k)
       if (static_cast<int>(k) != id_col) records[static_cast<size_t>(id)][header[k]] = cols[k];
@@ -68,16 +69,28 @@ std::vector<nlohmann::json> read_item_records(const std::string& path, int64_t n
   return read_item_table(path, n_items).records;
 }
 
-std::vector<std::string> read_item_texts(const std::string& path, const std::string& field, int64_t n_items) {
-  const ItemTable table = read_item_table(path, n_items);
+namespace {
+
+std::vector<std::string> read_texts(const std::string& path, const std::string& field, int64_t n, const std::string& id_name) {
+  const ItemTable table = read_item_table(path, n, id_name);
   if (std::find(table.header.begin(), table.header.end(), field) == table.header.end()) {
     std::string found;
     for (const std::string& h : table.header) found += (found.empty() ? "" : "\t") + h;
-    throw data::FormatError(path + ":1: the header needs the columns 'item' and '" + field + "' (found: " + found + ")");
+    throw data::FormatError(path + ":1: the header needs the columns '" + id_name + "' and '" + field + "' (found: " + found + ")");
   }
   std::vector<std::string> texts;
   for (const auto& r : table.records) texts.push_back(r.value(field, ""));
   return texts;
+}
+
+}  // namespace
+
+std::vector<std::string> read_item_texts(const std::string& path, const std::string& field, int64_t n_items) {
+  return read_texts(path, field, n_items, "item");
+}
+
+std::vector<std::string> read_user_texts(const std::string& path, const std::string& field, int64_t n_users) {
+  return read_texts(path, field, n_users, "user");
 }
 
 std::vector<std::vector<int64_t>> training_items(const data::Dataset& ds, int64_t max_items) {
@@ -89,9 +102,14 @@ std::vector<std::vector<int64_t>> training_items(const data::Dataset& ds, int64_
 }
 
 std::vector<std::string> user_documents(const data::Dataset& ds, const std::vector<std::string>& item_texts,
-                                        const UserDocumentLimits& limits) {
+                                        const UserDocumentLimits& limits, const std::vector<std::string>& given) {
   std::vector<std::string> docs;
   for (const auto& list : training_items(ds, limits.max_items)) {
+    const size_t u = docs.size();
+    if (u < given.size() && !given[u].empty()) {  // the user's own text, as given
+      docs.push_back(given[u]);
+      continue;
+    }
     std::string doc;
     for (int64_t item : list) doc += (doc.empty() ? "" : "\n") + item_texts[static_cast<size_t>(item)];
     if (limits.max_chars > 0 && static_cast<int64_t>(doc.size()) > limits.max_chars) {

@@ -29,9 +29,13 @@ struct UserDocumentLimits {
 // The items of each user's training interactions, most recent last, at most limits.max_items.
 std::vector<std::vector<int64_t>> training_items(const data::Dataset& ds, int64_t max_items);
 
-// One document per user: the texts of their training items (see training_items), joined by "\n",
-// at most limits.max_chars characters.
+// user_text.tsv (`recgrid data import --user-text`, or a team's own user profiles): texts[u] = the
+// `field` column of user u (id column `user`); users without a line get "".
+std::vector<std::string> read_user_texts(const std::string& path, const std::string& field, int64_t n_users);
+
+// One document per user: their given text when `given` has a non-empty one, otherwise the texts of
+// their training items (see training_items), joined by "\n", at most limits.max_chars characters.
 std::vector<std::string> user_documents(const data::Dataset& ds, const std::vector<std::string>& item_texts,
-                                        const UserDocumentLimits& limits);
+                                        const UserDocumentLimits& limits, const std::vector<std::string>& given = {});
 
 }  // namespace recgrid::text

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "data/npy.hpp"
@@ -29,19 +30,38 @@ BuiltTable write_table(const std::string& dir, const std::string& name, const at
 
 }  // namespace
 
-std::vector<BuiltTable> build_text_tables(const data::Dataset& ds, const TextBuildOptions& o) {
+namespace {
+
+// Where the user documents came from, for the sidecar of the users' tables.
+nlohmann::json user_documents_source(const TextBuildOptions& o, int64_t given, int64_t n_users) {
+  const std::string built = "texts of the user's training items (at most " + std::to_string(o.limits.max_items) +
+                            " items, " + std::to_string(o.limits.max_chars) + " characters)";
+  nlohmann::json source = {{"file", o.item_text_file}, {"field", o.field}, {"documents", built}};
+  if (!o.user_text_file.empty()) {
+    source["documents"] = "given user texts where there is one, otherwise " + built;
+    source["user_text_file"] = fs::absolute(o.user_text_file).lexically_normal().string();
+    source["given_users"] = given;
+    source["training_item_users"] = n_users - given;
+  }
+  return source;
+}
+
+}  // namespace
+
+TextBuild build_text_tables(const data::Dataset& ds, const TextBuildOptions& o) {
   fs::create_directories(o.out_dir);
   const std::vector<std::string> items = read_item_texts(o.item_text_file, o.field, ds.n_items);
-  const std::vector<std::string> users = user_documents(ds, items, o.limits);
+  std::vector<std::string> given;
+  if (!o.user_text_file.empty()) given = read_user_texts(o.user_text_file, o.field, ds.n_users);
+  TextBuild result;
+  result.given_users = std::count_if(given.begin(), given.end(), [](const std::string& t) { return !t.empty(); });
+  const std::vector<std::string> users = user_documents(ds, items, o.limits, given);
   const OfflineEncoder encoder(items, o.encoder);
   const nlohmann::json enc = encoder.describe();
   const nlohmann::json item_source = {{"file", o.item_text_file}, {"field", o.field}, {"documents", "item text"}};
-  const nlohmann::json user_source = {
-      {"file", o.item_text_file}, {"field", o.field},
-      {"documents", "texts of the user's training items (at most " + std::to_string(o.limits.max_items) + " items, " +
-                        std::to_string(o.limits.max_chars) + " characters)"}};
+  const nlohmann::json user_source = user_documents_source(o, result.given_users, ds.n_users);
   const at::Tensor item_table = encoder.encode(items), user_table = encoder.encode(users);
-  std::vector<BuiltTable> built;
+  std::vector<BuiltTable>& built = result.tables;
   built.push_back(write_table(o.out_dir, "profile_item", item_table, "items", item_source, enc));
   built.push_back(write_table(o.out_dir, "profile_user", user_table, "users", user_source, enc));
   if (!o.intents_cache.empty()) {
@@ -54,14 +74,14 @@ std::vector<BuiltTable> build_text_tables(const data::Dataset& ds, const TextBui
                                 {{"file", o.intents_cache}, {"field", "intent"}, {"documents", "LLM item intents"}}, ienc));
     built.push_back(write_table(o.out_dir, "intent_user", intent_encoder.encode(user_intents), "users",
                                 {{"file", o.intents_cache}, {"field", "intent"}, {"documents", "LLM user intents"}}, ienc));
-    return built;
+    return result;
   }
   // Without LLM intents the intent tables are the same encodings (the sidecar records the stand-in).
   nlohmann::json stand_in_item = item_source, stand_in_user = user_source;
   stand_in_item["intents"] = stand_in_user["intents"] = "none generated: the raw-text encoding stands in";
   built.push_back(write_table(o.out_dir, "intent_item", item_table, "items", stand_in_item, enc));
   built.push_back(write_table(o.out_dir, "intent_user", user_table, "users", stand_in_user, enc));
-  return built;
+  return result;
 }
 
 TextOnlyCheck text_only_ranking(const data::Dataset& ds, const data::Interactions& truth, const at::Tensor& user_table,

@@ -1,7 +1,8 @@
 // `recgrid text build`: a dataset with raw item text -> every table the enhancers read.
 //
 //   item documents  = the item text field (item_text.tsv)
-//   user documents  = the texts of each user's training items (item_texts.hpp; never valid/test)
+//   user documents  = the user's given text (user_text.tsv, --user-text) where there is one, otherwise
+//                     the texts of the user's training items (item_texts.hpp; never valid/test)
 //   profile_item/profile_user.npy = encodings of those documents
 //   intent_item/intent_user.npy   = encodings of LLM intents when an intents cache is given
 //                                   (`recgrid intents generate`), otherwise of the same documents
@@ -22,6 +23,7 @@ namespace recgrid::text {
 struct TextBuildOptions {
   std::string item_text_file;  // TSV with header: item, <field>, ...
   std::string field = "text";
+  std::string user_text_file;  // optional: TSV with header: user, <field>, ...
   std::string out_dir;
   std::string intents_cache;   // optional: a JSONL answer cache of `recgrid intents generate`
   OfflineEncoderOptions encoder;
@@ -33,7 +35,11 @@ struct BuiltTable {
   int64_t rows = 0, cols = 0;
 };
 
-std::vector<BuiltTable> build_text_tables(const data::Dataset& ds, const TextBuildOptions& options);
+struct TextBuild {
+  std::vector<BuiltTable> tables;
+  int64_t given_users = 0;  // users whose document is their given text (the others: their training items)
+};
+TextBuild build_text_tables(const data::Dataset& ds, const TextBuildOptions& options);
 
 // Text-only ranking: scores items for each user by the cosine of their text embeddings, masks the
 // user's training items, and returns Recall/NDCG@K on `truth`, beside what random ranking is
