@@ -37,6 +37,7 @@
 #include "command_line.hpp"
 #include "text_commands.hpp"
 #include "data_commands.hpp"
+#include "export_commands.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
@@ -62,6 +63,8 @@ const char* const kUsage =
     "  intents generate  ask an OpenAI-compatible LLM for item/user intents or profiles (cached, resumable)\n"
     "  embed          LLM answers -> an embedding table (offline encoder or an embeddings server)\n"
     "  report DIR     Markdown + HTML report and CSV of a grid folder\n"
+    "  export RUN     a trained run's embeddings and every user's top-K list (original ids, titles)\n"
+    "  recommend RUN --user ID  one user's top-K list\n"
     "  plugins        list the installed plugins with their options\n"
     "  synth          write a planted-intent synthetic dataset (TSV splits + text tables)\n"
     "  version        print the version\n"
@@ -285,6 +288,8 @@ int main(int argc, char** argv) {
     if (command == "report") return cmd_report(args);
     if (command == "text") return cmd_text(args);
     if (command == "data") return cmd_data(args);
+    if (command == "export") return cmd_export(args);
+    if (command == "recommend") return cmd_recommend(args);
     if (command == "intents") return cmd_intents(args);
     if (command == "embed") return cmd_embed(args);
     if (command == "status") {

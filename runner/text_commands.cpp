@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "command_line.hpp"
 #include "data/dataset.hpp"
@@ -272,6 +273,31 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
   return 0;
 }
 
+constexpr const char* kTextTables =
+    "text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: intent_user.npy, "
+    "intent_item: intent_item.npy}";
+constexpr const char* kImportMark = "# Written by `recgrid data import`";
+
+// The dataset YAML `recgrid data import` wrote in `dir` (its first line says so), or "".
+std::string imported_dataset_yaml(const std::string& dir) {
+  if (!fs::is_directory(dir)) return "";
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".yaml" && read_text(entry.path().string()).rfind(kImportMark, 0) == 0)
+      return entry.path().string();
+  return "";
+}
+
+// Adds (or replaces) dataset.text_dir and dataset.text in an imported dataset YAML, so runs and
+// grids naming it read the tables without another step.
+void point_dataset_at_tables(const std::string& yaml, const std::string& tables_dir) {
+  std::string kept, line;
+  std::istringstream in(read_text(yaml));
+  while (std::getline(in, line))
+    if (line.rfind("  text_dir:", 0) != 0 && line.rfind("  text:", 0) != 0) kept += line + "\n";
+  kept += "  text_dir: " + fs::absolute(tables_dir).lexically_normal().string() + "\n  " + kTextTables + "\n";
+  write_file_atomic(yaml, kept);
+}
+
 int cmd_text_build(const std::vector<std::string>& args) {
   text::TextBuildOptions o;
   std::string data_dir, prompts;
@@ -303,7 +329,10 @@ int cmd_text_build(const std::vector<std::string>& args) {
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
-  if (o.out_dir.empty()) o.out_dir = "data/text/" + fs::path(data_dir).lexically_normal().filename().string();
+  const std::string imported = imported_dataset_yaml(data_dir);
+  if (o.out_dir.empty())
+    o.out_dir = imported.empty() ? "data/text/" + fs::path(data_dir).lexically_normal().filename().string()
+                                 : (fs::path(data_dir) / "text").string();
   const data::Dataset ds = load_text_dataset(data_dir);
   if (vm.count("llm")) {  // the one-shot path: intents from the LLM, then every table
     if (!o.intents_cache.empty()) throw std::invalid_argument("--llm writes its own answer cache; drop --intents");
@@ -324,9 +353,12 @@ int cmd_text_build(const std::vector<std::string>& args) {
   if (!o.user_text_file.empty())
     std::cout << "user documents: " << built.given_users << " given (" << o.user_text_file << "), "
               << ds.n_users - built.given_users << " built from the user's training items\n";
-  std::cout << "use them with: dataset: {text_dir: " << o.out_dir
-            << ", text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: "
-               "intent_user.npy, intent_item: intent_item.npy}}\n";
+  if (!imported.empty()) {
+    point_dataset_at_tables(imported, o.out_dir);
+    std::cout << imported << ": now names these tables (dataset.text_dir, dataset.text)\n";
+  } else {
+    std::cout << "use them with: dataset: {text_dir: " << o.out_dir << ", " << kTextTables << "}\n";
+  }
   return 0;
 }
 

@@ -182,6 +182,19 @@ TEST(Config, PresetsCanBeChosenFromTheCommandLine) {
       << msg;
 }
 
+// An experiment named without a folder ("e.yaml", run from its folder) finds its presets like any
+// other: this threw "cannot make absolute path" once.
+TEST(Config, AnExperimentInTheWorkingDirectoryFindsItsPresets) {
+  ConfigTree t;
+  t.write("e.yaml", "extends: {dataset: toy, model: fake}\n");
+  const fs::path before = fs::current_path();
+  fs::current_path(t.root);
+  Config c = load_layers("e.yaml", {});
+  fs::current_path(before);
+  EXPECT_EQ(c.root()["model"]["depth"].as<int>(), 4);
+  EXPECT_EQ(c.root()["train"]["epochs"].as<int>(), 12);  // the model file over the dataset file
+}
+
 TEST(Config, TextReduceDimIsOffByDefaultAndNotNegative) {
   Config c = load_layers("", {"model.name=fake"});
   EXPECT_EQ(to_run_config(validate(c, fake_schema)).text.reduce_dim, 0);

@@ -19,10 +19,23 @@ bool names_a_file(const std::string& value) {
 
 namespace {
 
+// The presets that come with the running recgrid: the source tree's configs/ beside a build's bin/
+// (build/bin/../../configs) and the installed share/recgrid/configs (bin/../share/recgrid/configs).
+std::vector<fs::path> shipped_config_dirs() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  std::vector<fs::path> out;
+  for (const fs::path& d : {exe.parent_path() / ".." / ".." / "configs", exe.parent_path() / ".." / "share" / "recgrid" / "configs"})
+    if (fs::is_directory(d)) out.push_back(d.lexically_normal());
+  return out;
+}
+
 // configs/<kind>/<name>.yaml, searched from the experiment's folder upwards, then in ./configs.
 std::string resolve_named(const std::string& value, const std::string& kind, const fs::path& experiment,
                           const Origin& where) {
-  const fs::path base = experiment.parent_path();
+  // "grid.yaml" (no folder) is in the working directory: fs::absolute("") would throw.
+  const fs::path base = experiment.has_parent_path() ? experiment.parent_path() : fs::path(".");
   if (names_a_file(value)) {
     const fs::path p = base / value;
     if (!fs::is_regular_file(p)) throw ConfigError(where.str() + ": extends." + kind + ": no file " + p.string());
@@ -35,12 +48,17 @@ std::string resolve_named(const std::string& value, const std::string& kind, con
       return (dir / "configs" / (kind + "s") / (value + ".yaml")).string();
     if (dir == dir.parent_path()) break;
   }
-  // Last, the working directory's configs/ (a file kept outside the repository, run from inside it).
-  const fs::path here = fs::current_path() / "configs" / (kind + "s") / (value + ".yaml");
-  if (fs::is_regular_file(here)) return here.string();
+  // Then the working directory's configs/ (a file kept outside the repository, run from inside it),
+  // last the presets that came with this recgrid (a stranger's own folder has none).
+  std::vector<fs::path> dirs{fs::current_path() / "configs"};
+  for (const fs::path& d : shipped_config_dirs()) dirs.push_back(d);
+  for (const fs::path& d : dirs)
+    if (fs::is_regular_file(d / (kind + "s") / (value + ".yaml"))) return (d / (kind + "s") / (value + ".yaml")).string();
+  std::string shipped;
+  for (const fs::path& d : shipped_config_dirs()) shipped += ", " + d.string() + "/" + kind + "s";
   throw ConfigError(where.str() + ": extends." + kind + ": no " + kind + " config named '" + value +
                     "' (looked for " + kind + "s/" + value + ".yaml above " + base.string() +
-                    " and in ./configs/" + kind + "s)");
+                    ", in ./configs/" + kind + "s" + shipped + ")");
 }
 
 // An enhancer preset (configs/enhancers/NAME.yaml): first the presets it extends (a name or a list,

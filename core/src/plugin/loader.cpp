@@ -6,6 +6,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -53,10 +54,13 @@ void check_descriptor(const rg_plugin_info* info, const std::string& path) {
     throw PluginError("plugin " + path + " was built for RecGrid plugin ABI version " +
                       std::to_string(info->abi_version) + ", but this host uses ABI version " +
                       std::to_string(RECGRID_ABI_VERSION) + ": rebuild the plugin against this RecGrid");
-  if (info->struct_size != sizeof(rg_plugin_info))
+  // Within ABI 2 the descriptor only grows at its end: a plugin built before `text_side` was
+  // appended is as valid as one built after (the host reads text_side only when the size covers it).
+  if (info->struct_size < offsetof(rg_plugin_info, text_side) || info->struct_size > sizeof(rg_plugin_info))
     throw PluginError("plugin " + path + ": descriptor size " + std::to_string(info->struct_size) +
-                      " differs from the host's " + std::to_string(sizeof(rg_plugin_info)) + " (same ABI version " +
-                      std::to_string(RECGRID_ABI_VERSION) + "; rebuild the plugin)");
+                      " is not one of ABI version " + std::to_string(RECGRID_ABI_VERSION) + " (" +
+                      std::to_string(offsetof(rg_plugin_info, text_side)) + " to " +
+                      std::to_string(sizeof(rg_plugin_info)) + "): rebuild the plugin");
   if (info->torch_major != TORCH_VERSION_MAJOR || info->torch_minor != TORCH_VERSION_MINOR)
     throw PluginError("plugin " + path + " was built with LibTorch " + version_pair(info->torch_major, info->torch_minor) +
                       ", but this host uses LibTorch " + version_pair(TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR));
@@ -241,6 +245,15 @@ NamedTensors Instance::enhancer_loss(const NamedTensors& batch, const NamedTenso
 void Instance::after_step() {
   const auto& api = enhancer("after_step");
   if (api.after_step) check(api.after_step(handle_), "after_step");
+}
+
+NamedTensors Instance::text_side() {
+  const rg_plugin_info& info = *plugin_.info;
+  const bool covered = info.struct_size >= offsetof(rg_plugin_info, text_side) + sizeof(info.text_side);
+  if (!covered || !info.text_side) return {};
+  rg_tensor_list out;
+  check(info.text_side(handle_, &out), "text_side");
+  return out.items;
 }
 
 }  // namespace recgrid::plugin

@@ -84,6 +84,8 @@ class Instance {
   at::Tensor transform_inputs(rg_mode mode, const at::Tensor& e0);
   NamedTensors enhancer_loss(const NamedTensors& batch, const NamedTensors& encoding);
   void after_step();
+  // The plugin's text-side embeddings (export); empty when it has none or predates the call.
+  NamedTensors text_side();
 
  private:
   void check(rg_status status, const char* call) const;

@@ -80,6 +80,13 @@ eval::Embeddings ModelStack::eval_embeddings() {
   return {enc.at("user"), enc.at("item")};
 }
 
+NamedTensors ModelStack::text_side_embeddings() {
+  c10::NoGradGuard no_grad;
+  NamedTensors out;
+  for (auto& e : enhancers_) add_qualified(out, e->name(), e->text_side());
+  return out;
+}
+
 bool ModelStack::encode_per_eval_batch() const {
   return (base_->plugin().info->flags & RG_FLAG_ENCODE_PER_EVAL_BATCH) != 0;
 }

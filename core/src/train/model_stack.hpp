@@ -27,6 +27,8 @@ class ModelStack {
   // Scoring embeddings (no gradient).
   eval::Embeddings eval_embeddings();
   bool encode_per_eval_batch() const;
+  // Each enhancer's text-side embeddings, "<enhancer>.<name>" (no gradient).
+  NamedTensors text_side_embeddings();
   void after_step();
 
   // Every trainable tensor and every persistent buffer, by qualified name "<plugin>.<name>".

@@ -318,20 +318,25 @@ at::Device checked_device(const std::string& name) {
   return device;
 }
 
-// Everything a run trains and evaluates, built from the configuration.
-struct RunParts {
+// The model of a run and what it reads: text tables, dataset, graph, the plugin stack.
+struct ModelParts {
   TextSources text;
   data::Dataset dataset;
   Graph graph;
   NamedTensors graph_list;
+  std::unique_ptr<ModelStack> model;
+};
+
+// Everything a run trains and evaluates, built from the configuration.
+struct RunParts : ModelParts {
   std::unique_ptr<data::UserItemIndex> train_index;
   std::unique_ptr<data::BprSampler> sampler;
   std::unique_ptr<eval::Evaluator> valid_eval, test_eval;
-  std::unique_ptr<ModelStack> model;
   std::unique_ptr<torch::optim::Adam> optimizer;
 };
 
-void build_parts(RunParts& p, const config::RunConfig& cfg, const plugin::Registry& registry,
+// The plugin instances are created after seeding the generator with the run seed (random init).
+void build_model(ModelParts& p, const config::RunConfig& cfg, const plugin::Registry& registry,
                  const at::Device& device, spdlog::logger& log) {
   auto t0 = Clock::now();
   p.text.reduce = {cfg.text.reduce_dim, [&log](const std::string& line) { log.info("text table {}", line); }};
@@ -342,13 +347,18 @@ void build_parts(RunParts& p, const config::RunConfig& cfg, const plugin::Regist
   for (const auto& w : ds.warnings) log.warn("dataset check: {}", w);
   p.graph = data::build_graph(ds, device);
   p.graph_list = data::graph_tensors(p.graph, ds, device);
+  at::manual_seed(cfg.train.seed);
+  p.model = std::make_unique<ModelStack>(registry, cfg, ds, p.graph_list, p.text);
+}
+
+void build_parts(RunParts& p, const config::RunConfig& cfg, const plugin::Registry& registry,
+                 const at::Device& device, spdlog::logger& log) {
+  build_model(p, cfg, registry, device, log);
+  const data::Dataset& ds = p.dataset;
   p.train_index = std::make_unique<data::UserItemIndex>(ds.train, ds.n_users);
   p.sampler = std::make_unique<data::BprSampler>(ds.train, *p.train_index, ds.n_items);
   p.valid_eval = std::make_unique<eval::Evaluator>(ds, ds.valid, cfg.train.topk, cfg.train.eval_batch);
   p.test_eval = std::make_unique<eval::Evaluator>(ds, ds.test, cfg.train.topk, cfg.train.eval_batch);
-
-  at::manual_seed(cfg.train.seed);
-  p.model = std::make_unique<ModelStack>(registry, cfg, ds, p.graph_list, p.text);
   std::vector<at::Tensor> trainable;
   for (const auto& [name, t] : p.model->parameters()) trainable.push_back(t);
   p.optimizer = std::make_unique<torch::optim::Adam>(
@@ -373,6 +383,9 @@ struct LoopOutcome {
   int64_t last_epoch = -1;
   std::vector<double> train_times, eval_times;  // this session's epochs and evaluations
 };
+
+// The stream of the final evaluation on validation, after loading best.pt (export uses it too).
+constexpr uint64_t kFinalValidStream = 1000000001ULL;
 
 // One evaluation of the model's current state. The torch generator is seeded from the run seed and
 // `stream` first, so models with random encoders evaluate reproducibly (and a resumed run the same).
@@ -458,7 +471,7 @@ nlohmann::json finish_run(RunParts& p, const config::RunConfig& cfg, const RunOp
                           const LoopOutcome& loop, double wall, double setup_s, int threads, spdlog::logger& log) {
   if (state.best_epoch < 0) throw std::runtime_error("no validation happened: train.epochs is smaller than 1?");
   load_tensors(o.out_dir + "/best.pt", p.model->parameters(), p.model->buffers());
-  const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, 1000000001ULL);
+  const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, kFinalValidStream);
   const auto test = evaluate(p, *p.test_eval, cfg.train.seed, 1000000002ULL);
   log.info("best epoch {}: valid {}", state.best_epoch, format_metrics(valid, cfg.train.topk));
   log.info("best epoch {}: test  {}", state.best_epoch, format_metrics(test, cfg.train.topk));
@@ -544,6 +557,26 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   }
   return finish_run(p, cfg, o, state, loop, elapsed_before + seconds_since(session_start),
                     std::chrono::duration<double>(session_start - wall_start).count(), threads, *log);
+}
+
+TrainedModel load_trained_model(const std::string& run_dir, const config::RunConfig& cfg,
+                                const plugin::Registry& registry) {
+  if (!fs::exists(run_dir + "/best.pt"))
+    throw std::runtime_error(run_dir + " has no best.pt: no epoch of it was evaluated yet (run it first, or --resume it)");
+  auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  console->set_pattern("[%H:%M:%S] %v");
+  spdlog::logger log("export", console);
+  at::set_num_threads(cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
+                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  ModelParts p;
+  build_model(p, cfg, registry, checked_device(cfg.train.device), log);
+  load_tensors(run_dir + "/best.pt", p.model->parameters(), p.model->buffers());
+  at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, kFinalValidStream));  // as the final evaluation
+  TrainedModel t;
+  t.embeddings = p.model->eval_embeddings();
+  t.text_side = p.model->text_side_embeddings();
+  t.dataset = std::move(p.dataset);
+  return t;
 }
 
 }  // namespace recgrid::train

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "config/run_config.hpp"
+#include "data/dataset.hpp"
+#include "eval/evaluator.hpp"
 #include "plugin/loader.hpp"
 
 namespace recgrid::train {
@@ -33,5 +35,15 @@ constexpr int kExitDiverged = 3;
 // "ok", or "no_learning" when the best epoch is the first evaluation or the BPR term never moved
 // (a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
 nlohmann::json run_training(const config::RunConfig& config, const plugin::Registry& registry, const RunOptions& options);
+
+// A run's model at its best epoch (best.pt), rebuilt from its resolved configuration: what
+// `recgrid export` and `recgrid recommend` read.
+struct TrainedModel {
+  data::Dataset dataset;
+  eval::Embeddings embeddings;  // the base model's final user and item embeddings
+  NamedTensors text_side;       // each enhancer's text-side embeddings, "<enhancer>.<name>" (may be empty)
+};
+TrainedModel load_trained_model(const std::string& run_dir, const config::RunConfig& config,
+                                const plugin::Registry& registry);
 
 }  // namespace recgrid::train

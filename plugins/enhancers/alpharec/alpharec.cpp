@@ -97,6 +97,14 @@ class AlphaRec final : public recgrid::Enhancer {
     return out;
   }
 
+  // Its layer 0 before propagation: mlp_a of the users' mean item embeddings and of the items'.
+  recgrid::NamedTensors text_side() override {
+    recgrid::NamedTensors out;
+    out.add("user", mlp(user_input_));
+    out.add("item", mlp(item_input_));
+    return out;
+  }
+
  private:
   at::Tensor mlp(const at::Tensor& x) const {
     return at::addmm(b2_, at::leaky_relu(at::addmm(b1_, x, w1_.t()), 0.01), w2_.t());

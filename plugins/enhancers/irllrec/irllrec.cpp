@@ -151,6 +151,14 @@ class Irllrec final : public recgrid::Enhancer {
     return out;
   }
 
+  // The text intents Z = mlp_x(X) of every user and item (the student's).
+  recgrid::NamedTensors text_side() override {
+    recgrid::NamedTensors out;
+    out.add("user", student_(x_user_));
+    out.add("item", student_(x_item_));
+    return out;
+  }
+
  private:
   // Prototypes: the base model's ("user_intents"/"item_intents", DCCF and BIGCF) unless told otherwise.
   void make_prototypes(const recgrid::Context& ctx, const Options& o, int64_t d, const at::TensorOptions& options) {

@@ -72,6 +72,14 @@ class Kar final : public recgrid::Enhancer {
     return at::cat({e0.narrow(1, 0, d), a}, 1);
   }
 
+  // The knowledge vectors A_U, A_I (the adaptor's output, as at evaluation).
+  recgrid::NamedTensors text_side() override {
+    recgrid::NamedTensors out;
+    out.add("user", experts_(profile_user_, kar::HybridExperts::kUser, false));
+    out.add("item", experts_(profile_item_, kar::HybridExperts::kItem, false));
+    return out;
+  }
+
  private:
   at::Tensor profile_user_, profile_item_;
   std::string fusion_;

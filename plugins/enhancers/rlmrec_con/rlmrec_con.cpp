@@ -69,6 +69,14 @@ class RlmrecCon final : public recgrid::Enhancer {
     return out;
   }
 
+  // The projected profiles Zp, in the base model's space.
+  recgrid::NamedTensors text_side() override {
+    recgrid::NamedTensors out;
+    out.add("user", mlp_(profile_user_));
+    out.add("item", mlp_(profile_item_));
+    return out;
+  }
+
  private:
   at::Tensor profile_user_, profile_item_;
   double weight_, tau_;

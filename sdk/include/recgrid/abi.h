@@ -173,6 +173,11 @@ typedef struct rg_plugin_info {
 
   const rg_base_model_api* base_model; /* non-NULL iff kind == RG_KIND_BASE_MODEL */
   const rg_enhancer_api* enhancer;     /* non-NULL iff kind == RG_KIND_ENHANCER */
+
+  /* Added within ABI 2: the host reads it only when `struct_size` covers it; NULL = none.
+   * out <- the plugin's own text-side embeddings at the current weights, for `recgrid export`
+   * (e.g. "user" [M x d'], "item" [N x d']: an enhancer's projection of the text tables). */
+  rg_status (*text_side)(rg_instance self, rg_tensor_list* out);
 } rg_plugin_info;
 
 typedef const rg_plugin_info* (*rg_plugin_entry_fn)(void);

@@ -225,6 +225,9 @@ class Enhancer : public Module {
   virtual at::Tensor transform_inputs(Mode, const at::Tensor& e0) { return e0; }
   virtual NamedTensors loss(const Batch&, const NamedTensors&) { return {}; }
   virtual void after_step() {}
+  // The enhancer's own embeddings of users and items from their text ("user", "item"), for
+  // `recgrid export`; none by default.
+  virtual NamedTensors text_side() { return {}; }
 };
 
 namespace detail {
@@ -336,6 +339,9 @@ struct Glue {
   static rg_status after_step(rg_instance h) {
     return guarded([&] { self<T>(h).after_step(); });
   }
+  static rg_status text_side(rg_instance h, rg_tensor_list* out) {
+    return guarded([&] { out->items = self<T>(h).text_side(); });
+  }
 };
 
 template <class T>
@@ -357,6 +363,12 @@ const rg_enhancer_api* enhancer_api() {
   } else {
     return nullptr;
   }
+}
+
+template <class T>
+auto text_side_fn() -> decltype(rg_plugin_info::text_side) {
+  if constexpr (std::is_base_of_v<Enhancer, T>) return &Glue<T>::text_side;
+  else return nullptr;
 }
 
 template <class T>
@@ -386,6 +398,7 @@ const rg_plugin_info* describe() {
       &Glue<T>::buffers,
       base_model_api<T>(),
       enhancer_api<T>(),
+      text_side_fn<T>(),
   };
   return &info;
 }
