@@ -1,6 +1,7 @@
 // `recgrid data import`: each input format, the filters and every split mode against hand-computed
 // cases, and the maps that take the dense ids back to the original ones.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <set>
 
 #include "data/dataset.hpp"
+#include "data/delimited.hpp"
 #include "data/import.hpp"
 #include "test_support.hpp"
 
@@ -172,4 +174,98 @@ TEST(Import, WritesADatasetThatLoadsWithMapsBackToTheOriginalIds) {
   const std::string cfg((std::istreambuf_iterator<char>(yaml)), std::istreambuf_iterator<char>());
   EXPECT_NE(cfg.find("format: tsv"), std::string::npos) << cfg;
   EXPECT_NE(cfg.find("n_users: 6"), std::string::npos) << cfg;
+}
+
+// Gzip-compressed input reads as the same rows as the plain file (zlib's own writer makes the .gz).
+TEST(Import, GzipInputReadsLikeThePlainFile) {
+  const std::string text = "userId,movieId,rating\nalice,\"Heat, 1995\",4\nbob,x,3";  // no final newline
+  const std::string plain = write_file("z.csv", text);
+  const std::string gz = ::testing::TempDir() + "/import_z.csv.gz";
+  gzFile f = gzopen(gz.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  gzwrite(f, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(f);
+  const auto a = read_interactions(plain, {}), b = read_interactions(gz, {});
+  ASSERT_EQ(b.rows.size(), 2u);
+  EXPECT_EQ(a.items.ids(), b.items.ids());
+  EXPECT_EQ(b.items.ids()[0], "Heat, 1995");  // a quoted field keeps its comma
+  EXPECT_EQ(b.rows[1].rating, 3.0f);
+  // A damaged gzip file says so.
+  std::string bytes;
+  {
+    std::ifstream in(gz, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string cut = ::testing::TempDir() + "/import_cut.csv.gz";
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() - 12);
+  try {
+    read_interactions(cut, {});
+    FAIL() << "a truncated gzip file was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("import_cut.csv.gz: cannot read"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Import, CsvQuotesFollowTheUsualRules) {
+  EXPECT_EQ(split_fields("1,\"American President, The (1995)\",Comedy", ","),
+            (std::vector<std::string>{"1", "American President, The (1995)", "Comedy"}));
+  EXPECT_EQ(split_fields("\"say \"\"hi\"\"\",,x", ","), (std::vector<std::string>{"say \"hi\"", "", "x"}));
+  EXPECT_EQ(split_fields("a::\"b\"::c", "::"), (std::vector<std::string>{"a", "\"b\"", "c"}));  // quotes only with one-char separators
+}
+
+// Each text format: which column is the id, which make the text, and the composed text.
+TEST(Import, ItemAndUserTextInEachFormat) {
+  TextReadOptions o;
+  auto t = read_entity_texts(write_file("movies.csv", "movieId,title,genres\n1,\"Heat, The\",Crime|Drama\n2,Up,Animation\n"), o, false);
+  EXPECT_EQ(t.fields, (std::vector<std::string>{"title", "genres"}));
+  EXPECT_EQ(compose_text(t, t.values.at("1"), false), "Heat, The. genres: Crime|Drama");
+  o.format = "movielens";
+  t = read_entity_texts(write_file("movies.dat", "1::Toy Story (1995)::Animation|Comedy\n"), o, false);
+  EXPECT_EQ(t.values.at("1"), (std::vector<std::string>{"Toy Story (1995)", "Animation|Comedy"}));
+  // u.item: id | title | date | video date | URL | 19 genre flags (unknown, Action, Adventure, ...)
+  t = read_entity_texts(write_file("u.item", "7|Twelve Monkeys (1995)|01-Jan-1995||http://x|0|0|0|0|0|0|0|0|1|0|0|0|0|0|0|1|0|0|0\n"), o, false);
+  EXPECT_EQ(t.values.at("7"), (std::vector<std::string>{"Twelve Monkeys (1995)", "01-Jan-1995", "Drama|Sci-Fi"}));
+  t = read_entity_texts(write_file("users.dat", "5::F::25::7::55117\n"), o, true);
+  EXPECT_EQ(compose_text(t, t.values.at("5"), true), "gender: F. age: 25. occupation: 7. zip_code: 55117");
+  o.format = "atomic";
+  t = read_entity_texts(write_file("x.item", "item_id:token\tmovie_title:token_seq\tclass:token_seq\ni9\tAlien\tHorror Sci-Fi\n"), o, false);
+  EXPECT_EQ(t.fields, (std::vector<std::string>{"movie_title", "class"}));
+  EXPECT_EQ(compose_text(t, t.values.at("i9"), false), "Alien. class: Horror Sci-Fi");
+  o.format = "amazon";
+  t = read_entity_texts(write_file("meta.json",
+                                   R"({"asin": "B1", "title": "Glue", "categories": [["Tools", "Adhesives"], ["Tools"]], "description": ["Strong.", "Fast."]})" "\n"
+                                   R"({"asin": "B2", "title": "Tape", "category": ["Tools"], "brand": "Acme"})" "\n"), o, false);
+  EXPECT_EQ(compose_text(t, t.values.at("B1"), false), "Glue. categories: Tools, Adhesives. description: Strong. Fast.");
+  EXPECT_EQ(compose_text(t, t.values.at("B2"), false), "Tape. brand: Acme. categories: Tools");
+  // --text-fields picks columns; a name the header lacks is an error naming the file.
+  o = {};
+  o.fields = {"genres"};
+  t = read_entity_texts(write_file("m2.csv", "movieId,title,genres\n1,Heat,Crime\n"), o, false);
+  EXPECT_EQ(t.fields, (std::vector<std::string>{"genres"}));
+  o.fields = {"plot"};
+  try {
+    read_entity_texts(write_file("m3.csv", "movieId,title\n1,Heat\n"), o, false);
+    FAIL() << "a missing --text-fields column was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("m3.csv:1: --text-fields names 'plot'"), std::string::npos) << e.what();
+  }
+}
+
+// The text files keep the entities that survived the filters, under their new indices, with the
+// original id beside; text lines for ids not in the data are counted, not written.
+TEST(Import, TextFilesFollowTheKeptIdsAndCountWhatIsMissing) {
+  EntityTexts t;
+  t.fields = {"title", "text"};  // a column named like ours keeps its values under another name
+  t.values = {{"b1", {"Heat\tThe", "x"}}, {"gone", {"Old", "y"}}};
+  const std::string path = ::testing::TempDir() + "/import_item_text.tsv";
+  const auto counts = write_entity_texts(path, t, {"a1", "b1"}, false);
+  EXPECT_EQ(counts["with_text"], 1);
+  EXPECT_EQ(counts["without_text"], 1);
+  EXPECT_EQ(counts["not_in_the_data"], 1);
+  std::ifstream in(path);
+  std::string header, line;
+  std::getline(in, header);
+  std::getline(in, line);
+  EXPECT_EQ(header, "item\tid\ttitle\toriginal_text\ttext");
+  EXPECT_EQ(line, "1\tb1\tHeat The\tx\tHeat The. text: x");
 }

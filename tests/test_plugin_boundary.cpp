@@ -61,6 +61,20 @@ TEST(PluginLoader, RefusesAnotherLibTorchOrCxxAbi) {
   EXPECT_NE(msg.find("_GLIBCXX_USE_CXX11_ABI=" + std::to_string(1 - _GLIBCXX_USE_CXX11_ABI)), std::string::npos) << msg;
 }
 
+// Within ABI 2 the descriptor grows only at its end: a plugin built before `text_side` was appended
+// loads (the host never reads past its struct_size); one larger than the host's is refused.
+TEST(PluginLoader, AnOlderDescriptorLoadsAndALargerOneIsRefused) {
+  const plugin::LoadedPlugin& older = plugin::load_plugin(test::test_plugin_path("older_descriptor_enhancer"));
+  EXPECT_EQ(older.info->struct_size, offsetof(rg_plugin_info, text_side));
+  test::HostContext host(test::tiny_dataset());
+  auto e = host.create(older, {});
+  EXPECT_TRUE(e->text_side().empty());  // its text_side pointer would abort if called
+  const std::string path = test::bad_plugin_path("bigger_descriptor_enhancer");
+  const std::string msg = plugin_error([&] { plugin::load_plugin(path); });
+  EXPECT_NE(msg.find(path + ": descriptor size " + std::to_string(sizeof(rg_plugin_info) + 8)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("rebuild the plugin"), std::string::npos) << msg;
+}
+
 TEST(PluginLoader, RefusesALibraryWithoutTheEntryPoint) {
   const std::string path = test::bad_plugin_path("no_entry_point");
   const std::string msg = plugin_error([&] { plugin::load_plugin(path); });
@@ -71,7 +85,7 @@ TEST(PluginLoader, RefusesALibraryWithoutTheEntryPoint) {
 TEST(PluginLoader, RegistryRecordsRefusalsAndStillServesGoodPlugins) {
   const plugin::Registry reg({test::binary_dir() + "/plugins", test::binary_dir() + "/test_plugins_bad"});
   EXPECT_EQ(reg.get("lightgcn", RG_KIND_BASE_MODEL).name(), "lightgcn");
-  EXPECT_EQ(reg.problems().size(), 4u);  // wrong ABI, wrong LibTorch, wrong C++ ABI, no entry point
+  EXPECT_EQ(reg.problems().size(), 5u);  // wrong ABI, wrong LibTorch, wrong C++ ABI, no entry point, bigger descriptor
   const std::string msg = plugin_error([&] { reg.get("nosuch", RG_KIND_BASE_MODEL); });
   EXPECT_NE(msg.find("no base model plugin named 'nosuch'"), std::string::npos) << msg;
   const size_t available = msg.find("available: ");

@@ -26,9 +26,10 @@ bool LineReader::refill() {
   const size_t kept = buffer_.size();
   buffer_.resize(kept + kBlock);
   const int got = gzread(static_cast<gzFile>(file_), buffer_.data() + kept, kBlock);
-  if (got < 0) {
-    int code = 0;
-    const char* why = gzerror(static_cast<gzFile>(file_), &code);
+  int code = Z_OK;
+  const char* why = gzerror(static_cast<gzFile>(file_), &code);
+  // A truncated stream ends like a complete one (0 bytes) but leaves Z_BUF_ERROR behind.
+  if (got < 0 || (got == 0 && code != Z_OK)) {
     throw std::runtime_error(path_ + ": cannot read (" + std::string(why ? why : "?") +
                              "): a damaged or truncated gzip file?");
   }

@@ -45,4 +45,9 @@ TEST(RlmrecCon, LossAndGradientsMatchTheFormula) {
   const std::vector<at::Tensor> params{bp.at("user_emb"), bp.at("item_emb"), w1, b1, w2, b2};
   const auto g_got = test::grads(got, params), g_want = test::grads(want, params);
   for (size_t k = 0; k < params.size(); ++k) EXPECT_TRUE(at::allclose(g_got[k], g_want[k], 1e-4, 1e-6)) << k;
+  // What `recgrid export` writes as its text side: the projected profiles Zp of every user and item.
+  const NamedTensors side = con->text_side();
+  EXPECT_TRUE(at::allclose(side.at("user"), zu, 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(side.at("item"), zi, 1e-5, 1e-6));
+  EXPECT_TRUE(base->text_side().empty());  // a base model has none
 }
