@@ -347,7 +347,11 @@ int cmd_text_build(const std::vector<std::string>& args) {
       return 1;
     }
   }
+  o.encoder.shrink_to_fit = vm["dim"].defaulted();  // the default width gives way to small text; an asked one does not
   const text::TextBuild built = text::build_text_tables(ds, o);
+  if (!built.tables.empty() && built.tables.front().cols < o.encoder.dim)
+    std::cout << "note: the tables are " << built.tables.front().cols << " wide, not " << o.encoder.dim
+              << ": the item texts hold too few distinct tokens (in at least --min-df items) for more\n";
   for (const text::BuiltTable& t : built.tables)
     std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
   if (!o.user_text_file.empty())

@@ -20,6 +20,9 @@ namespace recgrid::text {
 
 struct OfflineEncoderOptions {
   int64_t dim = 256;
+  // When the text cannot give `dim` components (few documents or a small vocabulary): false = an
+  // error (a width asked for explicitly), true = the largest width it can give (the default width).
+  bool shrink_to_fit = false;
   TfidfOptions tfidf;
   uint64_t seed = 2023;
   int64_t power_iterations = 4;
