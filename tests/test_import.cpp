@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 
 #include "data/dataset.hpp"
@@ -268,4 +269,42 @@ TEST(Import, TextFilesFollowTheKeptIdsAndCountWhatIsMissing) {
   std::getline(in, line);
   EXPECT_EQ(header, "item\tid\ttitle\toriginal_text\ttext");
   EXPECT_EQ(line, "1\tb1\tHeat The\tx\tHeat The. text: x");
+}
+
+// Every split mode, on data with repeated (user, item) pairs and shared timestamps: no pair lands in
+// two splits (validation and test never share an interaction with training), and the time-based
+// modes hold out only interactions no earlier than every training one (per user, or globally).
+TEST(Import, NoSplitModeSharesAPairBetweenSplitsAndTimeModesHoldOutTheLatest) {
+  std::mt19937 rng(11);
+  RawData d;
+  for (int k = 0; k < 3000; ++k) {
+    const std::string u = "u" + std::to_string(rng() % 60), i = "i" + std::to_string(rng() % 40);
+    d.rows.push_back({d.users.index_of(u), d.items.index_of(i), 5.0f, static_cast<double>(rng() % 500), d.rows.size()});
+  }
+  for (const char* mode : {"ratio", "loo-last", "loo-random", "temporal-user", "temporal-global"})
+    for (const char* dup : {"first", "last"}) {
+      SCOPED_TRACE(std::string(mode) + " " + dup);
+      FilterReport report;
+      const auto kept = filter_interactions(d.rows, {-1e300, dup, 2}, report);
+      const auto split = split_interactions(kept, {mode, 0.1, 0.2, 5});
+      std::map<std::pair<uint32_t, uint32_t>, int> where;
+      std::map<uint32_t, double> last_train, first_held;
+      double global_last_train = -1, global_first_held = 1e300;
+      for (size_t k = 0; k < kept.size(); ++k) {
+        const auto [it, added] = where.emplace(std::pair{kept[k].user, kept[k].item}, split[k]);
+        EXPECT_TRUE(added) << "a pair appears twice after the duplicate filter";
+        const double t = kept[k].time;
+        if (split[k] == 0) {
+          last_train[kept[k].user] = std::max(last_train[kept[k].user], t);
+          global_last_train = std::max(global_last_train, t);
+        } else {
+          first_held[kept[k].user] = first_held.count(kept[k].user) ? std::min(first_held[kept[k].user], t) : t;
+          global_first_held = std::min(global_first_held, t);
+        }
+      }
+      EXPECT_GT(std::count(split.begin(), split.end(), 2), 0);
+      if (std::string(mode) == "temporal-global") EXPECT_LE(global_last_train, global_first_held);
+      if (std::string(mode) == "temporal-user" || std::string(mode) == "loo-last")
+        for (const auto& [user, first] : first_held) EXPECT_LE(last_train[user], first) << "user " << user;
+    }
 }
