@@ -116,10 +116,12 @@ void write_lists(const LoadedRun& r, const RunChoice& c, const std::string& out,
 int cmd_export(const std::vector<std::string>& args) {
   RunChoice c;
   std::string out;
-  int64_t block = 1024;
+  // 256 users: a 9.5 MB score block on amazon (9,332 items). Measured there, export took 1.3-1.7 s
+  // with blocks of 64-512 users and 2.2-2.6 s with 1024 (the block leaves the cache).
+  int64_t block = 256;
   po::options_description desc("recgrid export RUN_DIR [options]");
   desc.add_options()("help,h", "show this help")("out,o", po::value<std::string>(&out), "output folder (default RUN_DIR/export)")(
-      "block", po::value<int64_t>(&block)->default_value(1024), "users scored at once (memory: block x items floats)");
+      "block", po::value<int64_t>(&block)->default_value(256), "users scored at once (memory: block x items floats)");
   c.add_to(desc);
   po::options_description hidden;
   hidden.add_options()("run", po::value<std::string>(&c.run_dir)->required(), "run folder");
