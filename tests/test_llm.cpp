@@ -301,6 +301,13 @@ TEST(PromptTemplates, TheShippedTemplatesRenderAndDeclareTheirKeys) {
       EXPECT_NE(tasks[0].prompt.find("gloves"), std::string::npos);
       EXPECT_EQ(tasks[0].prompt.find("tape"), std::string::npos);
       EXPECT_EQ(tasks[0].prompt.find("beaker"), std::string::npos);
+      // A given user text comes first in {{items}}; a user without one gets the same prompt as before.
+      text::PromptInputs given{"product", {20, 6000}, {"", "likes strong tape", ""}};
+      const auto with = text::user_prompts(t, ds, items, given);
+      const size_t about = with[1].prompt.find(R"({"about the user":"likes strong tape"})");
+      ASSERT_NE(about, std::string::npos) << with[1].prompt;
+      EXPECT_LT(about, with[1].prompt.find("gloves"));  // user 1 trained on item 1 (gloves)
+      EXPECT_EQ(with[0].prompt, tasks[0].prompt);
     }
   }
   const std::string bad = ::testing::TempDir() + "/bad_prompt.txt";

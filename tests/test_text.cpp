@@ -110,6 +110,33 @@ TEST(RandomizedSvd, MatchesTheExactSvdAndIsDeterministic) {
   EXPECT_THROW(text::randomized_svd(a, 0, 1), std::invalid_argument);
 }
 
+// --user-text: a user with a given text is encoded from it, the others from their training items;
+// the sidecar records the file and both counts.
+TEST(TextBuild, GivenUserTextsReplaceTrainingItemDocuments) {
+  const data::Dataset ds = test::tiny_dataset();  // user 0 trains on items 0, 1; user 1 on 1; user 2 on 1, 2, 3
+  const std::string items = temp_file("ub_items.tsv", "item\ttext\n0\tsteel caliper tool\n1\tsteel glue tube\n"
+                                                      "2\tglue tape roll\n3\ttape caliper roll\n");
+  const std::string users = temp_file("ub_users.tsv", "user\tid\ttext\n1\tbob\tcaliper tape\n");
+  text::TextBuildOptions o;
+  o.item_text_file = items;
+  o.user_text_file = users;
+  o.out_dir = ::testing::TempDir() + "/ub_tables";
+  o.encoder.dim = 2;
+  o.encoder.tfidf.min_df = 1;
+  const text::TextBuild built = text::build_text_tables(ds, o);
+  EXPECT_EQ(built.given_users, 1);
+  const at::Tensor got = data::to_tensor(data::read_table(o.out_dir + "/profile_user.npy"));
+  const text::OfflineEncoder enc(text::read_item_texts(items, "text", 4), o.encoder);
+  const at::Tensor want = enc.encode({"steel caliper tool\nsteel glue tube", "caliper tape",
+                                      "steel glue tube\nglue tape roll\ntape caliper roll"});
+  EXPECT_TRUE(at::allclose(got, want, 1e-5, 1e-6)) << got << want;
+  std::ifstream sidecar(o.out_dir + "/profile_user.npy.json");
+  const auto p = nlohmann::json::parse(sidecar);
+  EXPECT_EQ(p["source"]["given_users"], 1);
+  EXPECT_EQ(p["source"]["training_item_users"], 2);
+  EXPECT_EQ(p["source"]["user_text_file"], fs::absolute(users).lexically_normal().string());
+}
+
 TEST(OfflineEncoder, SimilarTextsAreCloserThanUnrelatedOnes) {
   const std::vector<std::string> corpus = {
       "stainless steel digital caliper for precise measurement",
