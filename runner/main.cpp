@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "config/config.hpp"
@@ -272,6 +273,31 @@ int cmd_synth(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_status(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid status GRID_DIR");
+  std::cout << grid::grid_status(args[0]);
+  return 0;
+}
+
+int cmd_version(const std::vector<std::string>&) {
+  std::cout << "recgrid " << RECGRID_VERSION << " (plugin ABI " << RECGRID_ABI_VERSION << ")\n";
+  return 0;
+}
+
+// The subcommands, by name (kUsage lists them for people).
+int dispatch(const std::string& command, const std::vector<std::string>& args) {
+  using Command = int (*)(const std::vector<std::string>&);
+  static const std::map<std::string, Command> commands = {
+      {"run", cmd_run},         {"plugins", cmd_plugins},     {"report", cmd_report},   {"text", cmd_text},
+      {"data", cmd_data},       {"export", cmd_export},       {"recommend", cmd_recommend},
+      {"intents", cmd_intents}, {"embed", cmd_embed},         {"status", cmd_status},   {"synth", cmd_synth},
+      {"version", cmd_version}, {"--version", cmd_version}};
+  const auto it = commands.find(command);
+  if (it != commands.end()) return it->second(args);
+  std::cerr << "recgrid: unknown command '" << command << "'\n" << kUsage;
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -283,27 +309,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   try {
-    if (command == "run") return cmd_run(args);
-    if (command == "plugins") return cmd_plugins(args);
-    if (command == "report") return cmd_report(args);
-    if (command == "text") return cmd_text(args);
-    if (command == "data") return cmd_data(args);
-    if (command == "export") return cmd_export(args);
-    if (command == "recommend") return cmd_recommend(args);
-    if (command == "intents") return cmd_intents(args);
-    if (command == "embed") return cmd_embed(args);
-    if (command == "status") {
-      if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid status GRID_DIR");
-      std::cout << grid::grid_status(args[0]);
-      return 0;
-    }
-    if (command == "synth") return cmd_synth(args);
-    if (command == "version" || command == "--version") {
-      std::cout << "recgrid " << RECGRID_VERSION << " (plugin ABI " << RECGRID_ABI_VERSION << ")\n";
-      return 0;
-    }
-    std::cerr << "recgrid: unknown command '" << command << "'\n" << kUsage;
-    return 2;
+    return dispatch(command, args);
   } catch (const train::Diverged& e) {
     std::cerr << "recgrid: " << e.what() << "\n";
     return train::kExitDiverged;

@@ -298,6 +298,25 @@ void point_dataset_at_tables(const std::string& yaml, const std::string& tables_
   write_file_atomic(yaml, kept);
 }
 
+// What `text build` made, and where the tables are named (an imported dataset's YAML, or a hint).
+void report_built(const text::TextBuild& built, const text::TextBuildOptions& o, int64_t n_users,
+                  const std::string& imported_yaml) {
+  if (!built.tables.empty() && built.tables.front().cols < o.encoder.dim)
+    std::cout << "note: the tables are " << built.tables.front().cols << " wide, not " << o.encoder.dim
+              << ": the item texts hold too few distinct tokens (in at least --min-df items) for more\n";
+  for (const text::BuiltTable& t : built.tables)
+    std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
+  if (!o.user_text_file.empty())
+    std::cout << "user documents: " << built.given_users << " given (" << o.user_text_file << "), "
+              << n_users - built.given_users << " built from the user's training items\n";
+  if (!imported_yaml.empty()) {
+    point_dataset_at_tables(imported_yaml, o.out_dir);
+    std::cout << imported_yaml << ": now names these tables (dataset.text_dir, dataset.text)\n";
+  } else {
+    std::cout << "use them with: dataset: {text_dir: " << o.out_dir << ", " << kTextTables << "}\n";
+  }
+}
+
 int cmd_text_build(const std::vector<std::string>& args) {
   text::TextBuildOptions o;
   std::string data_dir, prompts;
@@ -348,21 +367,7 @@ int cmd_text_build(const std::vector<std::string>& args) {
     }
   }
   o.encoder.shrink_to_fit = vm["dim"].defaulted();  // the default width gives way to small text; an asked one does not
-  const text::TextBuild built = text::build_text_tables(ds, o);
-  if (!built.tables.empty() && built.tables.front().cols < o.encoder.dim)
-    std::cout << "note: the tables are " << built.tables.front().cols << " wide, not " << o.encoder.dim
-              << ": the item texts hold too few distinct tokens (in at least --min-df items) for more\n";
-  for (const text::BuiltTable& t : built.tables)
-    std::cout << t.path << ": " << t.rows << " x " << t.cols << " (provenance in " << t.path << ".json)\n";
-  if (!o.user_text_file.empty())
-    std::cout << "user documents: " << built.given_users << " given (" << o.user_text_file << "), "
-              << ds.n_users - built.given_users << " built from the user's training items\n";
-  if (!imported.empty()) {
-    point_dataset_at_tables(imported, o.out_dir);
-    std::cout << imported << ": now names these tables (dataset.text_dir, dataset.text)\n";
-  } else {
-    std::cout << "use them with: dataset: {text_dir: " << o.out_dir << ", " << kTextTables << "}\n";
-  }
+  report_built(text::build_text_tables(ds, o), o, ds.n_users, imported);
   return 0;
 }
 
