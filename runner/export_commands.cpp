@@ -31,6 +31,15 @@ struct RunChoice {
   std::vector<std::string> plugin_dirs;
   int64_t k = 20;
 
+  // Adds the shared options and the RUN_DIR argument to `desc` and parses; false when --help was answered.
+  bool parse(const std::vector<std::string>& args, po::options_description& desc) {
+    add_to(desc);
+    po::options_description hidden;
+    hidden.add_options()("run", po::value<std::string>(&run_dir)->required(), "run folder");
+    po::positional_options_description pos;
+    pos.add("run", 1);
+    return parse_command(args, desc, hidden, pos).has_value();
+  }
   void add_to(po::options_description& desc) {
     desc.add_options()("k", po::value<int64_t>(&k)->default_value(20), "items per list")(
         "exclude-seen", po::value<std::string>(&exclude)->default_value("train"),
@@ -122,12 +131,7 @@ int cmd_export(const std::vector<std::string>& args) {
   po::options_description desc("recgrid export RUN_DIR [options]");
   desc.add_options()("help,h", "show this help")("out,o", po::value<std::string>(&out), "output folder (default RUN_DIR/export)")(
       "block", po::value<int64_t>(&block)->default_value(256), "users scored at once (memory: block x items floats)");
-  c.add_to(desc);
-  po::options_description hidden;
-  hidden.add_options()("run", po::value<std::string>(&c.run_dir)->required(), "run folder");
-  po::positional_options_description pos;
-  pos.add("run", 1);
-  if (!parse_command(args, desc, hidden, pos)) return 0;
+  if (!c.parse(args, desc)) return 0;
   if (block < 1) throw std::invalid_argument("--block must be at least 1");
   if (out.empty()) out = c.run_dir + "/export";
   const auto t0 = std::chrono::steady_clock::now();
@@ -153,12 +157,7 @@ int cmd_recommend(const std::vector<std::string>& args) {
   po::options_description desc("recgrid recommend RUN_DIR --user ID [options]");
   desc.add_options()("help,h", "show this help")("user,u", po::value<std::string>(&user)->required(),
                                                   "the user's original id (user_map.tsv), or index without maps");
-  c.add_to(desc);
-  po::options_description hidden;
-  hidden.add_options()("run", po::value<std::string>(&c.run_dir)->required(), "run folder");
-  po::positional_options_description pos;
-  pos.add("run", 1);
-  if (!parse_command(args, desc, hidden, pos)) return 0;
+  if (!c.parse(args, desc)) return 0;
   const LoadedRun r = load_run(c);
   const auto& n = r.names;
   const auto found = std::find(n.users.begin(), n.users.end(), user);
