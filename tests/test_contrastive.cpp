@@ -1,6 +1,8 @@
 // Streamed InfoNCE and the intent/mask primitives against dense formulas (ALGORITHMS.md §0).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -33,6 +35,22 @@ TEST(Contrastive, LogSumExpStaysFiniteAtLargeScales) {
   const at::Tensor q = at::full({2, 3}, 10.0), k = at::full({4, 3}, 10.0);
   const at::Tensor lse = ops::logsumexp_similarity(q, k, 1.0, 3);
   EXPECT_NEAR(lse[0].item<double>(), 300.0 + std::log(4.0), 1e-3);
+}
+
+// Many keys with similarities just below the old fixed bound (80): each exp fits in float, but
+// their sum n e^79 (n = 300,000: about e^91.6) does not. The path must depend on n too.
+TEST(Contrastive, LogSumExpStaysFiniteWithManyKeysNearTheBound) {
+  const int64_t n = 300000;
+  const at::Tensor q = at::full({1, 1}, 1.0), k = at::full({n, 1}, 79.0);  // every similarity exactly 79
+  const at::Tensor lse = ops::logsumexp_similarity(q, k, 1.0, 4096);
+  EXPECT_TRUE(std::isfinite(lse[0].item<double>()));
+  EXPECT_NEAR(lse[0].item<double>(), 79.0 + std::log(static_cast<double>(n)), 1e-3);
+  // The gradient (softmax weights 1 / n per key) stays finite as well.
+  const at::Tensor kg = k.clone().requires_grad_(true);
+  ops::logsumexp_similarity(q, kg, 1.0, 4096).sum().backward();
+  EXPECT_NEAR(kg.grad().sum().item<double>(), 1.0, 1e-3);
+  // With few keys the same bound stays on the fast unshifted path and is exact.
+  EXPECT_NEAR(ops::logsumexp_similarity(q, k.narrow(0, 0, 10), 1.0, 4096)[0].item<double>(), 79.0 + std::log(10.0), 1e-4);
 }
 
 TEST(Contrastive, NceBMatchesTheFormulaValueAndGradient) {

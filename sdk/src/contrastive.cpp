@@ -8,6 +8,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -32,12 +33,15 @@ constexpr int64_t kSweepRowBlock = 64;
 
 int64_t row_blocks(int64_t rows, int64_t block = kRowBlock) { return (rows + block - 1) / block; }
 
-// |q . k| <= max|q| * max|k|: below ~80, exp cannot overflow in fp32, so exponentials are summed
-// directly (as REF does); otherwise a max-shifted log-sum-exp.
+// |q . k| <= max|q| * max|k| = bound. The sum of n exponentials is at most n e^bound; while that
+// stays below e^86 (fp32 overflows at e^88.7; the margin covers rounding) the exponentials are summed
+// directly (as REF does), otherwise a max-shifted log-sum-exp. A fixed bound of 80 overflowed for
+// n above e^8.7 (about 6,000 keys) near the bound (Contrastive.LogSumExpStaysFiniteWithManyKeys...).
 double similarity_bound(const at::Tensor& q, const at::Tensor& k) {
   return q.norm(2, 1).max().item<double>() * k.norm(2, 1).max().item<double>();
 }
-constexpr double kExpSafe = 80.0;
+constexpr double kSumSafe = 86.0;
+bool unshifted_sum_fits(double bound, int64_t n) { return bound + std::log(static_cast<double>(std::max<int64_t>(n, 1))) < kSumSafe; }
 // Below this bound the backward may use exp(s) * exp(-lse) (no per-tile shift and scale passes):
 // exp(s) <= e^30 and exp(-lse) >= e^-(30 + log n) stay far from fp32 overflow and underflow.
 constexpr double kFoldSafe = 30.0;
@@ -143,11 +147,11 @@ void lse_backward_blocks(const at::Tensor& q, const at::Tensor& k, const at::Ten
 // lse[b] = log sum_j exp(q_b . k_j) (queries already scaled by 1 / tau).
 class LogSumExpSimilarity : public torch::autograd::Function<LogSumExpSimilarity> {
  public:
-  // `bound` >= max |q_b . k_j| picks the numeric path (see kExpSafe, kFoldSafe).
+  // `bound` >= max |q_b . k_j| picks the numeric path (see unshifted_sum_fits, kFoldSafe).
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, int64_t chunk,
                             double bound) {
     at::NoGradGuard no_grad;
-    const at::Tensor lse = q.is_cpu() && bound < kExpSafe ? lse_tiled(q, k, chunk) : lse_shifted(q, k, chunk);
+    const at::Tensor lse = q.is_cpu() && unshifted_sum_fits(bound, k.size(0)) ? lse_tiled(q, k, chunk) : lse_shifted(q, k, chunk);
     ctx->save_for_backward({q, k, lse});
     ctx->saved_data["chunk"] = chunk;
     ctx->saved_data["fold"] = bound < kFoldSafe;
