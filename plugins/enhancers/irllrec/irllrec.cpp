@@ -59,7 +59,8 @@ class Irllrec final : public recgrid::Enhancer {
       d(itm_weight, "itm_weight", "1.0e-4", "[0, inf)", "λ3, weight of interaction-text matching (0: no ITM, no teacher)");
       d(itm_form, "itm_form", "similarity", "{similarity, feature}",
         "distillation: similarity (paper: cross-modal in-batch KL) | feature (REF: softmax over d)");
-      d(itm_alpha, "itm_alpha", 0.4, "[0, 1]", "α: L_ITM = (1-α) λ2 L_tran + α L_match (REF: 0.6)");
+      d(itm_alpha, "itm_alpha", 0.4, "[0, 1]",
+        "α: L_ITM = (1-α) L_tran + α L_match (eq. 17; the feature form, as REF: (1-α) λ2 L_tran; REF α: 0.6)");
       d(momentum, "momentum", 0.999, "[0, 1]", "β of the EMA teachers");
       d(teacher_init, "teacher_init", "copy", "{copy, reinit}",
         "copy (teacher = student) | reinit (REF: fresh Xavier weights, biases copied)");
@@ -73,7 +74,7 @@ class Irllrec final : public recgrid::Enhancer {
 
   static recgrid::PluginSpec spec() {
     return {"irllrec",
-            "1.0.0",
+            "1.1.0",  // 1.1.0: eq. 17's ITM translation part unweighted in the similarity form
             "IRLLRec: intent alignment (pairwise + translation) and momentum-distilled matching of LLM text "
             "intents with graph interaction intents",
             recgrid::declared_options<Options>(),
@@ -123,8 +124,9 @@ class Irllrec final : public recgrid::Enhancer {
 
   NamedTensors loss(const recgrid::Batch& b, const NamedTensors& enc) override {
     irllrec::ProjectedTable z_user(student_, x_user_), z_item(student_, x_item_);
-    // L_tran is shared by the alignment and (scaled by 1 - α) the matching: computed once.
-    const bool tran_in_itm = itm_ && alpha_ < 1 && lambda2_ != 0;
+    // L_tran is shared by the alignment (× λ2) and the matching (× (1 - α)): computed once. Eq. 17 puts
+    // the unweighted L_tran in ITM (the similarity form); REF's feature form reuses the λ2-weighted term.
+    const bool tran_in_itm = itm_ && alpha_ < 1 && (lambda2_ != 0 || !feature_itm_);
     const bool translate = (ia_ && lambda2_ != 0) || tran_in_itm;
     at::Tensor z_all;  // every node's Z [V x d], users then items, when a term needs it
     if (translate || (itm_ && feature_itm_)) {  // project each table once
@@ -138,14 +140,14 @@ class Irllrec final : public recgrid::Enhancer {
     NamedTensors out;
     if (ia_ && lambda1_ != 0)
       out.add("pair", irllrec::pairwise_alignment(b, r_user, r_item, z_user, z_item, pair_) * lambda1_);
-    at::Tensor tran;
+    at::Tensor tran;  // unweighted L_tran
     if (translate) {
-      tran = irllrec::translation_alignment(translate_final_ ? enc.at("final") : r, z_all, translation_) * lambda2_;
-      if (ia_) out.add("tran", tran);
+      tran = irllrec::translation_alignment(translate_final_ ? enc.at("final") : r, z_all, translation_);
+      if (ia_ && lambda2_ != 0) out.add("tran", tran * lambda2_);
     }
     if (itm_) {
       at::Tensor itm = matching(b, r, z_user, z_item, z_all) * alpha_;
-      if (tran.defined() && alpha_ < 1) itm = itm + tran * (1 - alpha_);
+      if (tran_in_itm) itm = itm + tran * ((feature_itm_ ? lambda2_ : 1.0) * (1 - alpha_));
       out.add("itm", itm * lambda3_);
     }
     return out;

@@ -121,6 +121,8 @@ void check_all_terms(const Variant& s) {
   const at::Tensor f_noisy = F + F * at::randn_like(F), z_noisy = z + z * at::randn_like(z);
   at::Tensor tran = test::ref_nce_b(z_noisy, f_noisy, 1 / s.eta);
   if (s.paper) tran = tran + test::ref_nce_b(f_noisy, z_noisy, 1 / s.eta);
+  // Eq. 17: the similarity form's ITM takes L_tran unweighted; REF's feature form the λ2-weighted term.
+  const at::Tensor itm_tran = s.paper ? tran : tran * s.l2;
   tran = tran * s.l2;
   at::Tensor match;
   if (s.paper) {
@@ -138,9 +140,9 @@ void check_all_terms(const Variant& s) {
     const at::Tensor zt = at::cat({mlp(buf, "mlp_x_teacher", f.x_user()), mlp(buf, "mlp_x_teacher", f.x_item())}).detach();
     match = -(zt.softmax(1) * z.log_softmax(1)).sum(1).mean();
   }
-  const at::Tensor itm = (match * s.alpha + tran * (1 - s.alpha)) * s.l3;
+  const at::Tensor itm = (match * s.alpha + itm_tran * (1 - s.alpha)) * s.l3;
 
-  const bool translate = s.l2 != 0;  // without it no term needs every node: the towers see the batch's rows
+  const bool translate = s.l2 != 0;
   EXPECT_EQ(got.names(), translate ? "pair, tran, itm" : "pair, itm");
   EXPECT_NEAR(got.at("pair").item<double>(), pair.item<double>(), 1e-5);
   if (translate) EXPECT_NEAR(got.at("tran").item<double>(), tran.item<double>(), 1e-5);
@@ -158,7 +160,16 @@ TEST(Irllrec, PaperTermsAndGradientsMatchTheFormulas) { check_all_terms(Variant{
 
 TEST(Irllrec, BatchRowTermsAndGradientsMatchTheFormulas) {
   Variant s{true};
-  s.l2 = 0;  // pair and similarity ITM read only the batch's users and items (one tower call per table)
+  s.l2 = 0;
+  s.alpha = 1;  // no translation anywhere: pair and ITM read only the batch's users and items (one tower call per table)
+  check_all_terms(s);
+}
+
+// Eq. 17's mend: with λ2 = 0 the similarity-form ITM keeps its translation part (1 - α) L_tran; it
+// used to reuse the λ2-weighted term and so lost it.
+TEST(Irllrec, WithoutTranslationWeightTheMatchingKeepsItsTranslationPart) {
+  Variant s{true};
+  s.l2 = 0;
   check_all_terms(s);
 }
 
