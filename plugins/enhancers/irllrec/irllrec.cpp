@@ -32,7 +32,7 @@ class Irllrec final : public recgrid::Enhancer {
  public:
   struct Options {
     std::string prototypes, intent_propagation, intent_view, pair_user_negatives, translation_source,
-        translation_directions, itm_form, teacher_init;
+        translation_directions, itm_form, teacher_init, graph_teacher;
     int64_t intents, chunk;
     bool intent_next_layer, pair_negative_term, translation_noise, ia, itm, graph_encoder, text_encoder;
     double pair_weight, pair_temperature, translation_weight, translation_scale, itm_weight, itm_alpha, momentum;
@@ -62,6 +62,9 @@ class Irllrec final : public recgrid::Enhancer {
       d(itm_alpha, "itm_alpha", 0.4, "[0, 1]",
         "α: L_ITM = (1-α) L_tran + α L_match (eq. 17; the feature form, as REF: (1-α) λ2 L_tran; REF α: 0.6)");
       d(momentum, "momentum", 0.999, "[0, 1]", "β of the EMA teachers");
+      d(graph_teacher, "graph_teacher", "momentum_encoder", "{momentum_encoder, ema_intents}",
+        "similarity ITM's graph teacher R': momentum_encoder (eq. 18: the intents of EMA copies of the ID tables "
+        "and prototypes) | ema_intents (an EMA of R itself)");
       d(teacher_init, "teacher_init", "copy", "{copy, reinit}",
         "copy (teacher = student) | reinit (REF: fresh Xavier weights, biases copied)");
       d(ia, "ia", true, "", "ablation: false removes intent alignment (pair and tran terms)");
@@ -74,7 +77,7 @@ class Irllrec final : public recgrid::Enhancer {
 
   static recgrid::PluginSpec spec() {
     return {"irllrec",
-            "1.1.0",  // 1.1.0: eq. 17's ITM translation part unweighted in the similarity form
+            "1.1.0",  // 1.1.0: eq. 17 mend, eq. 18 momentum graph encoder
             "IRLLRec: intent alignment (pairwise + translation) and momentum-distilled matching of LLM text "
             "intents with graph interaction intents",
             recgrid::declared_options<Options>(),
@@ -88,7 +91,9 @@ class Irllrec final : public recgrid::Enhancer {
       : n_users_(ctx.n_users),
         x_user_(ctx.inputs.at("intent_user")),
         x_item_(ctx.inputs.at("intent_item")),
+        graph_(ctx.graph),
         intents_(ctx.graph, ctx.n_users, {o.intent_propagation == "intents", o.intent_next_layer, o.intent_view}),
+        teacher_intents_(ctx.graph, ctx.n_users, {o.intent_propagation == "intents", o.intent_next_layer, ""}),
         pair_{o.pair_temperature, o.pair_user_negatives == "all", o.pair_negative_term, o.chunk},
         translation_{o.translation_scale, o.translation_directions == "both", o.translation_noise, o.chunk},
         lambda1_(o.pair_weight),
@@ -111,6 +116,7 @@ class Irllrec final : public recgrid::Enhancer {
     if (itm_ && !feature_itm_) {
       graph_teacher_ = register_buffer("state.graph_teacher", at::zeros({ctx.n_nodes(), d}, options));
       graph_teacher_ready_ = register_buffer("state.graph_teacher_ready", at::zeros({}, options));
+      if (o.graph_teacher == "momentum_encoder" && graph_encoder_) make_momentum_graph_encoder(ctx);
     }
     if (itm_ && feature_itm_ && teacher_.mlp) {
       // The teacher's first layer is linear in its weights, so its pre-activation X W1_T^T + b1_T follows
@@ -146,7 +152,7 @@ class Irllrec final : public recgrid::Enhancer {
       if (ia_ && lambda2_ != 0) out.add("tran", tran * lambda2_);
     }
     if (itm_) {
-      at::Tensor itm = matching(b, r, z_user, z_item, z_all) * alpha_;
+      at::Tensor itm = matching(b, enc, r, z_user, z_item, z_all) * alpha_;
       if (tran_in_itm) itm = itm + tran * ((feature_itm_ ? lambda2_ : 1.0) * (1 - alpha_));
       out.add("itm", itm * lambda3_);
     }
@@ -170,6 +176,39 @@ class Irllrec final : public recgrid::Enhancer {
     const int64_t K = o.intents;
     c_user_ = register_parameter("intent.user", recgrid::ops::xavier_uniform(d, K, options));
     c_item_ = register_parameter("intent.item", recgrid::ops::xavier_uniform(d, K, options));
+  }
+
+  // Eq. 18's momentum graph encoder: EMA copies of the ID tables and of the prototypes R is built
+  // with ("state." buffers: checkpointed, not regularised; the EMA moves them, never a gradient).
+  void make_momentum_graph_encoder(const recgrid::Context& ctx) {
+    const auto& bp = ctx.base_parameters;
+    if (!bp.contains("user_emb") || !bp.contains("item_emb"))
+      throw std::invalid_argument("irllrec: graph_teacher: momentum_encoder needs the base model's ID tables "
+                                  "(user_emb, item_emb); set irllrec.graph_teacher: ema_intents");
+    auto ema_copy = [&](const std::string& name, const at::Tensor& student) {
+      at::Tensor teacher = register_buffer("state.ema." + name, student.detach().clone());
+      momentum_.track(teacher, student);
+      return teacher;
+    };
+    ema_user_emb_ = ema_copy("user_emb", bp.at("user_emb"));
+    ema_item_emb_ = ema_copy("item_emb", bp.at("item_emb"));
+    const bool own = c_user_.defined();
+    ema_c_user_ = ema_copy("intent.user", own ? c_user_ : bp.at("user_intents"));
+    ema_c_item_ = ema_copy("intent.item", own ? c_item_ : bp.at("item_intents"));
+  }
+
+  // R' of the momentum graph encoder: the EMA tables propagated over the plain normalised graph
+  // (LightGCN's encoder, the backbone of the paper's eq. 9-12) for as many layers as the base
+  // encoding has, then the same interaction intents as R with the EMA prototypes. No gradient.
+  at::Tensor momentum_graph_intents(const NamedTensors& enc) const {
+    int64_t layers = 0;
+    while (enc.contains("layer." + std::to_string(layers + 1))) ++layers;
+    const at::Tensor e0 = at::cat({ema_user_emb_, ema_item_emb_});
+    const std::vector<at::Tensor> prop = recgrid::ops::propagate(graph_, graph_.norm, e0, layers);
+    NamedTensors teacher;
+    teacher.add("layer.0", e0);
+    for (int64_t l = 1; l <= layers; ++l) teacher.add("layer." + std::to_string(l), prop[static_cast<size_t>(l)]);
+    return teacher_intents_(teacher, ema_c_user_, ema_c_item_);
   }
 
   void make_text_encoders(const Options& o, int64_t d, const at::TensorOptions& options) {
@@ -207,8 +246,8 @@ class Irllrec final : public recgrid::Enhancer {
 
   // Unweighted L_match. The EMA step runs first, as in REF: θ_T <- β θ_T + (1 - β) θ_S with the
   // student's weights of this step, i.e. the values the previous optimizer step produced.
-  at::Tensor matching(const recgrid::Batch& b, const at::Tensor& r, irllrec::ProjectedTable& z_user,
-                      irllrec::ProjectedTable& z_item, const at::Tensor& z_all) {
+  at::Tensor matching(const recgrid::Batch& b, const NamedTensors& enc, const at::Tensor& r,
+                      irllrec::ProjectedTable& z_user, irllrec::ProjectedTable& z_item, const at::Tensor& z_all) {
     c10::NoGradGuard no_grad_for_teachers;
     momentum_.update();
     if (feature_itm_) {
@@ -224,8 +263,11 @@ class Irllrec final : public recgrid::Enhancer {
       c10::AutoGradMode student(true);
       return irllrec::feature_distillation(z_all, z_teacher);
     }
-    // Similarity form: teachers are the EMA text tower and the EMA of R (which starts as R).
-    if (graph_teacher_ready_.item<double>() == 0) {
+    // Similarity form: teachers are the EMA text tower and R' (momentum_encoder: the intents of the
+    // EMA tables and prototypes, updated above; ema_intents: the EMA of R, which starts as R).
+    if (ema_user_emb_.defined()) {
+      graph_teacher_.copy_(momentum_graph_intents(enc));
+    } else if (graph_teacher_ready_.item<double>() == 0) {
       graph_teacher_.copy_(r);
       graph_teacher_ready_.fill_(1);
     } else {
@@ -248,7 +290,8 @@ class Irllrec final : public recgrid::Enhancer {
 
   int64_t n_users_;
   at::Tensor x_user_, x_item_;  // constant text intent tables
-  irllrec::InteractionIntents intents_;
+  recgrid::Graph graph_;
+  irllrec::InteractionIntents intents_, teacher_intents_;
   irllrec::PairwiseOptions pair_;
   irllrec::TranslationOptions translation_;
   double lambda1_, lambda2_, lambda3_, alpha_;
@@ -258,6 +301,7 @@ class Irllrec final : public recgrid::Enhancer {
   at::Tensor c_user_, c_item_;  // own prototypes (undefined when the base model's are used)
   irllrec::TextEncoder student_, teacher_;  // the teacher's tensors are buffers updated by momentum_
   at::Tensor graph_teacher_, graph_teacher_ready_, teacher_hidden_;
+  at::Tensor ema_user_emb_, ema_item_emb_, ema_c_user_, ema_c_item_;  // momentum graph encoder (eq. 18)
 };
 
 }  // namespace

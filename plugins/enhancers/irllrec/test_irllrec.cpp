@@ -173,6 +173,47 @@ TEST(Irllrec, WithoutTranslationWeightTheMatchingKeepsItsTranslationPart) {
   check_all_terms(s);
 }
 
+// Eq. 18: with graph_teacher momentum_encoder the similarity ITM's graph teacher R' is the interaction
+// intents of EMA copies of the ID tables and prototypes, propagated over Â; ema_intents starts from R.
+TEST(Irllrec, MomentumGraphEncoderBuildsTheTeacherFromEmaTables) {
+  Fixture f;
+  const nlohmann::json base_options = {{"momentum", 0.9}, {"intents", 5}, {"chunk", 3}};
+  nlohmann::json encoder_options = base_options;
+  encoder_options["graph_teacher"] = "momentum_encoder";
+  auto irl = f.irllrec(encoder_options);
+  const NamedTensors bp = f.base->parameters(), p = irl->parameters(), buf = irl->buffers();
+  const at::Tensor u0 = bp.at("user_emb").detach().clone(), i0 = bp.at("item_emb").detach().clone();
+  const at::Tensor cu0 = p.at("intent.user").detach().clone(), ci0 = p.at("intent.item").detach().clone();
+  {
+    c10::NoGradGuard g;  // as if an optimizer step moved the student
+    bp.at("user_emb").add_(0.5);
+    p.at("intent.item").mul_(2.0);
+  }
+  const NamedTensors enc = f.base->encode(RG_MODE_TRAIN, nullptr);
+  irl->enhancer_loss(f.batch, enc);
+  auto ema = [](const at::Tensor& before, const at::Tensor& now) { return before * 0.9 + now.detach() * 0.1; };
+  const at::Tensor ue = ema(u0, bp.at("user_emb")), ie = ema(i0, bp.at("item_emb"));
+  const at::Tensor cue = ema(cu0, p.at("intent.user")), cie = ema(ci0, p.at("intent.item"));
+  EXPECT_TRUE(at::allclose(buf.at("state.ema.user_emb"), ue, 1e-6, 1e-7));
+  EXPECT_TRUE(at::allclose(buf.at("state.ema.intent.item"), cie, 1e-6, 1e-7));
+  const at::Tensor a = test::dense(f.host.graph, f.host.graph.norm), e0 = at::cat({ue, ie});
+  NamedTensors teacher;
+  teacher.add("layer.0", e0);
+  teacher.add("layer.1", a.mm(e0));
+  teacher.add("layer.2", a.mm(a.mm(e0)));
+  const at::Tensor want = ref_r(f.host.graph, teacher, 2, cue, cie, true, 3);
+  EXPECT_TRUE(at::allclose(buf.at("state.graph_teacher"), want, 1e-5, 1e-6)) << buf.at("state.graph_teacher") << want;
+  // It differs from R (the student moved) and from what ema_intents holds after its first step: R itself.
+  nlohmann::json ema_options = base_options;
+  ema_options["graph_teacher"] = "ema_intents";
+  auto irl2 = f.irllrec(ema_options);
+  const NamedTensors p2 = irl2->parameters();
+  irl2->enhancer_loss(f.batch, enc);
+  const at::Tensor r = ref_r(f.host.graph, enc, 2, p2.at("intent.user"), p2.at("intent.item"), true, 3);
+  EXPECT_TRUE(at::allclose(irl2->buffers().at("state.graph_teacher"), r, 1e-5, 1e-6));
+  EXPECT_FALSE(irl2->buffers().contains("state.ema.user_emb"));
+}
+
 TEST(Irllrec, RefTermsAndGradientsMatchTheFormulas) {
   Variant s{false};
   s.alpha = 0.6;
