@@ -82,7 +82,7 @@ int cmd_import(const std::vector<std::string>& args) {
   data::SplitOptions split;
   TextInputs text;
   std::string input, out, name;
-  po::options_description desc("recgrid data import INPUT --out DIR [options]");
+  po::options_description desc("recgrid data import INPUT --out DIR [options]   (INPUT and text files: plain or gzip)");
   desc.add_options()("help,h", "show this help")("out,o", po::value<std::string>(&out)->required(), "the dataset folder to write")(
       "name", po::value<std::string>(&name), "the dataset's name (default: the folder's name)")(
       "format", po::value<std::string>(&read.format)->default_value("delimited"),
@@ -95,8 +95,8 @@ int cmd_import(const std::vector<std::string>& args) {
       "kcore", po::value<int>(&filter.kcore)->default_value(0), "drop users and items with fewer interactions, until none has (0: off)")(
       "split", po::value<std::string>(&split.mode)->default_value("ratio"),
       "ratio (per user, seeded), loo-last, loo-random, temporal-user, temporal-global")(
-      "valid", po::value<double>(&split.valid)->default_value(0.1), "share held out for validation (ratio, temporal)")(
-      "test", po::value<double>(&split.test)->default_value(0.1), "share held out for test (ratio, temporal)")(
+      "valid", po::value<double>(&split.valid)->default_value(0.1, "0.1"), "share held out for validation (ratio, temporal)")(
+      "test", po::value<double>(&split.test)->default_value(0.1, "0.1"), "share held out for test (ratio, temporal)")(
       "seed", po::value<uint64_t>(&split.seed)->default_value(2023), "the seed of the random splits")(
       "item-text", po::value<std::string>(&text.item_file),
       "item descriptions: a CSV/TSV with a header (an id column and text columns), MovieLens movies.dat / u.item, "
