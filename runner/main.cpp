@@ -310,6 +310,9 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     return dispatch(command, args);
+  } catch (const train::Interrupted& e) {
+    std::cerr << "recgrid: " << e.what() << "; run the same command with --resume to continue\n";
+    return train::kExitInterrupted;
   } catch (const train::Diverged& e) {
     std::cerr << "recgrid: " << e.what() << "\n";
     return train::kExitDiverged;

@@ -82,6 +82,54 @@ TEST(Runner, WritesTheRunFolder) {
   EXPECT_NE(cfg.find("epochs: 7"), std::string::npos) << cfg;
 }
 
+// SIGTERM (Slurm's preemption, `scancel --signal=TERM`) during training: the run stops at the end of
+// its step with exit status 4 and a checkpoint of that point; --resume then gives the numbers of the
+// uninterrupted run, losses and validation of every evaluation included.
+TEST(Runner, AStopSignalCheckpointsTheStepAndResumeGivesTheSameNumbers) {
+  const std::string a = fresh_dir("sig_a"), b = fresh_dir("sig_b"), c = fresh_dir("sig_c");
+  const std::string extra = "--set train.batch_size=128 --set train.test_step=2 --set train.patience=100";
+  ASSERT_EQ(run_cli("run " + quick(a, 8, extra)).code, 0);
+  // At a known place: the run signals itself after step 5 of epoch 3 (an unevaluated epoch).
+  const Result stopped = run_cli("run " + quick(c, 8, extra), "RECGRID_SIGNAL_AT=3:5");
+  ASSERT_EQ(stopped.code, 4) << stopped.output;
+  EXPECT_NE(stopped.output.find("stopped by signal 15 before epoch 3, step 6"), std::string::npos) << stopped.output;
+  const Result went_on = run_cli("run " + quick(c, 8, extra + " --resume"));
+  ASSERT_EQ(went_on.code, 0) << went_on.output;
+  EXPECT_NE(went_on.output.find("resumed inside epoch 3 at step 6"), std::string::npos) << went_on.output;
+  // And from outside at a moment the test does not choose: SIGTERM once the first evaluation is written.
+  // Started in the background; SIGTERM once the first evaluation is written, i.e. while it trains on.
+  const std::string script = recgrid::test::binary_dir() + "/bin/recgrid run " + quick(b, 8, extra) + " > " + b + ".out 2>&1 & pid=$!; "
+                             "while [ ! -s " + b + "/metrics.jsonl ]; do sleep 0.02; done; kill -TERM $pid; wait $pid; "
+                             "echo $? > " + b + ".code";
+  ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  std::ifstream code_file(b + ".code");
+  int code = -1;
+  code_file >> code;
+  std::ifstream out_file(b + ".out");
+  const std::string out((std::istreambuf_iterator<char>(out_file)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(code, 4) << out;
+  EXPECT_NE(out.find("stopped by signal 15"), std::string::npos) << out;
+  EXPECT_NE(out.find("--resume to continue"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(b + "/results.json"));
+  const Result resumed = run_cli("run " + quick(b, 8, extra + " --resume"));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed "), std::string::npos) << resumed.output;
+  const json ra = read_json(a + "/results.json");
+  const auto la = read_jsonl(a + "/metrics.jsonl");
+  for (const std::string& run : {c, b}) {
+    SCOPED_TRACE(run);
+    const json r = read_json(run + "/results.json");
+    EXPECT_EQ(ra["test"], r["test"]);
+    EXPECT_EQ(ra["best_epoch"], r["best_epoch"]);
+    const auto l = read_jsonl(run + "/metrics.jsonl");
+    ASSERT_EQ(la.size(), l.size());
+    for (size_t k = 0; k < la.size(); ++k) {
+      EXPECT_EQ(la[k]["loss"], l[k]["loss"]) << "epoch " << la[k]["epoch"];
+      EXPECT_EQ(la[k]["valid"], l[k]["valid"]) << "epoch " << la[k]["epoch"];
+    }
+  }
+}
+
 TEST(Runner, SameSeedSameNumbersAndResumeAfterACrash) {
   const std::string a = fresh_dir("det_a"), b = fresh_dir("det_b"), c = fresh_dir("crash");
   ASSERT_EQ(run_cli("run " + quick(a, 13)).code, 0);

@@ -216,7 +216,10 @@ CellOutcome record_ended_cell(const std::string& grid_name, const std::string& o
     failure = WIFSIGNALED(wstatus) ? "killed by signal " + std::to_string(WTERMSIG(wstatus))
                                    : "exit status " + std::to_string(WEXITSTATUS(wstatus));
   }
-  if (g_stop_signal) return {true, ""};
+  // Stopped with the grid, or the cell's own run stopped by a signal (Slurm's time-limit warning):
+  // its checkpoint is written, it resumes next time.
+  const bool cell_interrupted = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted;
+  if (g_stop_signal || cell_interrupted) return {true, cell_interrupted ? "  interrupted " + cell.id + " (resumes next time)" : ""};
   const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
   write_file_atomic(cell.dir + "/failed.json",
                     nlohmann::json{{"cell", cell.id}, {"reason", failure}, {"output_tail", output_tail}}.dump(2) + "\n");
@@ -302,7 +305,7 @@ class Scheduler {
       }
       const CellOutcome outcome = record_ended_cell(spec_.name, o_.out_dir, cells_, *it, wstatus, summary_, durations_);
       it = running_.erase(it);  // releases the lock
-      if (!outcome.interrupted) status_.event(outcome.message + "  [" + counts() + ", ETA " + eta() + "]");
+      if (!outcome.message.empty()) status_.event(outcome.message + "  [" + counts() + ", ETA " + eta() + "]");
     }
   }
 

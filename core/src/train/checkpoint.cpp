@@ -57,6 +57,47 @@ void save_archive(torch::serialize::OutputArchive& archive, const std::string& p
 
 at::Tensor scalar(double v) { return at::scalar_tensor(v, at::kDouble); }
 
+// The archive holds tensors only: term names travel as the bytes of "name\nname\n...".
+void write_mid_epoch(torch::serialize::OutputArchive& archive, const MidEpoch& m) {
+  std::string names;
+  std::vector<double> sums;
+  for (const auto& [name, sum] : m.term_sums) names += name + "\n", sums.push_back(sum);
+  archive.write("state.mid.epoch", scalar(static_cast<double>(m.epoch)), true);
+  archive.write("state.mid.next_step", scalar(static_cast<double>(m.next_step)), true);
+  archive.write("state.mid.total_sum", scalar(m.total_sum), true);
+  archive.write("state.mid.train_s", scalar(m.train_s), true);
+  archive.write("state.mid.term_names", at::tensor(std::vector<uint8_t>(names.begin(), names.end()), at::kByte), true);
+  archive.write("state.mid.term_sums", at::tensor(sums, at::kDouble), true);
+  if (m.rng_state.defined()) archive.write("state.mid.rng", m.rng_state, true);
+}
+
+// A checkpoint between epochs (or of an older version) has no "state.mid.*": mid.epoch stays -1.
+MidEpoch read_mid_epoch(torch::serialize::InputArchive& archive) {
+  MidEpoch m;
+  at::Tensor first;  // a fresh tensor for every read: reading into a defined one resizes it in place
+  if (!archive.try_read("state.mid.epoch", first, true)) return m;
+  auto get = [&](const char* key) {
+    at::Tensor t;
+    archive.read(key, t, true);
+    return t;
+  };
+  m.epoch = static_cast<int64_t>(first.item<double>());
+  m.next_step = static_cast<int64_t>(get("state.mid.next_step").item<double>());
+  m.total_sum = get("state.mid.total_sum").item<double>();
+  m.train_s = get("state.mid.train_s").item<double>();
+  const at::Tensor names = get("state.mid.term_names"), sums = get("state.mid.term_sums");
+  const std::string text(reinterpret_cast<const char*>(names.data_ptr<uint8_t>()), static_cast<size_t>(names.numel()));
+  size_t start = 0;
+  for (int64_t k = 0; k < sums.numel(); ++k) {
+    const size_t end = text.find('\n', start);
+    m.term_sums.emplace_back(text.substr(start, end - start), sums[k].item<double>());
+    start = end + 1;
+  }
+  at::Tensor rng;
+  if (archive.try_read("state.mid.rng", rng, true)) m.rng_state = rng;
+  return m;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const NamedTensors& params, const NamedTensors& buffers,
@@ -71,6 +112,7 @@ void save_checkpoint(const std::string& path, const NamedTensors& params, const 
   archive.write("state.best_recall", scalar(s.best_recall), true);
   archive.write("state.bad_evals", scalar(static_cast<double>(s.bad_evals)), true);
   archive.write("state.elapsed_s", scalar(s.elapsed_s), true);
+  if (s.mid.epoch >= 0) write_mid_epoch(archive, s.mid);
   save_archive(archive, path);
 }
 
@@ -95,6 +137,7 @@ LoopState read_checkpoint(const std::string& path, const NamedTensors& params, c
   s.best_recall = get("state.best_recall");
   s.bad_evals = static_cast<int64_t>(get("state.bad_evals"));
   s.elapsed_s = get("state.elapsed_s");
+  s.mid = read_mid_epoch(archive);
   return s;
 }
 

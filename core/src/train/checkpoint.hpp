@@ -2,8 +2,12 @@
 // atomically so that a run killed at any moment can continue from the last one (--resume).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "recgrid/tensor_list.hpp"
 
@@ -19,13 +23,24 @@ struct DamagedRunFile : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Where the loop stands after an evaluated epoch.
+// A checkpoint written inside an epoch (a stop signal): the epoch to continue, its next step, the
+// loss sums of its steps so far, the seconds they took and the torch generator's state there.
+struct MidEpoch {
+  int64_t epoch = -1;  // -1: the checkpoint is between epochs
+  int64_t next_step = 0;
+  std::vector<std::pair<std::string, double>> term_sums;
+  double total_sum = 0, train_s = 0;
+  at::Tensor rng_state;  // undefined at step 0 (the epoch seeds the generator itself)
+};
+
+// Where the loop stands after an evaluated epoch (or, with `mid`, inside an epoch).
 struct LoopState {
   int64_t epoch = -1;          // last finished epoch
   int64_t best_epoch = -1;
   double best_recall = -1.0;   // best validation Recall@20 so far
   int64_t bad_evals = 0;       // consecutive evaluations without improvement
   double elapsed_s = 0;        // wall time spent before this checkpoint (all sessions)
+  MidEpoch mid;
 };
 
 // Full checkpoint: tensors (parameters and buffers, by name), optimizer, loop state.

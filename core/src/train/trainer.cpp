@@ -11,12 +11,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -44,6 +47,57 @@ namespace {
 
 // Independent random streams of a run (see derive_seed).
 enum Stream : uint64_t { kSampling = 1, kTorch = 2, kEvalTorch = 3 };
+
+// The stop signal received during training (0: none); see Interrupted.
+volatile std::sig_atomic_t g_training_stop = 0;
+extern "C" void on_training_stop(int sig) { g_training_stop = sig; }
+
+// SIGTERM and SIGUSR1 ask the training loop to stop at the end of its step while it lives.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_training_stop = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_training_stop;
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    ::sigaction(SIGUSR1, &sa, &old_usr1_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGUSR1, &old_usr1_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_term_ {}, old_usr1_ {};
+};
+
+// RECGRID_SIGNAL_AT=EPOCH:STEP (tests): the run sends itself SIGTERM after that step, so a test can
+// stop it inside an epoch at a known place instead of racing it.
+std::pair<int64_t, int64_t> test_signal_step() {
+  static const std::pair<int64_t, int64_t> at = [] {
+    const char* v = std::getenv("RECGRID_SIGNAL_AT");
+    long long e = -1, st = -1;
+    if (v && std::sscanf(v, "%lld:%lld", &e, &st) != 2) e = st = -1;
+    return std::pair<int64_t, int64_t>{e, st};
+  }();
+  return at;
+}
+
+// The generator the steps draw from: its state goes into a mid-epoch checkpoint. (CPU only: a CUDA
+// run would also need the device generator's state to resume inside an epoch with the same numbers.)
+at::Generator step_generator() { return at::globalContext().defaultGenerator(at::Device(at::kCPU)); }
+at::Tensor generator_state() {
+  at::Generator g = step_generator();
+  std::lock_guard<std::mutex> lock(g.mutex());
+  return g.get_state();
+}
+void restore_generator(const at::Tensor& state) {
+  at::Generator g = step_generator();
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(state);
+}
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -219,16 +273,30 @@ void check_gradients(const NamedTensors& params, int64_t epoch, int64_t step) {
 
 // One epoch (§1.3, §1.5): fresh negatives, shuffled batches, zero_grad / loss / backward / Adam step /
 // after_step hooks. Its randomness depends only on the seed and the epoch number.
-EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, const data::BprSampler& sampler,
-                        const config::RunConfig& cfg, int64_t epoch, const at::Device& device, Progress& progress,
-                        const std::string& best_text) {
+// One epoch, or its rest when `mid` says the run stopped inside it. A stop signal ends it after the
+// current step: `mid` then holds where (and stopped is true). A finished epoch clears `mid`.
+struct EpochRun {
+  EpochLosses losses;
+  bool stopped = false;
+};
+EpochRun train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, const data::BprSampler& sampler,
+                     const config::RunConfig& cfg, int64_t epoch, const at::Device& device, Progress& progress,
+                     const std::string& best_text, MidEpoch& mid) {
   const data::Triplets triplets = sampler.sample_epoch(derive_seed(cfg.train.seed, kSampling, epoch));
-  at::manual_seed(derive_seed(cfg.train.seed, kTorch, epoch));
   const size_t n_samples = triplets.size();
   const int64_t steps = static_cast<int64_t>((n_samples + cfg.train.batch_size - 1) / cfg.train.batch_size);
   EpochLosses sums;
+  int64_t first = 0;
+  if (mid.epoch == epoch && mid.rng_state.defined()) {  // inside the epoch: where the stop left it
+    first = mid.next_step;
+    sums.terms = mid.term_sums;
+    sums.total = mid.total_sum;
+    restore_generator(mid.rng_state);
+  } else {
+    at::manual_seed(derive_seed(cfg.train.seed, kTorch, epoch));
+  }
   std::vector<std::pair<std::string, double>> step_terms;
-  for (int64_t step = 0; step < steps; ++step) {
+  for (int64_t step = first; step < steps; ++step) {
     const size_t start = static_cast<size_t>(step * cfg.train.batch_size);
     const size_t end = std::min(n_samples, start + static_cast<size_t>(cfg.train.batch_size));
     const NamedTensors batch = batch_tensors(triplets, start, end, device);
@@ -252,10 +320,16 @@ EpochLosses train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, c
     optimizer.step();
     model.after_step();
     progress.update(epoch, cfg.train.epochs, step + 1, steps, sums.total / static_cast<double>(step + 1), best_text);
+    if (test_signal_step() == std::pair<int64_t, int64_t>{epoch, step}) std::raise(SIGTERM);
+    if (g_training_stop && step + 1 < steps) {
+      mid = MidEpoch{epoch, step + 1, sums.terms, sums.total, 0, generator_state()};
+      return {sums, true};
+    }
   }
   for (auto& term : sums.terms) term.second /= static_cast<double>(steps);
   sums.total /= static_cast<double>(steps);
-  return sums;
+  mid = MidEpoch{};
+  return {sums, false};
 }
 
 // Early stopping (§1.5): a strictly better validation Recall@20 resets patience; evaluations before
@@ -394,6 +468,19 @@ std::map<std::string, double> evaluate(RunParts& p, const eval::Evaluator& ev, u
   return ev.run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
 }
 
+// A stop signal inside (or right after an unevaluated) epoch: checkpoint.pt with the position in
+// state.mid, then Interrupted.
+[[noreturn]] void stop_here(RunParts& p, const RunOptions& o, LoopState& state, double epoch_train_s, double elapsed_s,
+                            spdlog::logger& log) {
+  state.mid.train_s = epoch_train_s;
+  state.elapsed_s = elapsed_s;
+  save_checkpoint(o.out_dir + "/checkpoint.pt", p.model->parameters(), p.model->buffers(), *p.optimizer, state);
+  const std::string where = "epoch " + std::to_string(state.mid.epoch) + ", step " + std::to_string(state.mid.next_step);
+  log.info("stopped by signal {} before {}: checkpoint.pt holds that point; `recgrid run ... --resume` continues from "
+           "it with the same numbers", static_cast<int>(g_training_stop), where);
+  throw Interrupted("stopped by signal " + std::to_string(g_training_stop) + " before " + where);
+}
+
 // The epoch loop, from the state after the last checkpoint to early stopping or train.epochs.
 LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptions& o, LoopState& state,
                        double elapsed_before, Clock::time_point session_start, const at::Device& device,
@@ -408,16 +495,26 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
   LoopOutcome out;
   out.last_epoch = state.epoch;
   std::string best_text;
-  for (int64_t epoch = state.epoch + 1; epoch < cfg.train.epochs; ++epoch) {
+  const int64_t first_epoch = state.mid.epoch >= 0 ? state.mid.epoch : state.epoch + 1;
+  for (int64_t epoch = first_epoch; epoch < cfg.train.epochs; ++epoch) {
     std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
     if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
     const auto epoch_start = Clock::now();
-    const EpochLosses losses = train_epoch(*p.model, *p.optimizer, *p.sampler, cfg, epoch, device, progress, best_text);
-    const double train_s = seconds_since(epoch_start);
+    const double carried_s = state.mid.epoch == epoch ? state.mid.train_s : 0.0;  // before the stop
+    const EpochRun run = train_epoch(*p.model, *p.optimizer, *p.sampler, cfg, epoch, device, progress, best_text, state.mid);
+    const EpochLosses& losses = run.losses;
+    const double train_s = carried_s + seconds_since(epoch_start);
+    if (run.stopped) stop_here(p, o, state, train_s, elapsed_before + seconds_since(session_start), log);
     out.train_times.push_back(train_s);
     out.last_epoch = epoch;
     trace.reset();
-    if (epoch % cfg.train.test_step != 0) continue;
+    if (epoch % cfg.train.test_step != 0) {
+      if (g_training_stop) {  // between epochs: the next one starts from its first step
+        state.mid.epoch = epoch + 1;
+        stop_here(p, o, state, 0.0, elapsed_before + seconds_since(session_start), log);
+      }
+      continue;
+    }
 
     const auto eval_start = Clock::now();
     const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, static_cast<uint64_t>(epoch));
@@ -439,6 +536,12 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
     if (stopping.should_stop()) {
       out.stop_reason = "early_stopping";
       break;
+    }
+    if (g_training_stop) {  // the checkpoint of this evaluated epoch is written: nothing more to save
+      progress.clear();
+      log.info("stopped by signal {} after epoch {}: checkpoint.pt is written; `recgrid run ... --resume` continues",
+               static_cast<int>(g_training_stop), epoch);
+      throw Interrupted("stopped by signal " + std::to_string(g_training_stop) + " after epoch " + std::to_string(epoch));
     }
   }
   progress.clear();
@@ -534,6 +637,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   at::set_num_threads(threads);
   log->info("run folder {} ({} threads, device {})", o.out_dir, threads, device.str());
 
+  const StopSignals stop_signals;  // SIGTERM / SIGUSR1: stop at the end of a step (Interrupted)
   RunParts p;
   build_parts(p, cfg, registry, device, *log);
   const std::string metrics_path = o.out_dir + "/metrics.jsonl";
@@ -541,8 +645,12 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   if (resuming) {
     state = load_checkpoint(o.out_dir + "/checkpoint.pt", p.model->parameters(), p.model->buffers(), *p.optimizer);
     truncate_metrics(metrics_path, state.epoch);
-    log->info("resumed after epoch {} (best Recall@20 {:.4f} at epoch {})", state.epoch, state.best_recall,
-              state.best_epoch);
+    if (state.mid.epoch >= 0)
+      log->info("resumed inside epoch {} at step {} (best Recall@20 {:.4f} at epoch {})", state.mid.epoch,
+                state.mid.next_step, state.best_recall, state.best_epoch);
+    else
+      log->info("resumed after epoch {} (best Recall@20 {:.4f} at epoch {})", state.epoch, state.best_recall,
+                state.best_epoch);
   } else {
     write_file_atomic(metrics_path, "");
   }

@@ -31,6 +31,15 @@ struct Diverged : std::runtime_error {
 };
 constexpr int kExitDiverged = 3;
 
+// SIGTERM, or SIGUSR1 (what `sbatch --signal=USR1@120` sends ahead of a time limit), during training:
+// the current step finishes, checkpoint.pt is written there, and run_training throws Interrupted.
+// `--resume` continues from that step with the numbers of an uninterrupted run. The runner exits 4,
+// and a grid counts the cell as interrupted (it resumes next time), not failed.
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+constexpr int kExitInterrupted = 4;
+
 // Runs to early stopping (or train.epochs) and returns the content of results.json. Its "status" is
 // "ok", or "no_learning" when the best epoch is the first evaluation or the BPR term never moved
 // (a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
