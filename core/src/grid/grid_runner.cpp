@@ -25,6 +25,7 @@
 #include "util/files.hpp"
 #include "util/format.hpp"
 #include "util/hash.hpp"
+#include "util/signal_guard.hpp"
 #include "util/status_line.hpp"
 
 namespace recgrid::grid {
@@ -153,28 +154,6 @@ std::string finished_message(const CellInfo& cell, const nlohmann::json& results
   }
   return text;
 }
-
-// SIGINT and SIGTERM set g_stop_signal while it lives (the scheduler then stops its cells); the
-// previous handlers come back when it goes.
-class SignalGuard {
- public:
-  SignalGuard() {
-    g_stop_signal = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    ::sigaction(SIGINT, &sa, &old_int_);
-    ::sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~SignalGuard() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  SignalGuard(const SignalGuard&) = delete;
-  SignalGuard& operator=(const SignalGuard&) = delete;
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
-};
 
 // The cells this process takes: those of its shard (and --only) without a record yet.
 std::vector<const CellInfo*> cells_to_run(const std::vector<CellInfo>& cells, const GridOptions& o, GridSummary& summary) {
@@ -362,7 +341,8 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
   scheduler.announce(cells);
   int stopped_by = 0;
   {
-    const SignalGuard signals;
+    g_stop_signal = 0;
+    const SignalGuard signals({SIGINT, SIGTERM}, on_stop_signal);  // the scheduler then stops its cells
     scheduler.run();
     stopped_by = g_stop_signal;
     if (stopped_by) scheduler.stop_running();

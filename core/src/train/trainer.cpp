@@ -37,6 +37,7 @@
 #include "util/allocator.hpp"
 #include "util/files.hpp"
 #include "util/random.hpp"
+#include "util/signal_guard.hpp"
 
 namespace recgrid::train {
 
@@ -51,27 +52,6 @@ enum Stream : uint64_t { kSampling = 1, kTorch = 2, kEvalTorch = 3 };
 // The stop signal received during training (0: none); see Interrupted.
 volatile std::sig_atomic_t g_training_stop = 0;
 extern "C" void on_training_stop(int sig) { g_training_stop = sig; }
-
-// SIGTERM and SIGUSR1 ask the training loop to stop at the end of its step while it lives.
-class StopSignals {
- public:
-  StopSignals() {
-    g_training_stop = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_training_stop;
-    ::sigaction(SIGTERM, &sa, &old_term_);
-    ::sigaction(SIGUSR1, &sa, &old_usr1_);
-  }
-  ~StopSignals() {
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-    ::sigaction(SIGUSR1, &old_usr1_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_term_ {}, old_usr1_ {};
-};
 
 // RECGRID_SIGNAL_AT=EPOCH:STEP (tests): the run sends itself SIGTERM after that step, so a test can
 // stop it inside an epoch at a known place instead of racing it.
@@ -481,6 +461,20 @@ std::map<std::string, double> evaluate(RunParts& p, const eval::Evaluator& ev, u
   throw Interrupted("stopped by signal " + std::to_string(g_training_stop) + " before " + where);
 }
 
+// A stop signal during an evaluated epoch's evaluation or checkpoint: that checkpoint is the point.
+[[noreturn]] void stop_after_evaluation(int64_t epoch, spdlog::logger& log) {
+  log.info("stopped by signal {} after epoch {}: checkpoint.pt is written; `recgrid run ... --resume` continues",
+           static_cast<int>(g_training_stop), epoch);
+  throw Interrupted("stopped by signal " + std::to_string(g_training_stop) + " after epoch " + std::to_string(epoch));
+}
+
+// The progress line's "best R@20 0.1234 @57".
+std::string best_summary(const LoopState& state) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "best R@20 %.4f @%lld", state.best_recall, static_cast<long long>(state.best_epoch));
+  return buf;
+}
+
 // The epoch loop, from the state after the last checkpoint to early stopping or train.epochs.
 LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptions& o, LoopState& state,
                        double elapsed_before, Clock::time_point session_start, const at::Device& device,
@@ -529,20 +523,13 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
     progress.clear();
     log.info("epoch {:4d}  loss {:.5f}  valid {} {}  ({:.2f} s train, {:.2f} s eval)", epoch, losses.total,
              format_metrics(valid, cfg.train.topk), improved ? "*" : " ", train_s, eval_s);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "best R@20 %.4f @%lld", state.best_recall, static_cast<long long>(state.best_epoch));
-    best_text = buf;
+    best_text = best_summary(state);
     if (epoch == abort_after) std::_Exit(75);
     if (stopping.should_stop()) {
       out.stop_reason = "early_stopping";
       break;
     }
-    if (g_training_stop) {  // the checkpoint of this evaluated epoch is written: nothing more to save
-      progress.clear();
-      log.info("stopped by signal {} after epoch {}: checkpoint.pt is written; `recgrid run ... --resume` continues",
-               static_cast<int>(g_training_stop), epoch);
-      throw Interrupted("stopped by signal " + std::to_string(g_training_stop) + " after epoch " + std::to_string(epoch));
-    }
+    if (g_training_stop) stop_after_evaluation(epoch, log);  // this epoch's checkpoint is written
   }
   progress.clear();
   return out;
@@ -637,7 +624,8 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   at::set_num_threads(threads);
   log->info("run folder {} ({} threads, device {})", o.out_dir, threads, device.str());
 
-  const StopSignals stop_signals;  // SIGTERM / SIGUSR1: stop at the end of a step (Interrupted)
+  g_training_stop = 0;
+  const SignalGuard stop_signals({SIGTERM, SIGUSR1}, on_training_stop);  // stop at the end of a step (Interrupted)
   RunParts p;
   build_parts(p, cfg, registry, device, *log);
   const std::string metrics_path = o.out_dir + "/metrics.jsonl";
