@@ -98,11 +98,13 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
   const grid::GridSummary s = grid::run_grid(spec, cells, o);
   std::cout << "grid " << spec.name << ": " << s.finished_now << " cell(s) finished now, " << s.already_finished
             << " earlier, " << s.held_elsewhere << " held by other processes, " << s.failed.size() << " failed, "
-            << s.diverged.size() << " diverged; records in "
+            << s.diverged.size() << " diverged, " << s.interrupted.size() << " interrupted; records in "
             << o.out_dir << "/results.jsonl (`recgrid report " << o.out_dir << "`)\n";
   for (const std::string& f : s.failed) std::cout << "  failed: " << f << "\n";
   for (const std::string& d : s.diverged) std::cout << "  diverged: " << d << " (not retried: delete its folder under cells/ to run it again)\n";
+  for (const std::string& c : s.interrupted) std::cout << "  interrupted: " << c << " (run the grid again: it resumes from its checkpoint)\n";
   if (!s.failed.empty()) return 1;
+  if (!s.interrupted.empty()) return train::kExitInterrupted;  // a scheduler wrapper requeues on it
   return s.diverged.empty() ? 0 : train::kExitDiverged;
 }
 

@@ -329,6 +329,34 @@ TEST(GridCli, AFailingCellIsReportedAndRetriedWhileTheOthersFinish) {
   EXPECT_EQ(results_lines(out).size(), 1u);
 }
 
+// A cell whose own run a signal stops (a scheduler's warning reaches the cell, not the grid) is
+// interrupted, not failed: no failed.json, the grid exits 4 so a job wrapper can requeue, and the
+// next run resumes the cell from its checkpoint and records it.
+TEST(GridCli, ACellStoppedByASignalIsInterruptedNotFailedAndResumes) {
+  const std::string grid = ::testing::TempDir() + "/grid_signal.yaml";
+  std::ofstream(grid) << "grid:\n  name: signal-test\n  datasets: [scientific]\n  models: [lightgcn]\n"
+                         "dataset: {root: " + recgrid::test::shared_data() + "}\n"
+                         "train: {epochs: 3, test_step: 1, batch_size: 512}\n";
+  const std::string out = fresh_dir("signal");
+  ::setenv("RECGRID_SIGNAL_AT", "1:2", 1);  // inherited by the cell's run: it stops after step 2 of epoch 1
+  const int code = wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log"));
+  ::unsetenv("RECGRID_SIGNAL_AT");
+  std::string log = slurp(out + ".log");
+  EXPECT_EQ(code, 4) << log;
+  EXPECT_NE(log.find("INTERRUPTED scientific-lightgcn:"), std::string::npos) << log;
+  EXPECT_NE(log.find("0 failed, 0 diverged, 1 interrupted"), std::string::npos) << log;
+  EXPECT_TRUE(results_lines(out).empty());
+  for (const auto& e : fs::directory_iterator(out + "/cells")) EXPECT_FALSE(fs::exists(e.path() / "failed.json"));
+  EXPECT_EQ(wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 0);
+  log = slurp(out + ".log");
+  EXPECT_NE(log.find("1 cell(s) finished now"), std::string::npos) << log;
+  ASSERT_EQ(results_lines(out).size(), 1u);
+  for (const auto& e : fs::directory_iterator(out + "/cells")) {
+    const std::string run_log = slurp((e.path() / "log.txt").string());
+    EXPECT_NE(run_log.find("resumed inside epoch 1 at step 3"), std::string::npos) << run_log;
+  }
+}
+
 TEST(GridCli, TheTable2GridOfEveryBaseModelAndEnhancerTrainsOnPlantedData) {
   // configs/grids/planted-table2.yaml, one seed, on a tiny planted dataset: 5 base models x
   // {none, kar, rlmrec_con, rlmrec_gen, irllrec} + LightGCN with AlphaRec = 26 cells.

@@ -198,7 +198,9 @@ CellOutcome record_ended_cell(const std::string& grid_name, const std::string& o
   // Stopped with the grid, or the cell's own run stopped by a signal (Slurm's time-limit warning):
   // its checkpoint is written, it resumes next time.
   const bool cell_interrupted = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted;
-  if (g_stop_signal || cell_interrupted) return {true, cell_interrupted ? "  interrupted " + cell.id + " (resumes next time)" : ""};
+  if (cell_interrupted && !g_stop_signal) summary.interrupted.push_back(cell.id);
+  if (g_stop_signal || cell_interrupted)
+    return {true, cell_interrupted && !g_stop_signal ? "  INTERRUPTED " + cell.id + ": stopped by a signal, checkpointed; it resumes next time" : ""};
   const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
   write_file_atomic(cell.dir + "/failed.json",
                     nlohmann::json{{"cell", cell.id}, {"reason", failure}, {"output_tail", output_tail}}.dump(2) + "\n");

@@ -34,6 +34,7 @@ struct GridSummary {
   int held_elsewhere = 0;    // cells another process was running
   std::vector<std::string> failed;  // "cell: reason"
   std::vector<std::string> diverged;  // cells recorded as diverged (never retried blindly)
+  std::vector<std::string> interrupted;  // cells whose run a signal stopped (checkpointed; resumed next time)
 };
 
 // Runs this shard's cells; returns what happened. Interrupting it (SIGINT/SIGTERM) stops the cells
