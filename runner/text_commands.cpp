@@ -12,6 +12,7 @@
 
 #include "command_line.hpp"
 #include "data/dataset.hpp"
+#include "data/import.hpp"
 #include "data/npy.hpp"
 #include "data/table_tensor.hpp"
 #include "llm/embedding_client.hpp"
@@ -276,16 +277,6 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
 constexpr const char* kTextTables =
     "text: {profile_user: profile_user.npy, profile_item: profile_item.npy, intent_user: intent_user.npy, "
     "intent_item: intent_item.npy}";
-constexpr const char* kImportMark = "# Written by `recgrid data import`";
-
-// The dataset YAML `recgrid data import` wrote in `dir` (its first line says so), or "".
-std::string imported_dataset_yaml(const std::string& dir) {
-  if (!fs::is_directory(dir)) return "";
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.path().extension() == ".yaml" && read_text(entry.path().string()).rfind(kImportMark, 0) == 0)
-      return entry.path().string();
-  return "";
-}
 
 // Adds (or replaces) dataset.text_dir and dataset.text in an imported dataset YAML, so runs and
 // grids naming it read the tables without another step.
@@ -348,7 +339,7 @@ int cmd_text_build(const std::vector<std::string>& args) {
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   if (o.item_text_file.empty()) o.item_text_file = (fs::path(data_dir) / "item_text.tsv").string();
-  const std::string imported = imported_dataset_yaml(data_dir);
+  const std::string imported = data::imported_dataset_yaml(data_dir);
   if (o.out_dir.empty())
     o.out_dir = imported.empty() ? "data/text/" + fs::path(data_dir).lexically_normal().filename().string()
                                  : (fs::path(data_dir) / "text").string();

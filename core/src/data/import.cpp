@@ -275,7 +275,7 @@ std::vector<uint32_t> renumber(const std::vector<RawInteraction>& rows, bool use
 void write_dataset_yaml(const std::string& out_dir, const std::string& name, size_t n_users, size_t n_items) {
   const std::string dir = fs::absolute(out_dir).lexically_normal().string();
   write_file_atomic(out_dir + "/" + name + ".yaml",
-                    "# Written by `recgrid data import` (summary.json says how). Name it in an experiment or a grid:\n"
+                    std::string(kImportedDatasetMark) + " (summary.json says how). Name it in an experiment or a grid:\n"
                     "#   extends: {dataset: " + dir + "/" + name + ".yaml, model: lightgcn}\n"
                     "dataset:\n  name: " + name + "\n  format: tsv\n  path: " + dir + "\n  n_users: " +
                         std::to_string(n_users) + "\n  n_items: " + std::to_string(n_items) + "\n");
@@ -324,6 +324,14 @@ nlohmann::json write_dataset(const std::string& out_dir, const std::string& name
   write_file_atomic(out_dir + "/summary.json", summary.dump(2) + "\n");
   write_dataset_yaml(out_dir, name, user_ids.size(), item_ids.size());
   return summary;
+}
+
+std::string imported_dataset_yaml(const std::string& dir) {
+  if (!fs::is_directory(dir)) return "";
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".yaml" && read_text(entry.path().string()).rfind(kImportedDatasetMark, 0) == 0)
+      return entry.path().string();
+  return "";
 }
 
 }  // namespace recgrid::data

@@ -89,4 +89,10 @@ nlohmann::json write_dataset(const std::string& out_dir, const std::string& name
                              const FilterReport& report, const SplitOptions& split_options,
                              const ImportTexts& texts = {});
 
+// The first line of the dataset YAML write_dataset writes; `recgrid text build` looks for it.
+inline constexpr const char* kImportedDatasetMark = "# Written by `recgrid data import`";
+
+// The dataset YAML `recgrid data import` wrote in `dir` (its first line is kImportedDatasetMark), or "".
+std::string imported_dataset_yaml(const std::string& dir);
+
 }  // namespace recgrid::data

@@ -167,13 +167,9 @@ std::vector<const CellInfo*> cells_to_run(const std::vector<CellInfo>& cells, co
   return queue;
 }
 
-// What one ended cell process left behind: recorded results, or a failure with the end of its output.
-struct CellOutcome {
-  bool interrupted = false;  // stopped with the grid: it resumes next time, nothing failed
-  std::string message;       // the event line
-};
-
-CellOutcome record_ended_cell(const std::string& grid_name, const std::string& out_dir, const std::vector<CellInfo>& cells,
+// What one ended cell process left behind (recorded results, an interruption, or a failure with the
+// end of its output), as the event line to show; "" when the grid itself is stopping.
+std::string record_ended_cell(const std::string& grid_name, const std::string& out_dir, const std::vector<CellInfo>& cells,
                               const Running& r, int wstatus, GridSummary& summary, std::vector<double>& durations) {
   const double seconds = std::chrono::duration<double>(Clock::now() - r.started).count();
   const CellInfo& cell = *r.cell;
@@ -187,7 +183,7 @@ CellOutcome record_ended_cell(const std::string& grid_name, const std::string& o
       durations.push_back(seconds);
       if (results.value("status", std::string("ok")) == "diverged") summary.diverged.push_back(cell.id);
       else ++summary.finished_now;
-      return {false, finished_message(cell, results, seconds)};
+      return finished_message(cell, results, seconds);
     } catch (const std::exception& e) {
       failure = std::string("its results could not be recorded: ") + e.what();
     }
@@ -197,15 +193,16 @@ CellOutcome record_ended_cell(const std::string& grid_name, const std::string& o
   }
   // Stopped with the grid, or the cell's own run stopped by a signal (Slurm's time-limit warning):
   // its checkpoint is written, it resumes next time.
-  const bool cell_interrupted = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted;
-  if (cell_interrupted && !g_stop_signal) summary.interrupted.push_back(cell.id);
-  if (g_stop_signal || cell_interrupted)
-    return {true, cell_interrupted && !g_stop_signal ? "  INTERRUPTED " + cell.id + ": stopped by a signal, checkpointed; it resumes next time" : ""};
+  if (g_stop_signal) return "";
+  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted) {
+    summary.interrupted.push_back(cell.id);
+    return "  INTERRUPTED " + cell.id + ": stopped by a signal, checkpointed; it resumes next time";
+  }
   const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
   write_file_atomic(cell.dir + "/failed.json",
                     nlohmann::json{{"cell", cell.id}, {"reason", failure}, {"output_tail", output_tail}}.dump(2) + "\n");
   summary.failed.push_back(cell.id + ": " + failure);
-  return {false, "  FAILED " + cell.id + ": " + failure + " (see " + cell.dir + "/output.txt)\n" + output_tail};
+  return "  FAILED " + cell.id + ": " + failure + " (see " + cell.dir + "/output.txt)\n" + output_tail;
 }
 
 // Runs a queue of cells `jobs` at a time in child processes and tells how it goes.
@@ -284,9 +281,9 @@ class Scheduler {
         ++it;
         continue;
       }
-      const CellOutcome outcome = record_ended_cell(spec_.name, o_.out_dir, cells_, *it, wstatus, summary_, durations_);
+      const std::string event = record_ended_cell(spec_.name, o_.out_dir, cells_, *it, wstatus, summary_, durations_);
       it = running_.erase(it);  // releases the lock
-      if (!outcome.message.empty()) status_.event(outcome.message + "  [" + counts() + ", ETA " + eta() + "]");
+      if (!event.empty()) status_.event(event + "  [" + counts() + ", ETA " + eta() + "]");
     }
   }
 

@@ -88,9 +88,21 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& dir) {
+// The terminal side of a run's log: time and message on stderr.
+std::shared_ptr<spdlog::sinks::stderr_sink_mt> console_sink() {
   auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   console->set_pattern("[%H:%M:%S] %v");
+  return console;
+}
+
+// train.threads, or every core when it is 0.
+int run_threads(const config::RunConfig& cfg) {
+  return cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& dir) {
+  auto console = console_sink();
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(dir + "/log.txt");
   file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
   auto log = std::make_shared<spdlog::logger>("run", spdlog::sinks_init_list{console, file});
@@ -252,9 +264,9 @@ void check_gradients(const NamedTensors& params, int64_t epoch, int64_t step) {
 }
 
 // One epoch (§1.3, §1.5): fresh negatives, shuffled batches, zero_grad / loss / backward / Adam step /
-// after_step hooks. Its randomness depends only on the seed and the epoch number.
-// One epoch, or its rest when `mid` says the run stopped inside it. A stop signal ends it after the
-// current step: `mid` then holds where (and stopped is true). A finished epoch clears `mid`.
+// after_step hooks. Its randomness depends only on the seed and the epoch number. When `mid` says the
+// run stopped inside this epoch, its rest. A stop signal ends it after the current step: `mid` then
+// holds where (and stopped is true). A finished epoch clears `mid`.
 struct EpochRun {
   EpochLosses losses;
   bool stopped = false;
@@ -619,8 +631,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
   const bool resuming = prepare_run_dir(o);
   keep_freed_memory_for_reuse();
   auto log = make_logger(o.out_dir);
-  const int threads = cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
-                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = run_threads(cfg);
   at::set_num_threads(threads);
   log->info("run folder {} ({} threads, device {})", o.out_dir, threads, device.str());
 
@@ -659,11 +670,8 @@ TrainedModel load_trained_model(const std::string& run_dir, const config::RunCon
                                 const plugin::Registry& registry) {
   if (!fs::exists(run_dir + "/best.pt"))
     throw std::runtime_error(run_dir + " has no best.pt: no epoch of it was evaluated yet (run it first, or --resume it)");
-  auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  console->set_pattern("[%H:%M:%S] %v");
-  spdlog::logger log("export", console);
-  at::set_num_threads(cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
-                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  spdlog::logger log("export", console_sink());
+  at::set_num_threads(run_threads(cfg));
   ModelParts p;
   build_model(p, cfg, registry, checked_device(cfg.train.device), log);
   load_tensors(run_dir + "/best.pt", p.model->parameters(), p.model->buffers());
