@@ -2,11 +2,13 @@
 //
 //   recgrid run [CONFIG] [--out DIR] [--set KEY=VALUE]... [--resume] [--force]
 //   recgrid run GRID.yaml [--out DIR] [--shard I/N] [--jobs N] [--set KEY=VALUE]...
+//   recgrid run GRID.yaml --executor slurm [--partition P] [--time T] [--cpus-per-cell N] [--dry-run] ...
 //   recgrid text build --data DIR [--out DIR] [--dim N] ...
 //   recgrid text check --data DIR --tables DIR
 //   recgrid intents generate --data DIR --base-url URL --model M ...
 //   recgrid embed --answers FILE --what KIND --out FILE.npy ...
 //   recgrid status GRID_DIR
+//   recgrid cancel GRID_DIR
 //   recgrid report RUN_DIR [--reference FILE] [--highlight STACK] [--metrics LIST] [--split test|valid]
 //   recgrid plugins
 //   recgrid synth --out DIR [generator options]
@@ -39,6 +41,7 @@
 #include "text_commands.hpp"
 #include "data_commands.hpp"
 #include "export_commands.hpp"
+#include "grid_commands.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
@@ -57,7 +60,8 @@ const char* const kUsage =
     "commands:\n"
     "  run [CONFIG]   train and evaluate one experiment (default: the built-in defaults),\n"
     "                 or every cell of a grid file (one with a top-level 'grid:' key)\n"
-    "  status DIR     cells done / running / failed / left of a grid folder, with an ETA\n"
+    "  status DIR     cells done / running / failed / left of a grid folder, with an ETA (and Slurm's states)\n"
+    "  cancel DIR     cancel a grid's queued and running Slurm tasks (they checkpoint first)\n"
     "  data import    raw interactions (any ids) -> a dataset folder: filtered, split, renumbered\n"
     "  text build     raw item text -> the enhancers' embedding tables (offline encoder)\n"
     "  text check     how well the text tables alone rank the test items (vs random)\n"
@@ -77,37 +81,6 @@ std::vector<std::string> plugin_dirs(const po::variables_map& vm) {
                                                            : std::vector<std::string>{});
 }
 
-// `recgrid run GRID.yaml`: every cell of this shard, finished ones skipped, interrupted ones resumed.
-int run_grid_file(const std::string& file, const std::vector<std::string>& sets, const po::variables_map& vm,
-                  const plugin::Registry& registry) {
-  if (vm.count("resume") || vm.count("force"))
-    throw std::invalid_argument("a grid always resumes; to start a cell over, delete its folder under OUT/cells/");
-  const grid::GridSpec spec = grid::load_grid(file, sets);
-  grid::GridOptions o;
-  o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
-  grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
-  if (vm.count("only")) o.only = grid::select_cells(spec, vm["only"].as<std::vector<std::string>>());
-  o.jobs = vm["jobs"].as<int>();
-  if (o.jobs < 1) throw std::invalid_argument("--jobs must be at least 1");
-  o.threads_per_cell = vm["threads-per-cell"].as<int>();
-  if (o.threads_per_cell < 0) throw std::invalid_argument("--threads-per-cell must be 0 (cores / jobs) or a number of threads");
-  o.recgrid_exe = fs::read_symlink("/proc/self/exe").string();
-  if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
-  o.progress = !vm.count("no-progress") && train::stderr_is_tty();
-  const std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);
-  const grid::GridSummary s = grid::run_grid(spec, cells, o);
-  std::cout << "grid " << spec.name << ": " << s.finished_now << " cell(s) finished now, " << s.already_finished
-            << " earlier, " << s.held_elsewhere << " held by other processes, " << s.failed.size() << " failed, "
-            << s.diverged.size() << " diverged, " << s.interrupted.size() << " interrupted; records in "
-            << o.out_dir << "/results.jsonl (`recgrid report " << o.out_dir << "`)\n";
-  for (const std::string& f : s.failed) std::cout << "  failed: " << f << "\n";
-  for (const std::string& d : s.diverged) std::cout << "  diverged: " << d << " (not retried: delete its folder under cells/ to run it again)\n";
-  for (const std::string& c : s.interrupted) std::cout << "  interrupted: " << c << " (run the grid again: it resumes from its checkpoint)\n";
-  if (!s.failed.empty()) return 1;
-  if (!s.interrupted.empty()) return train::kExitInterrupted;  // a scheduler wrapper requeues on it
-  return s.diverged.empty() ? 0 : train::kExitDiverged;
-}
-
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("recgrid run [CONFIG] [options]");
   desc.add_options()("help,h", "show this help")(
@@ -117,12 +90,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "set,s", po::value<std::vector<std::string>>()->composing(), "override a key, e.g. --set train.epochs=5 (repeatable)")(
       "resume", "continue the run in --out from its last checkpoint")("force", "discard what --out holds and start over")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder, searched before $RECGRID_PLUGIN_PATH and the installed plugins (repeatable)")(
-      "no-progress", "never draw the progress line")(
-      "shard", po::value<std::string>()->default_value("0/1"), "grid: run the cells with index % N == I (I/N)")(
-      "jobs,j", po::value<int>()->default_value(1), "grid: cells at once on this machine")(
-      "threads-per-cell", po::value<int>()->default_value(0), "grid: threads of each cell (0 = cores / jobs)")(
-      "only", po::value<std::vector<std::string>>()->composing(),
-      "grid: only the cells with AXIS=VALUE (repeatable; e.g. --only seed=2023 --only model=sgl)");
+      "no-progress", "never draw the progress line");
+  desc.add(grid_run_options()).add(slurm_run_options());
   po::options_description hidden;
   hidden.add_options()("config", po::value<std::string>(), "experiment file");
   po::positional_options_description pos;
@@ -275,12 +244,6 @@ int cmd_synth(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_status(const std::vector<std::string>& args) {
-  if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid status GRID_DIR");
-  std::cout << grid::grid_status(args[0]);
-  return 0;
-}
-
 int cmd_version(const std::vector<std::string>&) {
   std::cout << "recgrid " << RECGRID_VERSION << " (plugin ABI " << RECGRID_ABI_VERSION << ")\n";
   return 0;
@@ -293,6 +256,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
       {"run", cmd_run},         {"plugins", cmd_plugins},     {"report", cmd_report},   {"text", cmd_text},
       {"data", cmd_data},       {"export", cmd_export},       {"recommend", cmd_recommend},
       {"intents", cmd_intents}, {"embed", cmd_embed},         {"status", cmd_status},   {"synth", cmd_synth},
+      {"cancel", cmd_cancel},
       {"version", cmd_version}, {"--version", cmd_version}};
   const auto it = commands.find(command);
   if (it != commands.end()) return it->second(args);

@@ -13,39 +13,14 @@
 #include <set>
 #include <sstream>
 
+#include "doc_replay.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
-using recgrid::test::binary_dir;
+using recgrid::test::run_block;
 using recgrid::test::source_dir;
 
 namespace {
-
-// The page's replayed blocks: "import <format>", "step" (in order) and "file <name>".
-struct Walkthrough {
-  std::map<std::string, std::string> imports, files;
-  std::vector<std::string> steps;
-};
-
-Walkthrough read_walkthrough(const std::string& page) {
-  std::ifstream in(page);
-  Walkthrough w;
-  std::string line, marker;
-  while (std::getline(in, line)) {
-    if (line.rfind("<!-- replay: ", 0) == 0) {
-      marker = line.substr(13, line.find(" -->") - 13);
-      continue;
-    }
-    if (marker.empty() || line.rfind("```", 0) != 0) continue;
-    std::string block;
-    while (std::getline(in, line) && line.rfind("```", 0) != 0) block += line + "\n";
-    if (marker.rfind("import ", 0) == 0) w.imports[marker.substr(7)] = block;
-    else if (marker.rfind("file ", 0) == 0) w.files[marker.substr(5)] = block;
-    else w.steps.push_back(block);
-    marker.clear();
-  }
-  return w;
-}
 
 // 200 users with a favourite genre each, 120 movies in 6 genres; every user rates 8 movies of their
 // genre 4 or 5 and 4 others 1 or 2 (removed by --min-rating 3). Seeded: the same files every time.
@@ -120,17 +95,6 @@ std::map<int, std::string> write_inputs(const std::string& format, const fs::pat
   return ids;
 }
 
-// Runs one block of the page in `dir` with the built recgrid first on the PATH.
-void run_block(const fs::path& dir, const std::string& block) {
-  const fs::path script = dir / "block.sh";
-  write(script, "set -euo pipefail\nexport PATH=" + binary_dir() + "/bin:$PATH\ncd " + dir.string() + "\n" + block);
-  const std::string cmd = "bash " + script.string() + " > " + (dir / "block.out").string() + " 2>&1";
-  const int code = std::system(cmd.c_str());
-  std::ifstream out(dir / "block.out");
-  const std::string printed((std::istreambuf_iterator<char>(out)), {});
-  ASSERT_EQ(code, 0) << block << "\n--- printed:\n" << printed;
-}
-
 std::vector<std::string> read_lines(const fs::path& p) {
   std::ifstream in(p);
   std::vector<std::string> out;
@@ -194,7 +158,7 @@ void check_outputs(const fs::path& dir, const std::map<int, std::string>& item_i
 }  // namespace
 
 TEST(YourData, TheWalkThroughRunsAsWrittenInEveryInputFormat) {
-  const Walkthrough w = read_walkthrough(source_dir() + "/docs/YOUR_DATA.md");
+  const recgrid::test::Walkthrough w = recgrid::test::read_walkthrough(source_dir() + "/docs/YOUR_DATA.md");
   ASSERT_EQ(w.imports.size(), 4u) << "one import block per format";
   ASSERT_EQ(w.files.count("mymovies-grid.yaml"), 1u);
   ASSERT_EQ(w.steps.size(), 3u);

@@ -243,12 +243,17 @@ class Scheduler {
     }
   }
 
-  // After a signal: the running cells get SIGTERM (they resume from their checkpoint next time).
+  // After a signal: the running cells get SIGTERM, finish their step and write their checkpoint
+  // (they resume from it next time); those that did are listed as interrupted.
   void stop_running() {
     status_.event("grid: interrupted; stopping " + std::to_string(running_.size()) +
                   " running cell(s) (they resume from their last checkpoint next time)");
     for (const Running& r : running_) ::kill(r.pid, SIGTERM);
-    for (const Running& r : running_) ::waitpid(r.pid, nullptr, 0);
+    for (const Running& r : running_) {
+      int wstatus = 0;
+      ::waitpid(r.pid, &wstatus, 0);
+      if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted) summary_.interrupted.push_back(r.cell->id);
+    }
     running_.clear();
   }
 
@@ -338,17 +343,16 @@ GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, c
   GridSummary summary;
   Scheduler scheduler(spec, cells, o, cells_to_run(cells, o, summary), summary);
   scheduler.announce(cells);
-  int stopped_by = 0;
   {
     g_stop_signal = 0;
-    const SignalGuard signals({SIGINT, SIGTERM}, on_stop_signal);  // the scheduler then stops its cells
+    // SIGUSR1 is Slurm's warning before a time limit (docs/CLUSTER.md): the scheduler stops its cells.
+    const SignalGuard signals({SIGINT, SIGTERM, SIGUSR1}, on_stop_signal);
     scheduler.run();
-    stopped_by = g_stop_signal;
-    if (stopped_by) scheduler.stop_running();
+    summary.stopped_by = g_stop_signal;
+    if (summary.stopped_by) scheduler.stop_running();
   }
   rebuild_results(o.out_dir, cells);
   scheduler.clear_status();
-  if (stopped_by) throw std::runtime_error("interrupted by signal " + std::to_string(stopped_by));
   return summary;
 }
 

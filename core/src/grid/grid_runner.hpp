@@ -35,10 +35,11 @@ struct GridSummary {
   std::vector<std::string> failed;  // "cell: reason"
   std::vector<std::string> diverged;  // cells recorded as diverged (never retried blindly)
   std::vector<std::string> interrupted;  // cells whose run a signal stopped (checkpointed; resumed next time)
+  int stopped_by = 0;  // the signal that stopped the grid itself (SIGINT, SIGTERM, SIGUSR1), else 0
 };
 
-// Runs this shard's cells; returns what happened. Interrupting it (SIGINT/SIGTERM) stops the cells
-// it runs (they resume from their last checkpoint next time).
+// Runs this shard's cells; returns what happened. A stop signal (SIGINT, SIGTERM, SIGUSR1) stops the
+// cells it runs at the end of their step (they resume from their checkpoint next time) and returns.
 GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& options);
 
 // Parses "i/n" (0 <= i < n); throws std::invalid_argument.

@@ -6,9 +6,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
 #include "grid/cell_lock.hpp"
+#include "grid/slurm_executor.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
 
@@ -36,12 +38,39 @@ std::string flagged_line(const std::string& id, const nlohmann::json& record) {
   return "  " + status + " " + id + ": " + why_not_a_result(record) + "\n";
 }
 
+// " [Slurm 12_3 PENDING (Priority)]" for a cell submitted to Slurm, else "".
+std::string slurm_note(const std::map<std::string, SlurmTask>& tasks, const std::string& id) {
+  const auto it = tasks.find(id);
+  if (it == tasks.end()) return "";
+  const SlurmTask& t = it->second;
+  return " [Slurm " + t.task + " " + (t.state.empty() ? std::string("no longer listed") : t.state) +
+         (t.reason.empty() ? "" : " (" + t.reason + ")") + "]";
+}
+
+// The line of a cell that is neither done nor running: failed, interrupted (a checkpoint to resume
+// from), queued on Slurm, or "" for a cell not started yet.
+std::string waiting_line(const std::string& dir, const std::string& id, const std::map<std::string, SlurmTask>& tasks) {
+  const std::string note = slurm_note(tasks, id);
+  if (fs::exists(dir + "/failed.json")) {
+    const auto f = nlohmann::json::parse(read_text(dir + "/failed.json"));
+    return "  failed  " + id + ": " + f.value("reason", std::string("?")) + " (" + dir + "/output.txt)" + note + "\n";
+  }
+  if (fs::exists(dir + "/checkpoint.pt")) return "  interrupted " + id + ": checkpointed at " + last_epoch(dir) + note + "\n";
+  const auto it = tasks.find(id);
+  if (it == tasks.end() || it->second.state.empty()) return "";
+  // Slurm says running, the cell's lock is not taken yet: the task is starting.
+  if (it->second.state == "RUNNING") return "  starting " + id + ":" + note + "\n";
+  // Ended without a record (cancelled, failed, out of time): `recgrid run --executor slurm` submits it again.
+  return std::string(slurm_task_active(it->second) ? "  queued  " : "  stopped ") + id + ":" + note + "\n";
+}
+
 }  // namespace
 
 std::string grid_status(const std::string& out_dir) {
   const std::string index_path = out_dir + "/grid.json";
   if (!fs::exists(index_path)) throw std::runtime_error(index_path + ": no such file (is " + out_dir + " a grid folder?)");
   const auto index = nlohmann::json::parse(read_text(index_path));
+  const std::map<std::string, SlurmTask> tasks = slurm_tasks(out_dir);
   int done = 0, left = 0, flagged = 0;
   double done_seconds = 0;
   std::string details;
@@ -60,13 +89,10 @@ std::string grid_status(const std::string& out_dir) {
     // A lock we cannot take is held by a live process: the cell is running.
     if (fs::exists(dir + "/lock") && !CellLock::try_acquire(dir)) {
       running.push_back(id);
-      details += "  running " + id + ": " + last_epoch(dir) + " (" + CellLock::last_holder(dir) + ")\n";
+      details += "  running " + id + ": " + last_epoch(dir) + " (" + CellLock::last_holder(dir) + ")" + slurm_note(tasks, id) + "\n";
       continue;
     }
-    if (fs::exists(dir + "/failed.json")) {
-      const auto f = nlohmann::json::parse(read_text(dir + "/failed.json"));
-      details += "  failed  " + id + ": " + f.value("reason", std::string("?")) + " (" + dir + "/output.txt)\n";
-    }
+    details += waiting_line(dir, id, tasks);
     ++left;
   }
   std::string eta = "?";

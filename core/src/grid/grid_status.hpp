@@ -1,5 +1,6 @@
 // `recgrid status OUT`: what a grid folder holds right now, seen from any process or machine that
-// shares it: cells done / running (with their epoch) / failed / left, and a rough ETA.
+// shares it: cells done / running (with their epoch) / failed / interrupted / left, and a rough ETA;
+// for a grid submitted to Slurm, each waiting or running cell with its task and its Slurm state.
 #pragma once
 
 #include <string>

@@ -1,0 +1,176 @@
+#include "grid_commands.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "grid/grid_runner.hpp"
+#include "grid/grid_status.hpp"
+#include "grid/slurm_executor.hpp"
+#include "train/progress.hpp"
+#include "train/trainer.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace recgrid {
+
+namespace {
+
+// --only filters and --cell ids, together: the cells this command takes (empty: all).
+std::set<std::string> selected_cells(const grid::GridSpec& spec, const po::variables_map& vm) {
+  std::set<std::string> chosen;
+  if (vm.count("only")) chosen = grid::select_cells(spec, vm["only"].as<std::vector<std::string>>());
+  if (!vm.count("cell")) return chosen;
+  std::set<std::string> ids;
+  for (const std::string& id : vm["cell"].as<std::vector<std::string>>()) {
+    bool known = false;
+    for (const grid::CellSpec& c : spec.cells) known = known || c.id == id;
+    if (!known) throw std::invalid_argument("--cell " + id + ": the grid " + spec.name + " has no cell of that id (see its grid.json)");
+    if (chosen.empty() || chosen.count(id)) ids.insert(id);
+  }
+  if (ids.empty()) throw std::invalid_argument("--cell and --only select no cell together");
+  return ids;
+}
+
+int print_summary(const grid::GridSpec& spec, const grid::GridOptions& o, const grid::GridSummary& s) {
+  std::cout << "grid " << spec.name << ": " << s.finished_now << " cell(s) finished now, " << s.already_finished
+            << " earlier, " << s.held_elsewhere << " held by other processes, " << s.failed.size() << " failed, "
+            << s.diverged.size() << " diverged, " << s.interrupted.size() << " interrupted; records in "
+            << o.out_dir << "/results.jsonl (`recgrid report " << o.out_dir << "`)\n";
+  for (const std::string& f : s.failed) std::cout << "  failed: " << f << "\n";
+  for (const std::string& d : s.diverged) std::cout << "  diverged: " << d << " (not retried: delete its folder under cells/ to run it again)\n";
+  for (const std::string& c : s.interrupted) std::cout << "  interrupted: " << c << " (run the grid again: it resumes from its checkpoint)\n";
+  if (s.stopped_by) std::cout << "grid stopped by signal " << s.stopped_by << "\n";
+  if (!s.failed.empty()) return 1;
+  if (!s.interrupted.empty() || s.stopped_by) return train::kExitInterrupted;  // a scheduler wrapper requeues on it
+  return s.diverged.empty() ? 0 : train::kExitDiverged;
+}
+
+grid::SlurmOptions slurm_options(const po::variables_map& vm) {
+  grid::SlurmOptions o;
+  o.partition = vm["partition"].as<std::string>();
+  o.time_limit = vm["time"].as<std::string>();
+  o.account = vm["account"].as<std::string>();
+  o.mem_per_cell = vm["mem-per-cell"].as<std::string>();
+  o.cpus_per_cell = vm["cpus-per-cell"].as<int>();
+  o.max_running = vm["max-running"].as<int>();
+  o.warning_seconds = vm["warn-before"].as<int>();
+  if (vm.count("sbatch-arg")) o.sbatch_args = vm["sbatch-arg"].as<std::vector<std::string>>();
+  o.dry_run = vm.count("dry-run") > 0;
+  if (o.cpus_per_cell < 1) throw std::invalid_argument("--cpus-per-cell must be at least 1");
+  if (o.max_running < 0) throw std::invalid_argument("--max-running must be 0 (no limit) or a number of tasks");
+  if (o.warning_seconds < 10) throw std::invalid_argument("--warn-before must be at least 10 seconds (a step and a checkpoint must fit)");
+  return o;
+}
+
+int submit_grid(const grid::GridSpec& spec, const std::vector<grid::CellInfo>& cells, const grid::GridOptions& go,
+                const std::vector<std::string>& sets, const po::variables_map& vm) {
+  std::vector<grid::CellInfo> mine;
+  for (size_t k = 0; k < cells.size(); ++k)
+    if (static_cast<int>(k % go.shard_count) == go.shard_index && (go.only.empty() || go.only.count(cells[k].id)))
+      mine.push_back(cells[k]);
+  grid::TaskCommand task;
+  task.recgrid_exe = go.recgrid_exe;
+  task.grid_file = fs::absolute(spec.file).string();
+  task.out_dir = fs::absolute(go.out_dir).lexically_normal().string();
+  task.sets = sets;
+  for (const std::string& d : go.plugin_dirs) task.plugin_dirs.push_back(fs::absolute(d).string());
+  const grid::SlurmOptions so = slurm_options(vm);
+  const grid::SlurmSubmission sub = grid::submit_to_slurm(spec.name, mine, task, so);
+  std::cout << "grid " << spec.name << ": " << mine.size() << " cell(s) selected, " << sub.finished << " finished, "
+            << sub.active << " already queued or running on Slurm, " << sub.cells.size() << " to submit\n";
+  if (sub.cells.empty()) return 0;
+  if (so.dry_run) {
+    std::cout << sub.script << "(dry run: written to " << sub.script_path << ", not submitted; `sbatch "
+              << sub.script_path << "` submits it)\n";
+    return 0;
+  }
+  std::cout << "submitted job " << sub.job_id << " (" << sub.cells.size() << " tasks): " << sub.script_path
+            << "\nfollow it with `recgrid status " << go.out_dir << "`, stop it with `recgrid cancel " << go.out_dir << "`\n";
+  return 0;
+}
+
+}  // namespace
+
+po::options_description grid_run_options() {
+  po::options_description d("grid files");
+  d.add_options()(
+      "shard", po::value<std::string>()->default_value("0/1"), "run the cells with index % N == I (I/N)")(
+      "jobs,j", po::value<int>()->default_value(1), "cells at once on this machine")(
+      "threads-per-cell", po::value<int>()->default_value(0), "threads of each cell (0 = cores / jobs)")(
+      "only", po::value<std::vector<std::string>>()->composing(),
+      "only the cells with AXIS=VALUE (repeatable; e.g. --only seed=2023 --only model=sgl)")(
+      "cell", po::value<std::vector<std::string>>()->composing(), "only the cell of this id (repeatable)")(
+      "executor", po::value<std::string>()->default_value("local"),
+      "local: run the cells here; slurm: submit them as a Slurm job array (docs/CLUSTER.md)");
+  return d;
+}
+
+po::options_description slurm_run_options() {
+  po::options_description d("--executor slurm");
+  d.add_options()(
+      "partition", po::value<std::string>()->default_value(""), "sbatch --partition (default: the cluster's)")(
+      "time", po::value<std::string>()->default_value(""), "time limit per cell, as sbatch takes it (e.g. 4:00:00)")(
+      "cpus-per-cell", po::value<int>()->default_value(1), "CPUs per cell (sbatch --cpus-per-task; its threads)")(
+      "mem-per-cell", po::value<std::string>()->default_value(""), "memory per cell, as sbatch --mem takes it (e.g. 8G)")(
+      "account", po::value<std::string>()->default_value(""), "sbatch --account")(
+      "max-running", po::value<int>()->default_value(0), "at most this many cells at once (the array's %N; 0 = no limit)")(
+      "warn-before", po::value<int>()->default_value(120),
+      "seconds before the time limit at which a cell checkpoints and requeues itself")(
+      "sbatch-arg", po::value<std::vector<std::string>>()->composing(),
+      "another sbatch option, e.g. --sbatch-arg=--qos=long (repeatable)")(
+      "dry-run", "write and print the sbatch script, submit nothing");
+  return d;
+}
+
+int run_grid_file(const std::string& file, const std::vector<std::string>& sets, const po::variables_map& vm,
+                  const plugin::Registry& registry) {
+  if (vm.count("resume") || vm.count("force"))
+    throw std::invalid_argument("a grid always resumes; to start a cell over, delete its folder under OUT/cells/");
+  const std::string executor = vm["executor"].as<std::string>();
+  if (executor != "local" && executor != "slurm")
+    throw std::invalid_argument("--executor " + executor + ": expected local or slurm");
+  const grid::GridSpec spec = grid::load_grid(file, sets);
+  grid::GridOptions o;
+  o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
+  grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
+  o.only = selected_cells(spec, vm);
+  o.jobs = vm["jobs"].as<int>();
+  if (o.jobs < 1) throw std::invalid_argument("--jobs must be at least 1");
+  o.threads_per_cell = vm["threads-per-cell"].as<int>();
+  if (o.threads_per_cell < 0) throw std::invalid_argument("--threads-per-cell must be 0 (cores / jobs) or a number of threads");
+  o.recgrid_exe = fs::read_symlink("/proc/self/exe").string();
+  if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
+  o.progress = !vm.count("no-progress") && train::stderr_is_tty();
+  const std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);
+  if (executor == "slurm") {
+    fs::create_directories(fs::path(o.out_dir) / "cells");
+    grid::write_grid_index(o.out_dir, spec.name, spec.file, cells);  // `recgrid status` works before a task starts
+    return submit_grid(spec, cells, o, sets, vm);
+  }
+  if (vm.count("dry-run")) throw std::invalid_argument("--dry-run is for --executor slurm");
+  return print_summary(spec, o, grid::run_grid(spec, cells, o));
+}
+
+int cmd_status(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid status GRID_DIR");
+  std::cout << grid::grid_status(args[0]);
+  return 0;
+}
+
+int cmd_cancel(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0][0] == '-') throw std::invalid_argument("usage: recgrid cancel GRID_DIR");
+  if (!fs::exists(args[0] + "/grid.json")) throw std::runtime_error(args[0] + "/grid.json: no such file (is " + args[0] + " a grid folder?)");
+  const std::vector<std::string> tasks = grid::cancel_slurm_tasks(args[0]);
+  if (tasks.empty()) {
+    std::cout << args[0] << ": no queued or running Slurm task (a grid running here stops with Ctrl-C)\n";
+    return 0;
+  }
+  std::cout << "cancelled " << tasks.size() << " Slurm task(s):";
+  for (const std::string& t : tasks) std::cout << " " << t;
+  std::cout << "\nrunning cells finish their step and write their checkpoint; `recgrid run` submits what is left again\n";
+  return 0;
+}
+
+}  // namespace recgrid

@@ -1,0 +1,254 @@
+// Grids on a real Slurm: `recgrid run GRID --executor slurm` on the local single-node test cluster
+// (scripts/test-cluster.sh, which CI starts). Without a cluster these tests skip, unless
+// RECGRID_REQUIRE_SLURM=1 (CI) makes that a failure.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "doc_replay.hpp"
+#include "test_support.hpp"
+#include "util/subprocess.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool cluster_up() { return recgrid::on_path("sinfo") && recgrid::run_command({"sinfo", "--noheader"}).exit_status == 0; }
+
+#define REQUIRE_CLUSTER()                                                                                       \
+  do {                                                                                                          \
+    if (cluster_up()) break;                                                                                    \
+    const char* need = std::getenv("RECGRID_REQUIRE_SLURM");                                                    \
+    if (need && std::string(need) == "1") FAIL() << "no Slurm cluster answers (SLURM_CONF=" << (std::getenv("SLURM_CONF") ? std::getenv("SLURM_CONF") : "") << ")"; \
+    GTEST_SKIP() << "no Slurm cluster: `bash scripts/test-cluster.sh start` and export the SLURM_CONF it prints"; \
+  } while (0)
+
+std::string fresh_dir(const std::string& name) {
+  const std::string d = ::testing::TempDir() + "/slurm_" + name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::vector<json> records(const std::string& out) {
+  std::vector<json> r;
+  std::ifstream f(out + "/results.jsonl");
+  for (std::string line; std::getline(f, line);)
+    if (!line.empty()) r.push_back(json::parse(line));
+  return r;
+}
+
+std::string status_of(const std::string& out) { return recgrid::test::run_cli("status " + out).output; }
+
+// Polls `done` every 0.5 s for up to `seconds`; every status seen on the way is added to `seen`.
+bool wait_for(const std::string& out, int seconds, const std::function<bool(const std::string&)>& done,
+              std::string& seen) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string s = status_of(out);
+    seen += s;
+    if (done(s)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return false;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The array task of the grid's only submission that runs `cell`, e.g. "12_1".
+std::string task_of(const std::string& out, const std::string& cell) {
+  std::string task;
+  std::ifstream f(out + "/slurm/submissions.jsonl");
+  for (std::string line; std::getline(f, line);) {
+    const json s = json::parse(line);
+    const auto cells = s["cells"].get<std::vector<std::string>>();
+    for (size_t k = 0; k < cells.size(); ++k)
+      if (cells[k] == cell) task = s["job"].get<std::string>() + "_" + std::to_string(k);
+  }
+  return task;
+}
+
+// The metrics.jsonl lines of the one cell folder under OUT/cells.
+size_t epochs_done(const std::string& out) {
+  if (!fs::exists(out + "/cells")) return 0;
+  for (const auto& e : fs::directory_iterator(out + "/cells")) {
+    std::ifstream f(e.path() / "metrics.jsonl");
+    size_t n = 0;
+    for (std::string line; std::getline(f, line);) n += !line.empty();
+    return n;
+  }
+  return 0;
+}
+
+const char* const kSmallGrid = R"(grid:
+  name: slurm-test
+  datasets: [planted]
+  models: [lightgcn, simgcl]
+  enhancers: [none, irllrec]
+  seeds: [1]
+dataset:
+  synthetic: {users: 300, items: 250, interactions_per_user: 8}
+train: {epochs: 6, test_step: 1, batch_size: 256, patience: 100}
+)";
+
+// One cell long enough to be stopped part way (~0.3 s an epoch on one thread).
+const char* const kLongCell = R"(grid:
+  name: slurm-preempt
+  datasets: [planted]
+  models: [lightgcn]
+  seeds: [7]
+dataset:
+  synthetic: {users: 3000, items: 2000, interactions_per_user: 20}
+train: {epochs: 14, test_step: 1, batch_size: 512, patience: 100}
+)";
+
+}  // namespace
+
+// A 2-base x 2-stack grid as one array, cancelled part way with `recgrid cancel` and submitted again:
+// every cell ends with exactly one record, and status showed Slurm's states on the way.
+TEST(Slurm, AGridCancelledPartWayAndSubmittedAgainEndsWithEveryRecordOnce) {
+  REQUIRE_CLUSTER();
+  const std::string dir = fresh_dir("grid"), out = dir + "/out", grid = dir + "/grid.yaml";
+  std::ofstream(grid) << kSmallGrid;
+  // One task at a time (%1), so some are still queued when the cancel comes.
+  auto r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm --max-running 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_TRUE(has(r.output, "4 to submit")) << r.output;
+  const std::string script = slurp(out + "/slurm/array-1.sh");
+  EXPECT_TRUE(has(script, "#SBATCH --array=0-3%1")) << script;
+  std::string seen;
+  ASSERT_TRUE(wait_for(out, 120, [](const std::string& s) { return has(s, "1 done"); }, seen)) << seen;
+  EXPECT_TRUE(has(seen, "PENDING")) << seen;
+  r = recgrid::test::run_cli("cancel " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(has(r.output, "cancelled")) << r.output;
+  const std::string after_cancel = status_of(out);  // cancel waits until the tasks have ended
+  for (const char* state : {"PENDING", "RUNNING", "COMPLETING"}) EXPECT_FALSE(has(after_cancel, state)) << after_cancel;
+  EXPECT_TRUE(has(after_cancel, "CANCELLED")) << after_cancel;
+  EXPECT_LT(records(out).size(), 4u) << after_cancel;
+
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_TRUE(wait_for(out, 180, [](const std::string& s) { return has(s, "4 done, 0 running, 0 left of 4 cells"); }, seen))
+      << seen;
+  std::multiset<std::string> ids;
+  for (const json& rec : records(out)) ids.insert(rec["cell"].get<std::string>());
+  EXPECT_EQ(ids.size(), 4u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 4u) << "a cell was recorded twice";
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm");
+  EXPECT_TRUE(has(r.output, "4 finished, 0 already queued or running on Slurm, 0 to submit")) << r.output;
+}
+
+// A cell warned before its time limit (USR1 to the batch shell, as --signal=B:USR1@T sends) checkpoints
+// and requeues itself; later cancelled with SIGTERM and requeued by hand (`scontrol requeue`), it
+// resumes again; its numbers equal those of the same cell run here without interruption.
+TEST(Slurm, ATaskStoppedTwiceAndRequeuedResumesWithTheNumbersOfAnUninterruptedRun) {
+  REQUIRE_CLUSTER();
+  const std::string dir = fresh_dir("preempt"), out = dir + "/out", grid = dir + "/grid.yaml";
+  std::ofstream(grid) << kLongCell;
+  const std::string cell = "planted-lightgcn-s7";
+  auto r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string task = task_of(out, cell);
+  ASSERT_FALSE(task.empty());
+  std::string seen;
+  ASSERT_TRUE(wait_for(out, 120, [&](const std::string&) { return epochs_done(out) >= 2; }, seen)) << seen;
+  // The time-limit warning: the task checkpoints, exits 4 and requeues itself.
+  ASSERT_EQ(recgrid::run_command({"scancel", "--batch", "--signal=USR1", task}).exit_status, 0);
+  ASSERT_TRUE(wait_for(out, 60, [&](const std::string& s) { return has(s, "interrupted " + cell); }, seen)) << seen;
+  const size_t at_first_stop = epochs_done(out);
+  ASSERT_TRUE(wait_for(out, 120, [&](const std::string&) { return epochs_done(out) >= at_first_stop + 2; }, seen)) << seen;
+  // Cancelled by a TERM to the batch shell: checkpointed, not requeued until we ask.
+  ASSERT_EQ(recgrid::run_command({"scancel", "--batch", "--signal=TERM", task}).exit_status, 0);
+  ASSERT_TRUE(wait_for(out, 60, [&](const std::string& s) { return has(s, "interrupted " + cell) && !has(s, "RUNNING"); }, seen))
+      << seen;
+  EXPECT_TRUE(records(out).empty()) << seen;
+  ASSERT_EQ(recgrid::run_command({"scontrol", "requeue", task}).exit_status, 0);
+  ASSERT_TRUE(wait_for(out, 180, [](const std::string& s) { return has(s, "1 done, 0 running, 0 left of 1 cells"); }, seen))
+      << seen;
+  const std::string task_log = slurp(out + "/slurm/" + task + ".out");
+  EXPECT_TRUE(has(task_log, "requeueing")) << task_log;
+  EXPECT_TRUE(has(task_log, "(restart 2)")) << task_log;
+  const auto recs = records(out);
+  ASSERT_EQ(recs.size(), 1u);
+  const std::string run_log = slurp(out + "/cells/" + recs[0]["folder"].get<std::string>() + "/log.txt");
+  EXPECT_GE(std::count(run_log.begin(), run_log.end(), '\n'), 1);
+  EXPECT_TRUE(has(run_log, "resumed")) << run_log;
+
+  // The same cell, uninterrupted, on this machine.
+  const std::string ref = dir + "/ref";
+  r = recgrid::test::run_cli("run " + grid + " --out " + ref + " --threads-per-cell 1 --no-progress");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto ref_recs = records(ref);
+  ASSERT_EQ(ref_recs.size(), 1u);
+  EXPECT_EQ(recs[0]["test"], ref_recs[0]["test"]);
+  EXPECT_EQ(recs[0]["valid"], ref_recs[0]["valid"]);
+  EXPECT_EQ(recs[0]["best_epoch"], ref_recs[0]["best_epoch"]);
+}
+
+// Without sbatch on the PATH, --executor slurm says what is missing instead of failing obscurely;
+// --dry-run writes the script with the options given, and submits nothing.
+TEST(Slurm, DryRunWritesTheScriptAndAMissingSbatchIsNamed) {
+  const std::string dir = fresh_dir("dry"), out = dir + "/out", grid = dir + "/grid.yaml";
+  std::ofstream(grid) << kSmallGrid;
+  auto r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm --dry-run --partition gpu "
+                                  "--time 2:00:00 --cpus-per-cell 4 --mem-per-cell 8G --account lab --max-running 2 "
+                                  "--sbatch-arg=--qos=long --set train.epochs=3");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* line : {"#SBATCH --array=0-3%2", "#SBATCH --partition=gpu", "#SBATCH --time=2:00:00",
+                           "#SBATCH --cpus-per-task=4", "#SBATCH --mem=8G", "#SBATCH --account=lab",
+                           "#SBATCH --qos=long", "#SBATCH --requeue", "#SBATCH --signal=B:USR1@120",
+                           "--set 'train.epochs=3'", "'planted-simgcl-irllrec-s1'"})
+    EXPECT_TRUE(has(r.output, line)) << line << "\n" << r.output;
+  EXPECT_TRUE(fs::exists(out + "/slurm/array-1.sh"));
+  EXPECT_FALSE(fs::exists(out + "/slurm/submissions.jsonl"));
+  // The script is valid bash.
+  EXPECT_EQ(recgrid::run_command({"bash", "-n", out + "/slurm/array-1.sh"}).exit_status, 0);
+
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm", "PATH=/nonexistent");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "sbatch is not on PATH")) << r.output;
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurmx");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "expected local or slurm")) << r.output;
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --cell nosuch");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "no cell of that id")) << r.output;
+}
+
+// docs/CLUSTER.md, replayed: its grid file and its commands run as written on the test cluster, in
+// a folder of their own; the grid ends with every cell recorded once and the report written.
+TEST(Slurm, TheClusterPageRunsAsWritten) {
+  REQUIRE_CLUSTER();
+  const recgrid::test::Walkthrough w = recgrid::test::read_walkthrough(recgrid::test::source_dir() + "/docs/CLUSTER.md");
+  ASSERT_EQ(w.files.count("cluster-grid.yaml"), 1u);
+  ASSERT_EQ(w.steps.size(), 4u);
+  const std::string dir = fresh_dir("page");
+  std::ofstream(dir + "/cluster-grid.yaml") << w.files.at("cluster-grid.yaml");
+  for (const std::string& step : w.steps) ASSERT_NO_FATAL_FAILURE(recgrid::test::run_block(dir, step));
+  EXPECT_TRUE(has(slurp(dir + "/block.out"), "no queued or running Slurm task")) << slurp(dir + "/block.out");
+  const std::string out = dir + "/runs/cluster-demo";
+  EXPECT_TRUE(fs::exists(out + "/slurm/array-1.sh"));  // the dry run's script
+  EXPECT_TRUE(fs::exists(out + "/slurm/array-2.sh"));  // the submitted one
+  EXPECT_TRUE(fs::exists(out + "/report.md"));
+  std::set<std::string> ids;
+  for (const json& rec : records(out)) EXPECT_TRUE(ids.insert(rec["cell"].get<std::string>()).second);
+  EXPECT_EQ(ids.size(), 4u);
+}
