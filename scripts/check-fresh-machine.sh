@@ -5,7 +5,8 @@
 # HEAD into it with ../shared beside it, then runs inside it (chroot in a private mount namespace):
 #   1. bash scripts/run-main.sh      (the main job on the embedded default)
 #   2. bash scripts/run-tests.sh     (the test suite)
-# and prints each one's wall time and result. Exit status 0 only when both pass.
+#   3. CI's Slurm step: scripts/test-cluster.sh start (installs slurm-wlm and munge), the Slurm tests, stop
+# and prints each one's wall time and result. Exit status 0 only when all pass.
 #
 # Usage: bash scripts/check-fresh-machine.sh [--keep] [--root DIR]
 #   --keep      leave the root (and its logs: DIR/work/*.log) for a look afterwards
@@ -70,5 +71,16 @@ run_inside main "bash scripts/run-main.sh" || status=1
 grep -E '^\s+default' "$root/work/main.log" | sed 's/^/   /' || true
 run_inside tests "bash scripts/run-tests.sh" || status=1
 grep -E 'tests passed|tests failed' "$root/work/tests.log" | sed 's/^/   /' || true
+# CI's Slurm step: the test cluster installs its packages and starts from nothing (docs/CLUSTER.md).
+# It listens on Slurm's ports, so a test cluster already running here would take them: say so.
+if ss -ltn 2>/dev/null | grep -qE ':(6817|6818) '; then
+  echo "   cluster SKIPPED: Slurm's ports are taken on this machine (bash scripts/test-cluster.sh stop, then rerun)"
+  status=1
+else
+  run_inside cluster "bash scripts/test-cluster.sh start && export SLURM_CONF=/var/tmp/recgrid-slurm/slurm.conf \
+    RECGRID_REQUIRE_SLURM=1 && ctest --test-dir build -R '^Slurm\.' --output-on-failure; rc=\$?; \
+    bash scripts/test-cluster.sh stop; exit \$rc" || status=1
+  grep -E 'tests passed|tests failed' "$root/work/cluster.log" | sed 's/^/   /' || true
+fi
 echo "== $(date -u +%Y-%m-%d) commit $commit: $([ $status = 0 ] && echo both commands pass || echo FAILED)"
 exit $status
