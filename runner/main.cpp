@@ -231,7 +231,10 @@ int cmd_synth(const std::vector<std::string>& args) {
       "snr", po::value<double>(&o.snr)->default_value(o.snr), "signal-to-noise ratio of the text tables (0 = noise)")(
       "profile-dim", po::value<int64_t>(&o.profile_dim)->default_value(o.profile_dim), "profile table width")(
       "intent-dim", po::value<int64_t>(&o.intent_dim)->default_value(o.intent_dim), "intent table width")(
-      "seed", po::value<uint64_t>(&o.seed)->default_value(o.seed), "random seed");
+      "seed", po::value<uint64_t>(&o.seed)->default_value(o.seed), "random seed")(
+      "sampler", po::value<std::string>(&o.sampler)->default_value(o.sampler),
+      "exact (per user over all items: O(users x items)), alias (intent, then item: O(interactions)), or auto "
+      "(exact up to 1e9 users x items)");
   const auto parsed = parse_command(args, desc);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
@@ -240,7 +243,8 @@ int cmd_synth(const std::vector<std::string>& args) {
   std::cout << out << ": " << d.dataset.n_users << " users, " << d.dataset.n_items << " items, "
             << d.dataset.train.size() << " / " << d.dataset.valid.size() << " / " << d.dataset.test.size()
             << " train / valid / test interactions; tables profile_{user,item}.npy (" << o.profile_dim
-            << " wide), intent_{user,item}.npy (" << o.intent_dim << " wide), snr " << o.snr << "\n";
+            << " wide), intent_{user,item}.npy (" << o.intent_dim << " wide), snr " << o.snr << ", "
+            << data::synth_sampler_used(o) << " sampler\n";
   return 0;
 }
 

@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <random>
 #include <set>
 
 #include "config/config.hpp"
 #include "config/run_config.hpp"
+#include "data/planted_sampler.hpp"
 #include "data/synthetic.hpp"
 
 using namespace recgrid::data;
@@ -131,4 +134,129 @@ TEST(Synthetic, YamlSettingsMatchTheGeneratorAndRejectTypos) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("unknown setting 'sn'"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+
+// Pearson's chi-square of observed counts against expected probabilities.
+double chi_square(const std::vector<double>& counts, const std::vector<double>& p) {
+  double total = 0, chi = 0;
+  for (double c : counts) total += c;
+  for (size_t k = 0; k < p.size(); ++k) chi += std::pow(counts[k] - total * p[k], 2) / (total * p[k]);
+  return chi;
+}
+
+// A chi-square with `dof` degrees of freedom is below this with probability ~1 - 3e-7 (5 sigma).
+double chi_square_bound(size_t dof) { return static_cast<double>(dof) + 5.0 * std::sqrt(2.0 * static_cast<double>(dof)); }
+
+// A hand-made planted model: 3 users x 30 items x 3 intents.
+struct SmallModel {
+  FloatTable users{3, 3, {0.7f, 0.2f, 0.1f, 0.1f, 0.1f, 0.8f, 0.34f, 0.33f, 0.33f}};
+  FloatTable items{30, 3, {}};
+  std::vector<double> log_pop;
+  double sharpness = 2.0;
+  SmallModel() {
+    for (int i = 0; i < 30; ++i) {
+      const float a = 0.1f + 0.8f * static_cast<float>(i % 5) / 4.0f, b = (1.0f - a) * static_cast<float>(i % 3) / 2.0f;
+      items.values.insert(items.values.end(), {a, b, 1.0f - a - b + 0.01f});
+      log_pop.push_back(-0.8 * std::log(1.0 + (i * 7) % 30));
+    }
+  }
+  // P(i | u) = sum_c theta_uc q_c(i), q_c(i) ∝ phi_ic^s pop_i, written out here from the formula.
+  std::vector<double> first_draw(int u) const {
+    std::vector<double> p(30, 0.0);
+    double theta_sum = 0;
+    for (int c = 0; c < 3; ++c) theta_sum += users.values[u * 3 + c];
+    for (int c = 0; c < 3; ++c) {
+      std::vector<double> q(30);
+      double z = 0;
+      for (int i = 0; i < 30; ++i) z += q[i] = std::pow(items.values[i * 3 + c], sharpness) * std::exp(log_pop[i]);
+      for (int i = 0; i < 30; ++i) p[i] += users.values[u * 3 + c] / theta_sum * q[i] / z;
+    }
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST(Synthetic, AnAliasTableDrawsInProportionToItsWeights) {
+  const std::vector<double> w = {1, 2, 3, 4, 0, 10};
+  const AliasTable table(w);
+  std::mt19937_64 rng(5);
+  std::vector<double> counts(w.size(), 0.0);
+  for (int k = 0; k < 200000; ++k) counts[table.draw(rng)] += 1;
+  EXPECT_EQ(counts[4], 0.0) << "a zero weight is never drawn";
+  std::vector<double> p, c;
+  for (size_t k = 0; k < w.size(); ++k)
+    if (w[k] > 0) p.push_back(w[k] / 20.0), c.push_back(counts[k]);
+  EXPECT_LT(chi_square(c, p), chi_square_bound(p.size() - 1));
+  EXPECT_THROW(AliasTable(std::vector<double>{0, 0}), std::invalid_argument);
+}
+
+// The alias sampler's first draw follows P(i | u) = sum_c theta_uc q_c(i), and its second draw the same
+// distribution without the first item: P(second = j) = sum_i p_i p_j / (1 - p_i).
+TEST(Synthetic, TheAliasSamplerDrawsFromThePlantedDistributionWithoutReplacement) {
+  const SmallModel m;
+  const PlantedSampler sampler(m.users, m.items, m.log_pop, m.sharpness);
+  std::mt19937_64 rng(11);
+  std::vector<char> taken(30, 0);
+  for (int u = 0; u < 3; ++u) {
+    SCOPED_TRACE("user " + std::to_string(u));
+    const std::vector<double> p = m.first_draw(u);
+    for (int i = 0; i < 30; ++i) EXPECT_NEAR(sampler.probability(u, i), p[i], 1e-9);
+    std::vector<double> first(30, 0.0), second(30, 0.0);
+    std::vector<int64_t> picked;
+    for (int k = 0; k < 60000; ++k) {
+      picked.clear();
+      sampler.draw_items(u, 2, rng, taken, picked);
+      ASSERT_EQ(picked.size(), 2u);
+      ASSERT_NE(picked[0], picked[1]);
+      first[picked[0]] += 1, second[picked[1]] += 1;
+    }
+    for (char t : taken) ASSERT_EQ(t, 0) << "taken is left cleared";
+    std::vector<double> p2(30, 0.0);
+    for (int i = 0; i < 30; ++i)
+      for (int j = 0; j < 30; ++j)
+        if (j != i) p2[j] += p[i] * p[j] / (1.0 - p[i]);
+    EXPECT_LT(chi_square(first, p), chi_square_bound(29));
+    EXPECT_LT(chi_square(second, p2), chi_square_bound(29));
+    // Not the plain mixture of popularity alone: the check can tell distributions apart.
+    std::vector<double> pop(30);
+    double z = 0;
+    for (int i = 0; i < 30; ++i) z += pop[i] = std::exp(m.log_pop[i]);
+    for (double& v : pop) v /= z;
+    EXPECT_GT(chi_square(first, pop), chi_square_bound(29));
+  }
+}
+
+TEST(Synthetic, TheAliasSamplerIsSeededAndAutoPicksItBySize) {
+  SynthOptions o = small(1.0);
+  o.sampler = "alias";
+  const SyntheticData a = generate_synthetic(o), b = generate_synthetic(o);
+  EXPECT_EQ(a.dataset.train.item, b.dataset.train.item);
+  EXPECT_EQ(a.dataset.test.item, b.dataset.test.item);
+  o.seed += 1;
+  EXPECT_NE(generate_synthetic(o).dataset.train.item, a.dataset.train.item);
+  o.sampler = "exact";
+  SynthOptions alias = o;
+  alias.sampler = "alias";
+  EXPECT_NE(generate_synthetic(o).dataset.train.item, generate_synthetic(alias).dataset.train.item);
+  o.sampler = "auto";
+  EXPECT_EQ(synth_sampler_used(o), "exact");
+  o.users = 1'100'000, o.items = 933'200;
+  EXPECT_EQ(synth_sampler_used(o), "alias");
+  o.sampler = "gibbs";
+  EXPECT_THROW(generate_synthetic(o), std::invalid_argument);
+  // Every user has distinct items and at least 3 of them, as with the exact sampler.
+  std::map<int64_t, std::set<int64_t>> items_of;
+  size_t total = 0;
+  for (const auto* split : {&a.dataset.train, &a.dataset.valid, &a.dataset.test})
+    for (size_t k = 0; k < split->size(); ++k) items_of[split->user[k]].insert(split->item[k]), ++total;
+  size_t distinct = 0;
+  for (const auto& [u, s] : items_of) {
+    distinct += s.size();
+    EXPECT_GE(s.size(), 3u);
+  }
+  EXPECT_EQ(distinct, total);
+  EXPECT_EQ(items_of.size(), 300u);
 }

@@ -47,8 +47,9 @@ const std::vector<HostKey>& host_keys() {
                  "`recgrid text build` (relative to the working directory)"),
       RG_SECTION("dataset.synthetic",
                  "the planted-intent generator (format synthetic; `recgrid synth` writes the same data to files): users "
-                 "and items are mixtures over latent intents; interactions follow intent affinity, popularity and noise; "
-                 "text tables are noisy projections"),
+                 "and items are mixtures over latent intents; interactions follow intent affinity, popularity and noise "
+                 "(above 1e9 users x items drawn intent by intent: data/planted_sampler.hpp); text tables are noisy "
+                 "projections"),
       RG_DERIVED("dataset.synthetic.users", "int", "3000", "[2, inf)", "users"),
       RG_DERIVED("dataset.synthetic.items", "int", "3000", "[10, inf)", "items"),
       RG_DERIVED("dataset.synthetic.intents", "int", "24", "[1, inf)", "latent intents K"),

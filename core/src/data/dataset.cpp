@@ -6,7 +6,6 @@
 #include <numeric>
 #include <sstream>
 #include <tuple>
-#include <unordered_set>
 
 #include "data/ndarray.hpp"
 #include "data/pickle.hpp"
@@ -51,27 +50,37 @@ Interactions from_coo(const CooMatrix& m, const std::string& path, std::vector<s
   return out;
 }
 
-// Removes repeated (user, item) pairs, keeping the first occurrence and the original order.
-size_t dedupe(Interactions& s, int64_t n_items) {
-  std::unordered_set<int64_t> seen;
-  seen.reserve(s.size() * 2);
-  Interactions kept;
-  for (size_t k = 0; k < s.size(); ++k) {
-    if (!seen.insert(s.user[k] * n_items + s.item[k]).second) continue;
-    kept.user.push_back(s.user[k]);
-    kept.item.push_back(s.item[k]);
+// Removes repeated (user, item) pairs, keeping the first occurrence and the original order. The
+// positions are grouped by user (a counting sort) and sorted by (item, position) within each user:
+// O(n log d), no hash set (an unordered_set of 11.4 M pairs, 100x amazon, took most of a load).
+size_t dedupe(Interactions& s, int64_t n_users) {
+  const size_t n = s.size();
+  std::vector<size_t> ptr(static_cast<size_t>(n_users) + 1, 0);
+  for (int64_t u : s.user) ++ptr[static_cast<size_t>(u) + 1];
+  std::partial_sum(ptr.begin(), ptr.end(), ptr.begin());
+  std::vector<size_t> positions(n), fill(ptr.begin(), ptr.end() - 1);
+  for (size_t k = 0; k < n; ++k) positions[fill[static_cast<size_t>(s.user[k])]++] = k;
+  std::vector<char> repeated(n, 0);
+  size_t removed = 0;
+  const auto by_item = [&](size_t a, size_t b) { return std::tie(s.item[a], a) < std::tie(s.item[b], b); };
+  for (size_t u = 0; u + 1 < ptr.size(); ++u) {
+    std::sort(positions.begin() + ptr[u], positions.begin() + ptr[u + 1], by_item);
+    for (size_t k = ptr[u] + 1; k < ptr[u + 1]; ++k)
+      if (s.item[positions[k]] == s.item[positions[k - 1]]) repeated[positions[k]] = 1, ++removed;
   }
-  const size_t removed = s.size() - kept.size();
+  if (removed == 0) return 0;
+  Interactions kept;
+  for (size_t k = 0; k < n; ++k)
+    if (!repeated[k]) kept.user.push_back(s.user[k]), kept.item.push_back(s.item[k]);
   s = std::move(kept);
   return removed;
 }
 
-size_t overlap(const Interactions& a, const Interactions& b, int64_t n_items) {
-  std::unordered_set<int64_t> in_a;
-  in_a.reserve(a.size() * 2);
-  for (size_t k = 0; k < a.size(); ++k) in_a.insert(a.user[k] * n_items + a.item[k]);
+// How many pairs of b are in a.
+size_t overlap(const Interactions& a, const Interactions& b, int64_t n_users) {
+  const UserItemIndex in_a(a, n_users);
   size_t n = 0;
-  for (size_t k = 0; k < b.size(); ++k) n += in_a.count(b.user[k] * n_items + b.item[k]);
+  for (size_t k = 0; k < b.size(); ++k) n += in_a.contains(b.user[k], b.item[k]);
   return n;
 }
 
@@ -93,9 +102,11 @@ void check_id_space(const Dataset& ds) {
 // were not remapped: every id costs an embedding row.
 void warn_sparse_ids(Dataset& ds) {
   for (auto [what, n, ids] : {std::make_tuple("user", ds.n_users, &ds.train.user), std::make_tuple("item", ds.n_items, &ds.train.item)}) {
-    std::unordered_set<int64_t> used(ids->begin(), ids->end());
-    if (n > 1000 && static_cast<int64_t>(used.size()) * 2 < n)
-      ds.warnings.push_back("only " + fmt_count(used.size()) + " of " + fmt_count(static_cast<size_t>(n)) + " " + what +
+    std::vector<char> seen(static_cast<size_t>(n), 0);
+    size_t used = 0;
+    for (int64_t id : *ids) used += !seen[static_cast<size_t>(id)], seen[static_cast<size_t>(id)] = 1;
+    if (n > 1000 && static_cast<int64_t>(used) * 2 < n)
+      ds.warnings.push_back("only " + fmt_count(used) + " of " + fmt_count(static_cast<size_t>(n)) + " " + what +
                             " ids appear in the train split: each id is an embedding row, so remapping the ids to "
                             "0..n-1 would save memory and time");
   }
@@ -112,14 +123,14 @@ void check_dataset(Dataset& ds) {
                           ") is outside " + std::to_string(ds.n_users) + " users x " + std::to_string(ds.n_items) +
                           " items");
     }
-    if (size_t d = dedupe(*s, ds.n_items))
+    if (size_t d = dedupe(*s, ds.n_users))
       ds.warnings.push_back(std::string(name) + " split: removed " + fmt_count(d) + " duplicate interactions");
   }
   if (ds.train.size() == 0) throw FormatError(ds.name + ": the train split is empty");
   warn_sparse_ids(ds);
-  const std::pair<const char*, size_t> shared[] = {{"train/valid", overlap(ds.train, ds.valid, ds.n_items)},
-                                                   {"train/test", overlap(ds.train, ds.test, ds.n_items)},
-                                                   {"valid/test", overlap(ds.valid, ds.test, ds.n_items)}};
+  const std::pair<const char*, size_t> shared[] = {{"train/valid", overlap(ds.train, ds.valid, ds.n_users)},
+                                                   {"train/test", overlap(ds.train, ds.test, ds.n_users)},
+                                                   {"valid/test", overlap(ds.valid, ds.test, ds.n_users)}};
   for (auto [pair, n] : shared)
     if (n) ds.warnings.push_back(std::string(pair) + " splits share " + fmt_count(n) + " interactions");
 }

@@ -28,7 +28,19 @@ struct SynthOptions {
   int64_t intent_dim = 128;             // width of intent_user / intent_item
   double valid_share = 0.1, test_share = 0.1;
   uint64_t seed = 2023;
+  // How interactions are drawn. exact: per user, a draw without replacement from
+  // P(i | u) ∝ (θ_u · φ_i)^sharpness · pop_i over all items (O(users · items · K)); every planted
+  // result recorded in docs/ used it. alias: intent c ~ θ_u, then item ~ q_c(i) ∝ φ_ic^sharpness · pop_i
+  // (data/planted_sampler.hpp; O(users · K + items · K + interactions)). auto: exact up to
+  // users x items = kExactSamplerLimit, alias above. Not a YAML key (a new key would rename every
+  // grid cell): dataset.synthetic always uses auto; `recgrid synth --sampler` chooses.
+  std::string sampler = "auto";
 };
+
+inline constexpr double kExactSamplerLimit = 1e9;  // users x items; 3000 x 3000 planted data: 9e6
+
+// The sampler `generate_synthetic` uses for these options ("exact" or "alias").
+std::string synth_sampler_used(const SynthOptions& options);
 
 struct SyntheticData {
   Dataset dataset;
