@@ -1,6 +1,8 @@
 #include "data/dataset.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -9,6 +11,7 @@
 
 #include "data/ndarray.hpp"
 #include "data/pickle.hpp"
+#include "util/line_reader.hpp"
 
 namespace recgrid::data {
 
@@ -156,22 +159,44 @@ Dataset load_sslrec(const std::string& dir) {
   return ds;
 }
 
+namespace {
+
+// "USER<whitespace>ITEM", optionally followed by whitespace, as `istream >> u >> i` reads it (a '+'
+// allowed before a number); false for anything else.
+bool parse_id_pair(const std::string& line, int64_t& u, int64_t& i) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  const auto skip_space = [&] {
+    while (p < end && std::isspace(static_cast<unsigned char>(*p))) ++p;
+  };
+  const auto number = [&](int64_t& v) {
+    skip_space();
+    if (p < end && *p == '+') ++p;
+    const auto r = std::from_chars(p, end, v);
+    p = r.ptr;
+    return r.ec == std::errc();
+  };
+  if (!number(u) || !number(i)) return false;
+  skip_space();
+  return p == end;
+}
+
+}  // namespace
+
+// In 1 MiB blocks with from_chars: 11.4 M lines (100x amazon) took 27 s through an istringstream a line.
 Interactions read_tsv(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw FormatError(path + ": cannot open file");
+  if (!fs::exists(path)) throw FormatError(path + ": cannot open file");
+  LineReader lines(path);
   Interactions out;
   std::string line;
-  for (int64_t lineno = 1; std::getline(f, line); ++lineno) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  while (lines.next(line)) {
     if (line.empty() || line[0] == '#') continue;
-    std::istringstream in(line);
-    int64_t u, i;
-    std::string rest;
-    if (!(in >> u >> i) || (in >> rest) || u < 0 || i < 0)
-      throw FormatError(path + ":" + std::to_string(lineno) +
+    int64_t u = -1, i = -1;
+    if (!parse_id_pair(line, u, i) || u < 0 || i < 0)
+      throw FormatError(path + ":" + std::to_string(lines.line_number()) +
                         ": expected 'user<TAB>item' (two non-negative integer ids), found '" + line + "'");
     if (u >= kMaxIds || i >= kMaxIds)
-      throw FormatError(path + ":" + std::to_string(lineno) + ": id " + std::to_string(std::max(u, i)) +
+      throw FormatError(path + ":" + std::to_string(lines.line_number()) + ": id " + std::to_string(std::max(u, i)) +
                         " is too large: ids must be dense 0-based indexes below 2^31 (one embedding row each); "
                         "remap them to 0..n-1");
     out.user.push_back(u);
