@@ -11,10 +11,49 @@
 namespace recgrid::eval {
 
 Evaluator::Evaluator(const data::Dataset& ds, const data::Interactions& truth, std::vector<int> ks,
-                     int64_t batch_users)
-    : truth_(truth, ds.n_users), train_(ds.train, ds.n_users), ks_(std::move(ks)), batch_users_(batch_users) {
+                     int64_t batch_users, int64_t tile_items)
+    : truth_(truth, ds.n_users), train_(ds.train, ds.n_users), ks_(std::move(ks)), batch_users_(batch_users),
+      tile_items_(tile_items) {
   for (int64_t u = 0; u < ds.n_users; ++u)
     if (truth_.count(u) > 0) users_.push_back(u);
+}
+
+int64_t Evaluator::tile_items(int64_t batch, int64_t n_items) const {
+  if (tile_items_ > 0) return std::min(tile_items_, n_items);
+  return std::clamp<int64_t>(kTileBytes / (static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(1, batch)), 256, n_items);
+}
+
+namespace {
+
+// Masks row r's training items that fall in the tile [lo, lo + n) (§1.4).
+void mask_training_items(const data::UserItemIndex& train, int64_t u, float* row, int64_t lo, int64_t n) {
+  const int64_t* first = std::lower_bound(train.begin(u), train.end(u), lo);
+  for (const int64_t* i = first; i != train.end(u) && *i < lo + n; ++i) row[*i - lo] = -1e8f;
+}
+
+}  // namespace
+
+// One user batch: its scores tile by tile over the items, each tile masked and merged into the
+// rows' running top-K while it is still in cache; then the ranked lists.
+void Evaluator::rank_batch(const Embeddings& emb, int64_t start, int64_t b, int k_max, std::vector<int64_t>& ranked,
+                           std::vector<int>& n_ranked) const {
+  const at::Tensor& item_emb = emb.second;
+  const int64_t n_items = item_emb.size(0), tile = tile_items(b, n_items);
+  at::Tensor idx = at::from_blob(const_cast<int64_t*>(users_.data() + start), {b}, at::kLong).to(item_emb.device());
+  const at::Tensor user_emb = emb.first.index_select(0, idx);
+  std::vector<RunningTopK> tops(static_cast<size_t>(b), RunningTopK(k_max));
+  for (int64_t lo = 0; lo < n_items; lo += tile) {
+    const int64_t n = std::min(tile, n_items - lo);
+    at::Tensor scores = user_emb.mm(item_emb.narrow(0, lo, n).t()).to(at::kCPU, at::kFloat).contiguous();
+    float* s = scores.data_ptr<float>();
+    at::parallel_for(0, b, 16, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        mask_training_items(train_, users_[start + r], s + r * n, lo, n);
+        tops[r].offer(s + r * n, n, lo);
+      }
+    });
+  }
+  for (int64_t r = 0; r < b; ++r) n_ranked[r] = tops[r].take(ranked.data() + r * k_max);
 }
 
 std::map<std::string, double> Evaluator::run(const EncodeFn& encode, bool encode_per_batch) const {
@@ -24,26 +63,13 @@ std::map<std::string, double> Evaluator::run(const EncodeFn& encode, bool encode
   MetricSums total(ks_);
   Embeddings emb;
   if (!encode_per_batch) emb = encode();
+  std::vector<int64_t> ranked(static_cast<size_t>(batch_users_ * k_max));
+  std::vector<int> n_ranked(static_cast<size_t>(batch_users_));
   for (int64_t start = 0; start < n_eval; start += batch_users_) {
     if (encode_per_batch) emb = encode();
     const int64_t b = std::min(batch_users_, n_eval - start);
-    const at::Tensor& item_emb = emb.second;
-    at::Tensor idx = at::from_blob(const_cast<int64_t*>(users_.data() + start), {b}, at::kLong).to(item_emb.device());
-    at::Tensor scores = emb.first.index_select(0, idx).mm(item_emb.t()).to(at::kCPU, at::kFloat).contiguous();
-    const int64_t n_items = scores.size(1);
-    float* s = scores.data_ptr<float>();
-    // Per-row work in parallel; per-row results are merged in row order (deterministic sums).
-    std::vector<int64_t> ranked(static_cast<size_t>(b * k_max));
-    std::vector<int> n_ranked(static_cast<size_t>(b));
-    at::parallel_for(0, b, 16, [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const int64_t u = users_[start + r];
-        float* row = s + r * n_items;
-        for (const int64_t* i = train_.begin(u); i != train_.end(u); ++i) row[*i] = -1e8f;  // §1.4 mask
-        n_ranked[r] = top_k(row, n_items, k_max, ranked.data() + r * k_max);
-      }
-    });
-    for (int64_t r = 0; r < b; ++r) {
+    rank_batch(emb, start, b, k_max, ranked, n_ranked);
+    for (int64_t r = 0; r < b; ++r) {  // merged in row order: deterministic sums
       const int64_t u = users_[start + r];
       total.add_user(ranked.data() + r * k_max, n_ranked[r], truth_.begin(u), truth_.end(u));
     }
