@@ -225,6 +225,14 @@ TEST(Slurm, DryRunWritesTheScriptAndAMissingSbatchIsNamed) {
   r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm", "PATH=/nonexistent");
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_TRUE(has(r.output, "sbatch is not on PATH")) << r.output;
+  // A grid submitted earlier whose tasks Slurm cannot be asked about: status says so, and nothing is
+  // submitted again (a cell could be queued twice).
+  std::ofstream(out + "/slurm/submissions.jsonl") << R"({"job":"99","cells":["planted-lightgcn-none-s1"],"script":"x"})" << "\n";
+  r = recgrid::test::run_cli("status " + out, "PATH=/nonexistent");
+  EXPECT_TRUE(has(r.output, "unknown planted-lightgcn-none-s1: [Slurm 99_0 UNKNOWN (squeue is not on PATH)]")) << r.output;
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm", "PATH=/nonexistent");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "cannot ask Slurm which cells are still queued or running")) << r.output;
   r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurmx");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(has(r.output, "expected local or slurm")) << r.output;

@@ -60,6 +60,7 @@ std::string waiting_line(const std::string& dir, const std::string& id, const st
   if (it == tasks.end() || it->second.state.empty()) return "";
   // Slurm says running, the cell's lock is not taken yet: the task is starting.
   if (it->second.state == "RUNNING") return "  starting " + id + ":" + note + "\n";
+  if (it->second.state == "UNKNOWN") return "  unknown " + id + ":" + note + "\n";  // squeue failed
   // Ended without a record (cancelled, failed, out of time): `recgrid run --executor slurm` submits it again.
   return std::string(slurm_task_active(it->second) ? "  queued  " : "  stopped ") + id + ":" + note + "\n";
 }

@@ -119,6 +119,10 @@ SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<
                                 const TaskCommand& task, const SlurmOptions& o) {
   SlurmSubmission sub;
   const std::map<std::string, SlurmTask> earlier = slurm_tasks(task.out_dir);
+  for (const auto& [cell, t] : earlier)
+    if (t.state == "UNKNOWN")
+      throw std::runtime_error("cannot ask Slurm which cells are still queued or running (" + t.reason +
+                               "): nothing submitted, so that no cell is submitted twice; try again when squeue works");
   for (const CellInfo& cell : cells) {
     const auto it = earlier.find(cell.id);
     if (has_record(cell)) ++sub.finished;
@@ -151,8 +155,14 @@ std::map<std::string, SlurmTask> slurm_tasks(const std::string& out_dir) {
   }
   // Slurm's view: every task it still knows (finished ones for MinJobAge), one line each.
   std::map<std::string, std::pair<std::string, std::string>> state_of;
-  if (on_path("squeue")) {
-    const CommandResult r = run_command({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%r"});
+  const CommandResult r = on_path("squeue")
+                              ? run_command({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%r"})
+                              : CommandResult{127, "", "squeue is not on PATH"};
+  if (r.exit_status != 0) {  // Slurm unreachable: say so rather than guess
+    for (auto& [cell, t] : tasks) t.state = "UNKNOWN", t.reason = r.errors.substr(0, r.errors.find('\n'));
+    return tasks;
+  }
+  {
     std::istringstream lines(r.output);
     for (std::string line; std::getline(lines, line);) {
       const size_t a = line.find('|'), b = line.rfind('|');

@@ -51,7 +51,8 @@ SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<
                                 const TaskCommand& task, const SlurmOptions& o);
 
 // A cell's latest Slurm task: "12_3" and the state squeue reports (PENDING, RUNNING, ...; "" once
-// Slurm has forgotten the job), with squeue's reason.
+// Slurm has forgotten the job; UNKNOWN when squeue failed, its message as the reason), with squeue's
+// reason.
 struct SlurmTask {
   std::string task, state, reason;
 };
