@@ -12,6 +12,7 @@
 //   recgrid report RUN_DIR [--reference FILE] [--highlight STACK] [--metrics LIST] [--split test|valid]
 //   recgrid plugins
 //   recgrid synth --out DIR [generator options]
+//   recgrid bench [CONFIG] [--steps N] [--eval-users N] [--set KEY=VALUE]...
 //   recgrid version
 //
 // Without CONFIG, `run` trains on the built-in defaults (LightGCN on the built-in planted-intent dataset).
@@ -72,6 +73,7 @@ const char* const kUsage =
     "  recommend RUN --user ID  one user's top-K list\n"
     "  plugins        list the installed plugins with their options\n"
     "  synth          write a planted-intent synthetic dataset (TSV splits + text tables)\n"
+    "  bench [CONFIG] time training steps and an evaluation pass at a size (JSON; bench/growth.sh)\n"
     "  version        print the version\n"
     "\n"
     "run `recgrid <command> --help` for a command's options\n";
@@ -121,6 +123,33 @@ int cmd_run(const std::vector<std::string>& args) {
   options.progress = !vm.count("no-progress") && train::stderr_is_tty();
   const auto results = train::run_training(run, registry, options);
   std::cout << results.dump(2) << std::endl;
+  return 0;
+}
+
+// `recgrid bench [CONFIG]`: the cost of training at a size (timed steps, one evaluation pass), as JSON.
+int cmd_bench(const std::vector<std::string>& args) {
+  train::BenchOptions b;
+  po::options_description desc("recgrid bench [CONFIG] [options]");
+  desc.add_options()("help,h", "show this help")(
+      "set,s", po::value<std::vector<std::string>>()->composing(), "override a key (repeatable), as for run")(
+      "steps", po::value<int64_t>(&b.steps)->default_value(b.steps), "training steps timed (after the warm-up)")(
+      "warmup", po::value<int64_t>(&b.warmup)->default_value(b.warmup), "steps run first, not timed")(
+      "eval-users", po::value<int64_t>(&b.eval_users)->default_value(b.eval_users),
+      "validation users of one timed evaluation pass (0: none)")(
+      "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder (repeatable)");
+  po::options_description hidden;
+  hidden.add_options()("config", po::value<std::string>(), "experiment file");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  const auto parsed = parse_command(args, desc, hidden, pos);
+  if (!parsed) return 0;
+  const po::variables_map& vm = *parsed;
+  if (b.steps < 1 || b.warmup < 0 || b.eval_users < 0)
+    throw std::invalid_argument("--steps must be at least 1, --warmup and --eval-users at least 0");
+  const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  plugin::Registry registry(plugin_dirs(vm));
+  config::Config cfg = config::load_layers(vm.count("config") ? vm["config"].as<std::string>() : "", sets);
+  std::cout << train::benchmark_training(config::resolve(cfg, registry.schema_lookup()).run, registry, b).dump(2) << "\n";
   return 0;
 }
 
@@ -260,7 +289,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
       {"run", cmd_run},         {"plugins", cmd_plugins},     {"report", cmd_report},   {"text", cmd_text},
       {"data", cmd_data},       {"export", cmd_export},       {"recommend", cmd_recommend},
       {"intents", cmd_intents}, {"embed", cmd_embed},         {"status", cmd_status},   {"synth", cmd_synth},
-      {"cancel", cmd_cancel},
+      {"cancel", cmd_cancel},   {"bench", cmd_bench},
       {"version", cmd_version}, {"--version", cmd_version}};
   const auto it = commands.find(command);
   if (it != commands.end()) return it->second(args);

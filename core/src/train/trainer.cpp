@@ -267,6 +267,28 @@ void check_gradients(const NamedTensors& params, int64_t epoch, int64_t step) {
 // after_step hooks. Its randomness depends only on the seed and the epoch number. When `mid` says the
 // run stopped inside this epoch, its rest. A stop signal ends it after the current step: `mid` then
 // holds where (and stopped is true). A finished epoch clears `mid`.
+// One optimizer step on a batch: the loss terms (into `step_terms`), their checks, backward, the
+// gradients' check, the update and the plugins' after-step hook. Returns the total loss.
+double train_step(ModelStack& model, torch::optim::Optimizer& optimizer, const NamedTensors& batch,
+                  const config::RunConfig& cfg, int64_t epoch, int64_t step,
+                  std::vector<std::pair<std::string, double>>& step_terms) {
+  optimizer.zero_grad();
+  const NamedTensors terms = model.train_losses(batch);
+  at::Tensor total = at::zeros({}, terms.begin()->second.options());
+  step_terms.clear();
+  for (const auto& [name, value] : terms) {
+    step_terms.emplace_back(name, value.item<double>());
+    total = total + value;
+  }
+  const double total_value = total.item<double>();
+  check_step_loss(step_terms, total_value, cfg.train.loss_bound, epoch, step);
+  total.backward();
+  check_gradients(model.parameters(), epoch, step);
+  optimizer.step();
+  model.after_step();
+  return total_value;
+}
+
 struct EpochRun {
   EpochLosses losses;
   bool stopped = false;
@@ -291,26 +313,13 @@ EpochRun train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, cons
   for (int64_t step = first; step < steps; ++step) {
     const size_t start = static_cast<size_t>(step * cfg.train.batch_size);
     const size_t end = std::min(n_samples, start + static_cast<size_t>(cfg.train.batch_size));
-    const NamedTensors batch = batch_tensors(triplets, start, end, device);
-    optimizer.zero_grad();
-    const NamedTensors terms = model.train_losses(batch);
-    at::Tensor total = at::zeros({}, terms.begin()->second.options());
-    step_terms.clear();
-    for (const auto& [name, value] : terms) {
-      step_terms.emplace_back(name, value.item<double>());
-      total = total + value;
-    }
-    const double total_value = total.item<double>();
-    check_step_loss(step_terms, total_value, cfg.train.loss_bound, epoch, step);
-    total.backward();
-    check_gradients(model.parameters(), epoch, step);
+    const double total_value =
+        train_step(model, optimizer, batch_tensors(triplets, start, end, device), cfg, epoch, step, step_terms);
     for (size_t k = 0; k < step_terms.size(); ++k) {
       if (sums.terms.size() <= k) sums.terms.emplace_back(step_terms[k].first, 0.0);
       sums.terms[k].second += step_terms[k].second;
     }
     sums.total += total_value;
-    optimizer.step();
-    model.after_step();
     progress.update(epoch, cfg.train.epochs, step + 1, steps, sums.total / static_cast<double>(step + 1), best_text);
     if (test_signal_step() == std::pair<int64_t, int64_t>{epoch, step}) std::raise(SIGTERM);
     if (g_training_stop && step + 1 < steps) {
@@ -681,6 +690,73 @@ TrainedModel load_trained_model(const std::string& run_dir, const config::RunCon
   t.text_side = p.model->text_side_embeddings();
   t.dataset = std::move(p.dataset);
   return t;
+}
+
+}  // namespace recgrid::train
+
+namespace recgrid::train {
+
+namespace {
+
+// The first `users` evaluation users' part of a split (users in id order).
+data::Interactions first_users_of(const data::Interactions& split, int64_t users, int64_t n_users) {
+  std::vector<char> kept(static_cast<size_t>(n_users), 0);
+  int64_t taken = 0;
+  for (int64_t u : split.user)
+    if (!kept[static_cast<size_t>(u)] && taken < users) kept[static_cast<size_t>(u)] = 1, ++taken;
+  data::Interactions out;
+  for (size_t k = 0; k < split.size(); ++k)
+    if (kept[static_cast<size_t>(split.user[k])]) out.user.push_back(split.user[k]), out.item.push_back(split.item[k]);
+  return out;
+}
+
+nlohmann::json time_evaluation(RunParts& p, const config::RunConfig& cfg, int64_t eval_users) {
+  const data::Dataset& ds = p.dataset;
+  const data::Interactions truth = first_users_of(ds.valid, eval_users, ds.n_users);
+  const eval::Evaluator ev(ds, truth, cfg.train.topk, cfg.train.eval_batch);
+  const auto t0 = Clock::now();
+  evaluate(p, ev, cfg.train.seed, kFinalValidStream);
+  const double s = seconds_since(t0);
+  const double scores = static_cast<double>(ev.n_users()) * static_cast<double>(ds.n_items);
+  return {{"users", ev.n_users()}, {"seconds", s}, {"scores_per_s", scores / s}};
+}
+
+}  // namespace
+
+nlohmann::json benchmark_training(const config::RunConfig& cfg, const plugin::Registry& registry, const BenchOptions& o) {
+  const auto wall_start = Clock::now();
+  const at::Device device = checked_device(cfg.train.device);
+  keep_freed_memory_for_reuse();
+  spdlog::logger log("bench", console_sink());
+  const int threads = run_threads(cfg);
+  at::set_num_threads(threads);
+  RunParts p;
+  build_parts(p, cfg, registry, device, log);
+  const double setup_s = seconds_since(wall_start);
+  auto t0 = Clock::now();
+  const data::Triplets triplets = p.sampler->sample_epoch(derive_seed(cfg.train.seed, kSampling, 0));
+  const double sample_s = seconds_since(t0);
+  const auto batch = static_cast<size_t>(cfg.train.batch_size);
+  const auto steps_per_epoch = static_cast<int64_t>((triplets.size() + batch - 1) / batch);
+  at::manual_seed(derive_seed(cfg.train.seed, kTorch, 0));
+  std::vector<double> step_s;
+  std::vector<std::pair<std::string, double>> terms;
+  for (int64_t step = 0; step < std::min(o.warmup + o.steps, steps_per_epoch); ++step) {
+    t0 = Clock::now();
+    const size_t start = static_cast<size_t>(step) * batch;
+    train_step(*p.model, *p.optimizer, batch_tensors(triplets, start, std::min(triplets.size(), start + batch), device),
+               cfg, 0, step, terms);
+    if (step >= o.warmup) step_s.push_back(seconds_since(t0));
+  }
+  const double per_step = step_s.empty() ? 0.0 : median(step_s);
+  nlohmann::json r = {{"users", p.dataset.n_users}, {"items", p.dataset.n_items},
+                      {"train_interactions", p.dataset.train.size()}, {"threads", threads},
+                      {"setup_s", setup_s}, {"epoch_sampling_s", sample_s}, {"steps_timed", step_s.size()},
+                      {"median_step_s", per_step}, {"steps_per_epoch", steps_per_epoch},
+                      {"epoch_s_estimate", per_step * static_cast<double>(steps_per_epoch) + sample_s}};
+  if (o.eval_users > 0) r["eval"] = time_evaluation(p, cfg, o.eval_users);
+  r["peak_rss_mib"] = peak_rss_mib();
+  return r;
 }
 
 }  // namespace recgrid::train

@@ -45,6 +45,16 @@ constexpr int kExitInterrupted = 4;
 // (a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
 nlohmann::json run_training(const config::RunConfig& config, const plugin::Registry& registry, const RunOptions& options);
 
+// `recgrid bench`: what training costs at a size, without training to the end (bench/growth.sh).
+// Builds the run as run_training does (the setup time includes loading and the graph), samples the
+// first epoch, times `steps` training steps after `warmup` ones, and, with eval_users > 0, one
+// validation pass over that many users. Writes no run folder.
+struct BenchOptions {
+  int64_t steps = 20, warmup = 2, eval_users = 0;
+};
+nlohmann::json benchmark_training(const config::RunConfig& config, const plugin::Registry& registry,
+                                  const BenchOptions& options);
+
 // A run's model at its best epoch (best.pt), rebuilt from its resolved configuration: what
 // `recgrid export` and `recgrid recommend` read.
 struct TrainedModel {
