@@ -53,6 +53,7 @@ run_inside() {
     set -e
     r=$1
     mount --rbind /dev "$r/dev"; mount -t proc proc "$r/proc"; mount -t sysfs sys "$r/sys"
+    mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"  # as on a booted machine (slurmd needs it)
     mount -t tmpfs tmpfs "$r/dev/shm"; mount -t tmpfs tmpfs "$r/tmp"
     exec chroot "$r" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
          bash -c "cd /work/main && $2"' _ "$root" "$cmd" > "$root/work/$name.log" 2>&1

@@ -91,8 +91,9 @@ start() {
     write_conf
     start_munge
     # -c: a clean start (no jobs from an earlier cluster); -i: ignore stale state.
-    slurmctld -c -i -f "$conf"
-    slurmd -c -f "$conf"
+    slurmctld -c -i -f "$conf" || die "slurmctld did not start (see $dir/slurmctld.log)"
+    # slurmd needs /sys/fs/cgroup mounted (it is on a booted machine) even with proctrack/linuxproc.
+    slurmd -c -f "$conf" || die "slurmd did not start (see $dir/slurmd.log)"
     wait_for_node
     scontrol update nodename="$(hostname -s)" state=resume >/dev/null 2>&1 || true
   fi
