@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     ev.run([&] { return recgrid::eval::Embeddings{u, v}; });
     const double eval_rate = static_cast<double>(eval_users) * static_cast<double>(items) / seconds_since(t0);
     const int64_t shape = tile > 0 ? std::min(tile, items)
-                                   : std::clamp<int64_t>(recgrid::eval::Evaluator::kTileBytes / (4 * batch), 256, items);
-    const double gemm = sgemm_rate(u, v, eval_users, batch, shape);
+                                   : std::clamp<int64_t>(recgrid::eval::Evaluator::kTileBytes / (4 * std::min<int64_t>(batch, recgrid::eval::Evaluator::kTileRows)), 256, items);
+    const double gemm = sgemm_rate(u, v, eval_users, std::min<int64_t>(batch, recgrid::eval::Evaluator::kTileRows), shape);
     std::printf("%10lld %14.3f %14.3f %10.2f %12.0f\n", static_cast<long long>(shape), eval_rate / 1e9, gemm / 1e9,
                 gemm / eval_rate, recgrid::peak_rss_mib());
   }

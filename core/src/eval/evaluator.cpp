@@ -33,25 +33,29 @@ void mask_training_items(const data::UserItemIndex& train, int64_t u, float* row
 
 }  // namespace
 
-// One user batch: its scores tile by tile over the items, each tile masked and merged into the
-// rows' running top-K while it is still in cache; then the ranked lists.
+// One user batch: its scores tile by tile (kTileRows users x tile items), each tile masked and merged
+// into the rows' running top-K while it is still in cache; then the ranked lists.
 void Evaluator::rank_batch(const Embeddings& emb, int64_t start, int64_t b, int k_max, std::vector<int64_t>& ranked,
                            std::vector<int>& n_ranked) const {
   const at::Tensor& item_emb = emb.second;
-  const int64_t n_items = item_emb.size(0), tile = tile_items(b, n_items);
+  const int64_t n_items = item_emb.size(0), rows = std::min(b, kTileRows), tile = tile_items(rows, n_items);
   at::Tensor idx = at::from_blob(const_cast<int64_t*>(users_.data() + start), {b}, at::kLong).to(item_emb.device());
   const at::Tensor user_emb = emb.first.index_select(0, idx);
   std::vector<RunningTopK> tops(static_cast<size_t>(b), RunningTopK(k_max));
-  for (int64_t lo = 0; lo < n_items; lo += tile) {
-    const int64_t n = std::min(tile, n_items - lo);
-    at::Tensor scores = user_emb.mm(item_emb.narrow(0, lo, n).t()).to(at::kCPU, at::kFloat).contiguous();
-    float* s = scores.data_ptr<float>();
-    at::parallel_for(0, b, 16, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        mask_training_items(train_, users_[start + r], s + r * n, lo, n);
-        tops[r].offer(s + r * n, n, lo);
-      }
-    });
+  for (int64_t r_lo = 0; r_lo < b; r_lo += rows) {
+    const int64_t m = std::min(rows, b - r_lo);
+    const at::Tensor block = user_emb.narrow(0, r_lo, m);
+    for (int64_t lo = 0; lo < n_items; lo += tile) {
+      const int64_t n = std::min(tile, n_items - lo);
+      at::Tensor scores = block.mm(item_emb.narrow(0, lo, n).t()).to(at::kCPU, at::kFloat).contiguous();
+      float* s = scores.data_ptr<float>();
+      at::parallel_for(0, m, 16, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          mask_training_items(train_, users_[start + r_lo + r], s + r * n, lo, n);
+          tops[r_lo + r].offer(s + r * n, n, lo);
+        }
+      });
+    }
   }
   for (int64_t r = 0; r < b; ++r) n_ranked[r] = tops[r].take(ranked.data() + r * k_max);
 }

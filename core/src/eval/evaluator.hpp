@@ -30,7 +30,11 @@ class Evaluator {
   std::map<std::string, double> run(const EncodeFn& encode, bool encode_per_batch = false) const;
   int64_t n_users() const { return static_cast<int64_t>(users_.size()); }
 
-  static constexpr int64_t kTileBytes = 2 << 20;
+  // A score tile is at most kTileRows users x (kTileBytes of floats / kTileRows) items: 256 x 8192, 8 MiB.
+  // Measured with bench/eval_bench.cpp (10x and 100x amazon, 1024-user batches): tiles of 1024 x
+  // 1024-4096 items scored 0.64-0.71 G/s at 10x, 1024 x 8192 (32 MB) 0.11 G/s, as slow as whole rows.
+  static constexpr int64_t kTileRows = 256;
+  static constexpr int64_t kTileBytes = 8 << 20;
 
  private:
   int64_t tile_items(int64_t batch, int64_t n_items) const;
