@@ -83,6 +83,15 @@ std::vector<std::string> plugin_dirs(const po::variables_map& vm) {
                                                            : std::vector<std::string>{});
 }
 
+// Parses a command whose one positional argument is the experiment file (CONFIG).
+std::optional<po::variables_map> parse_with_config(const std::vector<std::string>& args, const po::options_description& desc) {
+  po::options_description hidden;
+  hidden.add_options()("config", po::value<std::string>(), "experiment file");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  return parse_command(args, desc, hidden, pos);
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("recgrid run [CONFIG] [options]");
   desc.add_options()("help,h", "show this help")(
@@ -94,11 +103,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder, searched before $RECGRID_PLUGIN_PATH and the installed plugins (repeatable)")(
       "no-progress", "never draw the progress line");
   desc.add(grid_run_options()).add(slurm_run_options());
-  po::options_description hidden;
-  hidden.add_options()("config", po::value<std::string>(), "experiment file");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  const auto parsed = parse_command(args, desc, hidden, pos);
+  const auto parsed = parse_with_config(args, desc);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   if (vm.count("help-config")) {
@@ -137,11 +142,7 @@ int cmd_bench(const std::vector<std::string>& args) {
       "eval-users", po::value<int64_t>(&b.eval_users)->default_value(b.eval_users),
       "validation users of one timed evaluation pass (0: none)")(
       "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder (repeatable)");
-  po::options_description hidden;
-  hidden.add_options()("config", po::value<std::string>(), "experiment file");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  const auto parsed = parse_command(args, desc, hidden, pos);
+  const auto parsed = parse_with_config(args, desc);
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   if (b.steps < 1 || b.warmup < 0 || b.eval_users < 0)
