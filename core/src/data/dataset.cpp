@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 #include <tuple>
+#include <unordered_set>
 
 #include "data/ndarray.hpp"
 #include "data/pickle.hpp"
@@ -87,6 +88,34 @@ size_t overlap(const Interactions& a, const Interactions& b, int64_t n_users) {
   return n;
 }
 
+// The same two checks for a sparse id range, with hash sets: the passes above allocate per id, and a
+// stray huge id (2^31 - 2 in a fuzzed file) would cost gigabytes there.
+size_t dedupe_sparse(Interactions& s, int64_t n_items) {
+  std::unordered_set<int64_t> seen;
+  seen.reserve(s.size() * 2);
+  Interactions kept;
+  for (size_t k = 0; k < s.size(); ++k)
+    if (seen.insert(s.user[k] * n_items + s.item[k]).second) kept.user.push_back(s.user[k]), kept.item.push_back(s.item[k]);
+  const size_t removed = s.size() - kept.size();
+  s = std::move(kept);
+  return removed;
+}
+
+size_t overlap_sparse(const Interactions& a, const Interactions& b, int64_t n_items) {
+  std::unordered_set<int64_t> in_a;
+  in_a.reserve(a.size() * 2);
+  for (size_t k = 0; k < a.size(); ++k) in_a.insert(a.user[k] * n_items + a.item[k]);
+  size_t n = 0;
+  for (size_t k = 0; k < b.size(); ++k) n += in_a.count(b.user[k] * n_items + b.item[k]);
+  return n;
+}
+
+// Few enough ids for the per-id passes: at most 4 per interaction plus a million.
+bool dense_ids(const Dataset& ds) {
+  const int64_t bound = 4 * static_cast<int64_t>(ds.train.size() + ds.valid.size() + ds.test.size()) + (1 << 20);
+  return ds.n_users <= bound && ds.n_items <= bound;
+}
+
 }  // namespace
 
 // Ids are embedding rows: each side's count must fit the int64 pair keys used below (user * n_items
@@ -105,9 +134,13 @@ void check_id_space(const Dataset& ds) {
 // were not remapped: every id costs an embedding row.
 void warn_sparse_ids(Dataset& ds) {
   for (auto [what, n, ids] : {std::make_tuple("user", ds.n_users, &ds.train.user), std::make_tuple("item", ds.n_items, &ds.train.item)}) {
-    std::vector<char> seen(static_cast<size_t>(n), 0);
     size_t used = 0;
-    for (int64_t id : *ids) used += !seen[static_cast<size_t>(id)], seen[static_cast<size_t>(id)] = 1;
+    if (dense_ids(ds)) {
+      std::vector<char> seen(static_cast<size_t>(n), 0);
+      for (int64_t id : *ids) used += !seen[static_cast<size_t>(id)], seen[static_cast<size_t>(id)] = 1;
+    } else {
+      used = std::unordered_set<int64_t>(ids->begin(), ids->end()).size();
+    }
     if (n > 1000 && static_cast<int64_t>(used) * 2 < n)
       ds.warnings.push_back("only " + fmt_count(used) + " of " + fmt_count(static_cast<size_t>(n)) + " " + what +
                             " ids appear in the train split: each id is an embedding row, so remapping the ids to "
@@ -126,14 +159,17 @@ void check_dataset(Dataset& ds) {
                           ") is outside " + std::to_string(ds.n_users) + " users x " + std::to_string(ds.n_items) +
                           " items");
     }
-    if (size_t d = dedupe(*s, ds.n_users))
+    if (size_t d = dense_ids(ds) ? dedupe(*s, ds.n_users) : dedupe_sparse(*s, ds.n_items))
       ds.warnings.push_back(std::string(name) + " split: removed " + fmt_count(d) + " duplicate interactions");
   }
   if (ds.train.size() == 0) throw FormatError(ds.name + ": the train split is empty");
   warn_sparse_ids(ds);
-  const std::pair<const char*, size_t> shared[] = {{"train/valid", overlap(ds.train, ds.valid, ds.n_users)},
-                                                   {"train/test", overlap(ds.train, ds.test, ds.n_users)},
-                                                   {"valid/test", overlap(ds.valid, ds.test, ds.n_users)}};
+  const auto shared_pairs = [&](const Interactions& a, const Interactions& b) {
+    return dense_ids(ds) ? overlap(a, b, ds.n_users) : overlap_sparse(a, b, ds.n_items);
+  };
+  const std::pair<const char*, size_t> shared[] = {{"train/valid", shared_pairs(ds.train, ds.valid)},
+                                                   {"train/test", shared_pairs(ds.train, ds.test)},
+                                                   {"valid/test", shared_pairs(ds.valid, ds.test)}};
   for (auto [pair, n] : shared)
     if (n) ds.warnings.push_back(std::string(pair) + " splits share " + fmt_count(n) + " interactions");
 }

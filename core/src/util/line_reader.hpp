@@ -2,6 +2,7 @@
 // blocks: `recgrid data import` reads 10-million-line files through it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace recgrid {
@@ -26,6 +27,7 @@ class LineReader {
   size_t pos_ = 0;
   bool eof_ = false;
   uint64_t line_no_ = 0;
+  unsigned block_;  // bytes a read asks for (1 MiB; 64 KiB for a small file)
 };
 
 }  // namespace recgrid
