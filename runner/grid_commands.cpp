@@ -68,8 +68,7 @@ int submit_grid(const grid::GridSpec& spec, const std::vector<grid::CellInfo>& c
                 const std::vector<std::string>& sets, const po::variables_map& vm) {
   std::vector<grid::CellInfo> mine;
   for (size_t k = 0; k < cells.size(); ++k)
-    if (static_cast<int>(k % go.shard_count) == go.shard_index && (go.only.empty() || go.only.count(cells[k].id)))
-      mine.push_back(cells[k]);
+    if (grid::takes_cell(go, k, cells[k].id)) mine.push_back(cells[k]);
   grid::TaskCommand task;
   task.recgrid_exe = go.recgrid_exe;
   task.grid_file = fs::absolute(spec.file).string();

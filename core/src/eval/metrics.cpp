@@ -9,12 +9,6 @@ namespace recgrid::eval {
 namespace {
 
 // a ranks before b: higher score, then lower index.
-struct Better {
-  const float* s;
-  bool operator()(int64_t a, int64_t b) const { return s[a] > s[b] || (s[a] == s[b] && a < b); }
-};
-
-// The same order on (score, item) entries.
 bool entry_better(float sa, int64_t a, float sb, int64_t b) { return sa > sb || (sa == sb && a < b); }
 
 }  // namespace
@@ -43,38 +37,11 @@ int RunningTopK::take(int64_t* out) {
   return n;
 }
 
+// One running top-K over the whole row: the order, the ties and NaN are RunningTopK's.
 int top_k(const float* scores, int64_t n, int k, int64_t* out) {
-  k = static_cast<int>(std::min<int64_t>(k, n));
-  if (k <= 0) return 0;
-  // NaN compares false with everything; map it to -inf through a copy only when it occurs.
-  std::vector<float> clean;
-  for (int64_t j = 0; j < n; ++j) {
-    if (std::isnan(scores[j])) {
-      clean.assign(scores, scores + n);
-      for (float& v : clean)
-        if (std::isnan(v)) v = -std::numeric_limits<float>::infinity();
-      scores = clean.data();
-      break;
-    }
-  }
-  const Better better{scores};
-  // Min-heap (worst on top) of the k best so far; items arrive in index order, so an equal score
-  // never displaces an earlier item.
-  std::vector<int64_t> heap;
-  heap.reserve(static_cast<size_t>(k));
-  for (int64_t j = 0; j < n; ++j) {
-    if (static_cast<int>(heap.size()) < k) {
-      heap.push_back(j);
-      std::push_heap(heap.begin(), heap.end(), better);
-    } else if (scores[j] > scores[heap.front()]) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = j;
-      std::push_heap(heap.begin(), heap.end(), better);
-    }
-  }
-  std::sort(heap.begin(), heap.end(), better);
-  std::copy(heap.begin(), heap.end(), out);
-  return k;
+  RunningTopK top(static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(k, n))));
+  top.offer(scores, n, 0);
+  return top.take(out);
 }
 
 MetricSums::MetricSums(std::vector<int> ks) : ks_(std::move(ks)), recall_(ks_.size(), 0.0), ndcg_(ks_.size(), 0.0) {}

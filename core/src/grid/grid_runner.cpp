@@ -50,6 +50,10 @@ void parse_shard(const std::string& text, int& index, int& count) {
     throw std::invalid_argument("--shard " + text + ": needs 0 <= I < N");
 }
 
+bool takes_cell(const GridOptions& o, size_t index, const std::string& id) {
+  return static_cast<int>(index % static_cast<size_t>(o.shard_count)) == o.shard_index && (o.only.empty() || o.only.count(id));
+}
+
 std::vector<CellInfo> prepare_cells(const GridSpec& spec, const plugin::Registry& registry, const std::string& out_dir) {
   std::vector<CellInfo> cells;
   for (const CellSpec& s : spec.cells) {
@@ -159,8 +163,7 @@ std::string finished_message(const CellInfo& cell, const nlohmann::json& results
 std::vector<const CellInfo*> cells_to_run(const std::vector<CellInfo>& cells, const GridOptions& o, GridSummary& summary) {
   std::vector<const CellInfo*> queue;
   for (size_t k = 0; k < cells.size(); ++k) {
-    if (static_cast<int>(k % o.shard_count) != o.shard_index) continue;
-    if (!o.only.empty() && !o.only.count(cells[k].id)) continue;
+    if (!takes_cell(o, k, cells[k].id)) continue;
     if (has_record(cells[k])) ++summary.already_finished;
     else queue.push_back(&cells[k]);
   }

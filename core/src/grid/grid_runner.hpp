@@ -24,6 +24,9 @@ struct GridOptions {
   bool progress = false;                 // redraw a status line (a terminal); otherwise a line per event
 };
 
+// True when this process takes the cell at `index` of the grid: its shard, and --only / --cell.
+bool takes_cell(const GridOptions& options, size_t index, const std::string& id);
+
 // Validates every cell against the host schema and the plugins' options (a bad cell fails before
 // anything runs) and names its folder by id and configuration hash.
 std::vector<CellInfo> prepare_cells(const GridSpec& spec, const plugin::Registry& registry, const std::string& out_dir);
