@@ -6,6 +6,7 @@
 
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
+#include "grid/search_runner.hpp"
 #include "grid/slurm_executor.hpp"
 #include "train/progress.hpp"
 #include "train/trainer.hpp"
@@ -47,6 +48,46 @@ int print_summary(const grid::GridSpec& spec, const grid::GridOptions& o, const 
   return s.diverged.empty() ? 0 : train::kExitDiverged;
 }
 
+// Runs the grid's search; the tuned cells, or an exit status when the search stopped before every row
+// chose (a failed trial: 1; a signal or an interrupted trial: 4, so a job wrapper requeues).
+std::vector<grid::CellInfo> search_then_cells(const grid::GridSpec& spec, const grid::GridOptions& o,
+                                              const plugin::Registry& registry, int& exit_status) {
+  const grid::SearchOutcome found = grid::run_search(spec, registry, o);
+  if (!found.complete) {
+    std::cout << "search " << spec.name << ": stopped before every row chose (" << found.summary.failed.size()
+              << " failed, " << found.summary.interrupted.size() << " interrupted trial(s)); run the grid again to go on\n";
+    for (const std::string& f : found.summary.failed) std::cout << "  failed: " << f << "\n";
+    exit_status = found.summary.failed.empty() ? train::kExitInterrupted : 1;
+    return {};
+  }
+  std::cout << "search " << spec.name << ": every row chose (" << o.out_dir << "/search/<row>/search.json):\n";
+  for (const auto& [row, values] : found.chosen) std::cout << "  " << row << ": " << values.dump() << "\n";
+  exit_status = 0;
+  return grid::prepare_tuned_cells(spec, registry, o.out_dir, found.chosen);
+}
+
+int submit_search(const grid::GridSpec& spec, const grid::GridOptions& go, const std::vector<std::string>& sets,
+                  const po::variables_map& vm);
+
+// A grid with a search: the search first (here, or submitted to Slurm); `cells` becomes the tuned
+// cells once every row has chosen. Returns an exit status to stop with, or -1 to go on with the cells.
+int search_stage(const grid::GridSpec& spec, const grid::GridOptions& o, const plugin::Registry& registry,
+                 const std::vector<std::string>& sets, const po::variables_map& vm, std::vector<grid::CellInfo>& cells) {
+  // `recgrid status` and `cancel` work from the start (the tuned cells' folders come later).
+  fs::create_directories(fs::path(o.out_dir) / "cells");
+  grid::write_grid_index(o.out_dir, spec.name, spec.file, cells);
+  if (vm["executor"].as<std::string>() == "slurm") {
+    if (vm.count("search-only")) throw std::invalid_argument("--search-only runs the search here: use it without --executor slurm");
+    const grid::SearchOutcome now = grid::search_progress(spec, registry, o);
+    if (!now.complete) return submit_search(spec, o, sets, vm);
+    cells = grid::prepare_tuned_cells(spec, registry, o.out_dir, now.chosen);
+    return -1;
+  }
+  int status = 0;
+  cells = search_then_cells(spec, o, registry, status);
+  return status != 0 || vm.count("search-only") ? status : -1;
+}
+
 grid::SlurmOptions slurm_options(const po::variables_map& vm) {
   grid::SlurmOptions o;
   o.partition = vm["partition"].as<std::string>();
@@ -64,17 +105,45 @@ grid::SlurmOptions slurm_options(const po::variables_map& vm) {
   return o;
 }
 
-int submit_grid(const grid::GridSpec& spec, const std::vector<grid::CellInfo>& cells, const grid::GridOptions& go,
-                const std::vector<std::string>& sets, const po::variables_map& vm) {
-  std::vector<grid::CellInfo> mine;
-  for (size_t k = 0; k < cells.size(); ++k)
-    if (grid::takes_cell(go, k, cells[k].id)) mine.push_back(cells[k]);
+// What every Slurm task of this grid runs (absolute paths: tasks start in another folder).
+grid::TaskCommand task_command(const grid::GridSpec& spec, const grid::GridOptions& go, const std::vector<std::string>& sets) {
   grid::TaskCommand task;
   task.recgrid_exe = go.recgrid_exe;
   task.grid_file = fs::absolute(spec.file).string();
   task.out_dir = fs::absolute(go.out_dir).lexically_normal().string();
   task.sets = sets;
   for (const std::string& d : go.plugin_dirs) task.plugin_dirs.push_back(fs::absolute(d).string());
+  return task;
+}
+
+// A search not finished yet goes to Slurm first, as tasks sharing its trials; they submit the cells.
+int submit_search(const grid::GridSpec& spec, const grid::GridOptions& go, const std::vector<std::string>& sets,
+                  const po::variables_map& vm) {
+  const int n_tasks = vm["search-tasks"].as<int>();
+  if (n_tasks < 1) throw std::invalid_argument("--search-tasks must be at least 1");
+  const grid::SlurmOptions so = slurm_options(vm);
+  const grid::SlurmSubmission sub = grid::submit_search_to_slurm(spec.name, n_tasks, task_command(spec, go, sets), so);
+  if (sub.active > 0) {
+    std::cout << "grid " << spec.name << ": its search is still queued or running on Slurm (" << sub.active
+              << " task(s)); its tasks submit the tuned cells when it ends (`recgrid status " << go.out_dir << "`)\n";
+    return 0;
+  }
+  if (so.dry_run) {
+    std::cout << sub.script << "(dry run: written to " << sub.script_path << ", not submitted)\n";
+    return 0;
+  }
+  std::cout << "grid " << spec.name << ": its search submitted as job " << sub.job_id << " (" << n_tasks
+            << " tasks sharing the trials; the cells follow when every row has chosen): " << sub.script_path
+            << "\nfollow it with `recgrid status " << go.out_dir << "`, stop it with `recgrid cancel " << go.out_dir << "`\n";
+  return 0;
+}
+
+int submit_grid(const grid::GridSpec& spec, const std::vector<grid::CellInfo>& cells, const grid::GridOptions& go,
+                const std::vector<std::string>& sets, const po::variables_map& vm) {
+  std::vector<grid::CellInfo> mine;
+  for (size_t k = 0; k < cells.size(); ++k)
+    if (grid::takes_cell(go, k, cells[k].id)) mine.push_back(cells[k]);
+  const grid::TaskCommand task = task_command(spec, go, sets);
   const grid::SlurmOptions so = slurm_options(vm);
   const grid::SlurmSubmission sub = grid::submit_to_slurm(spec.name, mine, task, so);
   std::cout << "grid " << spec.name << ": " << mine.size() << " cell(s) selected, " << sub.finished << " finished, "
@@ -102,7 +171,10 @@ po::options_description grid_run_options() {
       "only the cells with AXIS=VALUE (repeatable; e.g. --only seed=2023 --only model=sgl)")(
       "cell", po::value<std::vector<std::string>>()->composing(), "only the cell of this id (repeatable)")(
       "executor", po::value<std::string>()->default_value("local"),
-      "local: run the cells here; slurm: submit them as a Slurm job array (docs/CLUSTER.md)");
+      "local: run the cells here; slurm: submit them as a Slurm job array (docs/CLUSTER.md)")(
+      "search-only", "a grid with a search: stop once every row has chosen (its cells are not run)")(
+      "search-tasks", po::value<int>()->default_value(4),
+      "--executor slurm, a grid with an unfinished search: Slurm tasks that share its trials");
   return d;
 }
 
@@ -142,7 +214,10 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
   o.recgrid_exe = fs::read_symlink("/proc/self/exe").string();
   if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
   o.progress = !vm.count("no-progress") && train::stderr_is_tty();
-  const std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);
+  std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);  // a bad cell fails here
+  if (vm.count("search-only") && !spec.search.enabled) throw std::invalid_argument("--search-only: " + file + " has no search: block");
+  if (spec.search.enabled)
+    if (const int status = search_stage(spec, o, registry, sets, vm, cells); status >= 0) return status;
   if (executor == "slurm") {
     fs::create_directories(fs::path(o.out_dir) / "cells");
     grid::write_grid_index(o.out_dir, spec.name, spec.file, cells);  // `recgrid status` works before a task starts

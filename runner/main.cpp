@@ -313,6 +313,10 @@ int main(int argc, char** argv) {
   } catch (const train::Interrupted& e) {
     std::cerr << "recgrid: " << e.what() << "; run the same command with --resume to continue\n";
     return train::kExitInterrupted;
+  } catch (const train::Paused& e) {
+    std::cerr << "recgrid: " << e.what() << "; run the same command with --resume (and a later or no "
+                 "train.pause_after) to continue\n";
+    return train::kExitPaused;
   } catch (const train::Diverged& e) {
     std::cerr << "recgrid: " << e.what() << "\n";
     return train::kExitDiverged;

@@ -79,7 +79,7 @@ if ss -ltn 2>/dev/null | grep -qE ':(6817|6818) '; then
   status=1
 else
   run_inside cluster "bash scripts/test-cluster.sh start && export SLURM_CONF=/var/tmp/recgrid-slurm/slurm.conf \
-    RECGRID_REQUIRE_SLURM=1 && ctest --test-dir build -R '^Slurm\.' --output-on-failure; rc=\$?; \
+    RECGRID_REQUIRE_SLURM=1 && ctest --test-dir build -R '^Slurm\.' --no-tests=error --output-on-failure; rc=\$?; \
     bash scripts/test-cluster.sh stop; exit \$rc" || status=1
   grep -E 'tests passed|tests failed' "$root/work/cluster.log" | sed 's/^/   /' || true
 fi

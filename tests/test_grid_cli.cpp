@@ -23,6 +23,7 @@
 
 #include "grid/cell_lock.hpp"
 #include "report/stats.hpp"
+#include "process_support.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -54,29 +55,9 @@ std::string fresh_dir(const std::string& name) {
   return d;
 }
 
-// Starts `recgrid ARGS...` with its output in `log`; returns the pid.
-pid_t start(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> full = {recgrid::test::binary_dir() + "/bin/recgrid"};
-  full.insert(full.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : full) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
+using recgrid::test::wait_exit;
 
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
+pid_t start(const std::vector<std::string>& args, const std::string& log) { return recgrid::test::start_recgrid(args, log); }
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path);

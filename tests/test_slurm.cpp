@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "doc_replay.hpp"
+#include "search_grid.hpp"
 #include "test_support.hpp"
 #include "util/subprocess.hpp"
 
@@ -270,4 +271,44 @@ TEST(Slurm, TheClusterPageRunsAsWritten) {
   std::set<std::string> ids;
   for (const json& rec : records(out)) EXPECT_TRUE(ids.insert(rec["cell"].get<std::string>()).second);
   EXPECT_EQ(ids.size(), 4u);
+}
+
+// A grid with a search, submitted to Slurm: two tasks share the trials, the first to see every row
+// chosen submits the tuned cells (once: the others find them queued), and the records and choices
+// equal those of the same grid run here.
+TEST(Slurm, ASearchGridRunsItsSearchAsTasksThatThenSubmitTheTunedCells) {
+  REQUIRE_CLUSTER();
+  const std::string dir = fresh_dir("search"), out = dir + "/out", grid = dir + "/grid.yaml";
+  std::ofstream(grid) << recgrid::test::kSearchGrid;
+  auto r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm --search-tasks 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_TRUE(has(r.output, "its search submitted as job")) << r.output;
+  r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm --search-tasks 2");
+  EXPECT_TRUE(has(r.output, "its search is still queued or running")) << r.output;
+  std::string seen;
+  ASSERT_TRUE(wait_for(out, 300, [](const std::string& s) { return has(s, "4 done, 0 running, 0 left of 4 cells"); }, seen))
+      << seen << slurp(out + "/slurm/submissions.jsonl");
+  EXPECT_TRUE(has(seen, "searching planted-lightgcn-")) << seen;
+  EXPECT_TRUE(has(status_of(out), "search: 2 of 2 rows chosen")) << status_of(out);
+  std::vector<std::string> submissions;
+  {
+    std::ifstream f(out + "/slurm/submissions.jsonl");
+    for (std::string line; std::getline(f, line);) submissions.push_back(line);
+  }
+  ASSERT_EQ(submissions.size(), 2u) << "the search, then the cells once";
+  EXPECT_EQ(json::parse(submissions[1])["cells"].size(), 4u);
+
+  const std::string local = dir + "/local";
+  r = recgrid::test::run_cli("run " + grid + " --out " + local + " --jobs 2 --threads-per-cell 1 --no-progress");
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto by_cell = [](const std::string& o) {
+    std::map<std::string, json> m;
+    for (const json& rec : records(o)) m[rec["folder"].get<std::string>()] = {rec["test"], rec["best_epoch"], rec["tuned"]};
+    return m;
+  };
+  EXPECT_EQ(by_cell(out), by_cell(local));
+  for (const char* row : {"planted-lightgcn-none", "planted-lightgcn-rlmrec_con"}) {
+    const std::string path = std::string("/search/") + row + "/search.json";
+    EXPECT_EQ(json::parse(slurp(out + path))["chosen"], json::parse(slurp(local + path))["chosen"]) << row;
+  }
 }

@@ -19,7 +19,9 @@ const char* const kDefaultsName = "<built-in defaults>";
 
 std::string without_execution_keys(const std::string& resolved_yaml) {
   YAML::Node n = YAML::Load(resolved_yaml);
-  if (n["train"] && n["train"]["threads"]) n["train"].remove("threads");
+  // train.pause_after is where a search pauses a trial; its later rungs resume the same run.
+  for (const char* key : {"threads", "pause_after"})
+    if (n["train"] && n["train"][key]) n["train"].remove(key);
   YAML::Emitter out;
   out << n;
   return out.c_str();

@@ -88,8 +88,8 @@ struct Resolved {
 Resolved resolve(Config& config, const SchemaLookup& plugins);
 
 // A resolved configuration's text without the keys that say how a run executes rather than what it
-// computes (train.threads): what --resume compares and what names a grid cell, so a run can resume
-// with another share of the cores.
+// computes (train.threads, train.pause_after): what --resume compares and what names a grid cell, so a
+// run can resume with another share of the cores, or past the epoch it was paused at.
 std::string without_execution_keys(const std::string& resolved_yaml);
 
 // Levenshtein distance.

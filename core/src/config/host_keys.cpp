@@ -90,6 +90,9 @@ const std::vector<HostKey>& host_keys() {
       RG_STORED(train.topk, "int_list", "[5, 10, 20]", "[1, inf)", "the K of Recall@K and NDCG@K; must include 20"),
       RG_STORED(train.seed, "int", "2023", "[0, inf)", "the model's seed: initialisation, sampling, dropout"),
       RG_STORED(train.threads, "int", "0", "[0, inf)", "0 = every core"),
+      RG_STORED(train.pause_after, "int", "0", "[0, inf)",
+                "0 = never; N: the run stops after epoch N-1 with checkpoint.pt and exits with status 5, and "
+                "--resume continues it (how a grid's search promotes a trial; like train.threads it does not name a run)"),
       RG_STORED(train.device, "string", "cpu", "", "cpu, cuda, cuda:1, ... (needs a CUDA build of LibTorch)"),
       RG_SECTION("model", "the base model: its name and its options (`recgrid plugins`)"),
       RG_STORED(model.name, "string", "lightgcn", "", "a base-model plugin"),

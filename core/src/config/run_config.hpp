@@ -26,6 +26,7 @@ struct TextConfig {
 struct TrainConfig {
   int64_t epochs = 0, batch_size = 0, test_step = 1, patience = 1, eval_batch = 0, threads = 0;
   int64_t min_epochs = 0;    // validations before this epoch do not count toward patience
+  int64_t pause_after = 0;   // > 0: stop (checkpointed, resumable) once this many epochs ran
   double lr = 0, reg_weight = 0;
   double loss_bound = 1e6;   // a loss above it (or NaN / Inf) stops the run as diverged
   std::vector<int> topk;

@@ -76,6 +76,7 @@ namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+int g_guard_depth = 0;
 
 // A cell running in a child process.
 struct Running {
@@ -113,6 +114,10 @@ pid_t spawn_cell(const CellInfo& cell, const CellLock& lock, const GridOptions& 
   write_file_atomic(cell.dir + "/cell.yaml", cell.resolved_yaml);
   std::vector<std::string> args = {o.recgrid_exe, "run", cell.dir + "/cell.yaml", "--out", cell.dir, "--resume",
                                    "--no-progress", "--set", "train.threads=" + std::to_string(threads)};
+  for (const std::string& s : cell.sets) {
+    args.push_back("--set");
+    args.push_back(s);
+  }
   for (const std::string& d : o.plugin_dirs) {
     args.push_back("--plugin-dir");
     args.push_back(d);
@@ -159,48 +164,8 @@ std::string finished_message(const CellInfo& cell, const nlohmann::json& results
   return text;
 }
 
-// The cells this process takes: those of its shard (and --only) without a record yet.
-std::vector<const CellInfo*> cells_to_run(const std::vector<CellInfo>& cells, const GridOptions& o, GridSummary& summary) {
-  std::vector<const CellInfo*> queue;
-  for (size_t k = 0; k < cells.size(); ++k) {
-    if (!takes_cell(o, k, cells[k].id)) continue;
-    if (has_record(cells[k])) ++summary.already_finished;
-    else queue.push_back(&cells[k]);
-  }
-  return queue;
-}
-
-// What one ended cell process left behind (recorded results, an interruption, or a failure with the
-// end of its output), as the event line to show; "" when the grid itself is stopping.
-std::string record_ended_cell(const std::string& grid_name, const std::string& out_dir, const std::vector<CellInfo>& cells,
-                              const Running& r, int wstatus, GridSummary& summary, std::vector<double>& durations) {
-  const double seconds = std::chrono::duration<double>(Clock::now() - r.started).count();
-  const CellInfo& cell = *r.cell;
-  std::string failure;
-  const bool ran_out = WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == train::kExitDiverged);
-  if (ran_out) {
-    try {
-      const auto results = nlohmann::json::parse(read_text(cell.dir + "/results.json"));
-      write_record(cell, make_record(grid_name, cell, results));
-      rebuild_results(out_dir, cells);
-      durations.push_back(seconds);
-      if (results.value("status", std::string("ok")) == "diverged") summary.diverged.push_back(cell.id);
-      else ++summary.finished_now;
-      return finished_message(cell, results, seconds);
-    } catch (const std::exception& e) {
-      failure = std::string("its results could not be recorded: ") + e.what();
-    }
-  } else {
-    failure = WIFSIGNALED(wstatus) ? "killed by signal " + std::to_string(WTERMSIG(wstatus))
-                                   : "exit status " + std::to_string(WEXITSTATUS(wstatus));
-  }
-  // Stopped with the grid, or the cell's own run stopped by a signal (Slurm's time-limit warning):
-  // its checkpoint is written, it resumes next time.
-  if (g_stop_signal) return "";
-  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted) {
-    summary.interrupted.push_back(cell.id);
-    return "  INTERRUPTED " + cell.id + ": stopped by a signal, checkpointed; it resumes next time";
-  }
+// failed.json in the task's folder, with the end of its output; the FAILED event line.
+std::string record_failure(const CellInfo& cell, const std::string& failure, GridSummary& summary) {
   const std::string output_tail = tail_of(cell.dir + "/output.txt", 5);
   write_file_atomic(cell.dir + "/failed.json",
                     nlohmann::json{{"cell", cell.id}, {"reason", failure}, {"output_tail", output_tail}}.dump(2) + "\n");
@@ -208,22 +173,57 @@ std::string record_ended_cell(const std::string& grid_name, const std::string& o
   return "  FAILED " + cell.id + ": " + failure + " (see " + cell.dir + "/output.txt)\n" + output_tail;
 }
 
-// Runs a queue of cells `jobs` at a time in child processes and tells how it goes.
+}  // namespace
+
+std::string record_unfinished(const CellInfo& cell, int wstatus, GridSummary& summary) {
+  // Stopped with the grid, or the cell's own run stopped by a signal (Slurm's time-limit warning):
+  // its checkpoint is written, it resumes next time.
+  if (g_stop_signal) return "";
+  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == train::kExitInterrupted) {
+    summary.interrupted.push_back(cell.id);
+    return "  INTERRUPTED " + cell.id + ": stopped by a signal, checkpointed; it resumes next time";
+  }
+  return record_failure(cell, WIFSIGNALED(wstatus) ? "killed by signal " + std::to_string(WTERMSIG(wstatus))
+                                                   : "exit status " + std::to_string(WEXITSTATUS(wstatus)),
+                        summary);
+}
+
+namespace {
+
+// What one ended cell process left behind (recorded results, an interruption, or a failure with the
+// end of its output), as the event line to show; "" when the grid itself is stopping.
+std::string record_ended_cell(const std::string& grid_name, const std::string& out_dir, const std::vector<CellInfo>& cells,
+                              const CellInfo& cell, int wstatus, double seconds, GridSummary& summary) {
+  const bool ran_out = WIFEXITED(wstatus) && (WEXITSTATUS(wstatus) == 0 || WEXITSTATUS(wstatus) == train::kExitDiverged);
+  if (!ran_out) return record_unfinished(cell, wstatus, summary);
+  try {
+    const auto results = nlohmann::json::parse(read_text(cell.dir + "/results.json"));
+    write_record(cell, make_record(grid_name, cell, results));
+    rebuild_results(out_dir, cells);
+    if (results.value("status", std::string("ok")) == "diverged") summary.diverged.push_back(cell.id);
+    else ++summary.finished_now;
+    return finished_message(cell, results, seconds);
+  } catch (const std::exception& e) {
+    return record_failure(cell, std::string("its results could not be recorded: ") + e.what(), summary);
+  }
+}
+
+// Runs a queue of tasks (cells, or a search's trials) `jobs` at a time in child processes and tells
+// how it goes.
 class Scheduler {
  public:
-  Scheduler(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& o,
-            std::vector<const CellInfo*> queue, GridSummary& summary)
-      : spec_(spec), cells_(cells), o_(o), queue_(std::move(queue)), summary_(summary), status_(o.progress),
+  Scheduler(const GridOptions& o, const TaskHooks& hooks, std::vector<const CellInfo*> queue, GridSummary& summary)
+      : o_(o), hooks_(hooks), queue_(std::move(queue)), summary_(summary), status_(o.progress),
         mine_(static_cast<int>(queue_.size()) + summary.already_finished), jobs_(std::max(1, o.jobs)) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads_ = o.threads_per_cell > 0 ? o.threads_per_cell : std::max(1, cores / jobs_);
   }
 
-  void announce(const std::vector<CellInfo>& all) {
+  void announce(const std::string& title, size_t total) {
     const std::string shard = o_.shard_count > 1 ? ", shard " + std::to_string(o_.shard_index) + "/" +
                                                        std::to_string(o_.shard_count) + " takes " + std::to_string(mine_)
                                                  : "";
-    status_.event("grid " + spec_.name + ": " + std::to_string(all.size()) + " cells" + shard + "; " +
+    status_.event(title + ": " + std::to_string(total) + " " + hooks_.noun + shard + "; " +
                   std::to_string(summary_.already_finished) + " already finished, " + std::to_string(queue_.size()) +
                   " to run, " + std::to_string(jobs_) + " at a time with " + std::to_string(threads_) +
                   " thread(s) each; in " + o_.out_dir);
@@ -272,7 +272,7 @@ class Scheduler {
         status_.event("  " + cell->id + ": held by another process (" + CellLock::last_holder(cell->dir) + "), skipped");
         continue;
       }
-      if (has_record(*cell)) {  // another process finished it while we were getting here
+      if (hooks_.done(*cell)) {  // another process finished it while we were getting here
         ++summary_.already_finished;
         continue;
       }
@@ -289,7 +289,9 @@ class Scheduler {
         ++it;
         continue;
       }
-      const std::string event = record_ended_cell(spec_.name, o_.out_dir, cells_, *it, wstatus, summary_, durations_);
+      const double seconds = std::chrono::duration<double>(Clock::now() - it->started).count();
+      const std::string event = hooks_.ended(*it->cell, wstatus, seconds, summary_);
+      if (!event.empty()) durations_.push_back(seconds);
       it = running_.erase(it);  // releases the lock
       if (!event.empty()) status_.event(event + "  [" + counts() + ", ETA " + eta() + "]");
     }
@@ -323,9 +325,8 @@ class Scheduler {
     return line;
   }
 
-  const GridSpec& spec_;
-  const std::vector<CellInfo>& cells_;
   const GridOptions& o_;
+  const TaskHooks& hooks_;
   std::vector<const CellInfo*> queue_;
   GridSummary& summary_;
   StatusLine status_;
@@ -337,25 +338,56 @@ class Scheduler {
 
 }  // namespace
 
+StopSignals::StopSignals() {
+  if (g_guard_depth++ > 0) return;
+  g_stop_signal = 0;
+  guard_ = std::make_unique<SignalGuard>(std::initializer_list<int>{SIGINT, SIGTERM, SIGUSR1}, on_stop_signal);
+}
+
+StopSignals::~StopSignals() { --g_guard_depth; }
+
+int stop_signal() { return g_stop_signal; }
+
+GridSummary run_tasks(const std::string& title, size_t total, std::vector<const CellInfo*> queue, const GridOptions& o,
+                      const TaskHooks& hooks) {
+  GridSummary summary;
+  for (auto it = queue.begin(); it != queue.end();) {
+    if (hooks.done(**it)) {
+      ++summary.already_finished;
+      it = queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  Scheduler scheduler(o, hooks, std::move(queue), summary);
+  scheduler.announce(title, total);
+  {
+    // SIGUSR1 is Slurm's warning before a time limit (docs/CLUSTER.md): the scheduler stops its cells.
+    const StopSignals signals;
+    scheduler.run();
+    summary.stopped_by = g_stop_signal;
+    if (summary.stopped_by) scheduler.stop_running();
+  }
+  scheduler.clear_status();
+  return summary;
+}
+
 GridSummary run_grid(const GridSpec& spec, const std::vector<CellInfo>& cells, const GridOptions& o) {
   fs::create_directories(fs::path(o.out_dir) / "cells");
   // The index and the results always describe the whole grid, whatever part this process runs.
   write_grid_index(o.out_dir, spec.name, spec.file, cells);
   rebuild_results(o.out_dir, cells);  // picks up records a killed process wrote but did not list
 
-  GridSummary summary;
-  Scheduler scheduler(spec, cells, o, cells_to_run(cells, o, summary), summary);
-  scheduler.announce(cells);
-  {
-    g_stop_signal = 0;
-    // SIGUSR1 is Slurm's warning before a time limit (docs/CLUSTER.md): the scheduler stops its cells.
-    const SignalGuard signals({SIGINT, SIGTERM, SIGUSR1}, on_stop_signal);
-    scheduler.run();
-    summary.stopped_by = g_stop_signal;
-    if (summary.stopped_by) scheduler.stop_running();
-  }
+  std::vector<const CellInfo*> mine;
+  for (size_t k = 0; k < cells.size(); ++k)
+    if (takes_cell(o, k, cells[k].id)) mine.push_back(&cells[k]);
+  TaskHooks hooks;
+  hooks.done = [](const CellInfo& c) { return has_record(c); };
+  hooks.ended = [&](const CellInfo& c, int wstatus, double seconds, GridSummary& summary) {
+    return record_ended_cell(spec.name, o.out_dir, cells, c, wstatus, seconds, summary);
+  };
+  const GridSummary summary = run_tasks("grid " + spec.name, cells.size(), std::move(mine), o, hooks);
   rebuild_results(o.out_dir, cells);
-  scheduler.clear_status();
   return summary;
 }
 

@@ -3,6 +3,8 @@
 // the results store (results_store.hpp) up to date. docs/GRIDS.md.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "grid/grid_spec.hpp"
 #include "grid/results_store.hpp"
 #include "plugin/loader.hpp"
+#include "util/signal_guard.hpp"
 
 namespace recgrid::grid {
 
@@ -40,6 +43,39 @@ struct GridSummary {
   std::vector<std::string> interrupted;  // cells whose run a signal stopped (checkpointed; resumed next time)
   int stopped_by = 0;  // the signal that stopped the grid itself (SIGINT, SIGTERM, SIGUSR1), else 0
 };
+
+// While one is alive, SIGINT, SIGTERM and SIGUSR1 (Slurm's time-limit warning) do not end the process
+// but set the grid's stop flag, which stop_signal() reads; nested guards share it, and the outermost
+// clears it when it starts.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  std::unique_ptr<SignalGuard> guard_;
+};
+int stop_signal();  // the signal that asked the grid to stop, or 0
+
+// How run_tasks treats its tasks: when one has nothing left to run, and what an ended one left behind
+// (recorded, interrupted or failed: the summary updated and the event line to show; "" for none).
+struct TaskHooks {
+  std::string noun = "cells";
+  std::function<bool(const CellInfo&)> done;
+  std::function<std::string(const CellInfo&, int wstatus, double seconds, GridSummary&)> ended;
+};
+
+// Runs `queue` (run folders, each with its resolved configuration) `jobs` at a time, each as a child
+// `recgrid run` process holding the folder's lock, as run_grid runs cells; `title` heads the first
+// line. A stop signal stops them at the end of their step and returns (summary.stopped_by).
+GridSummary run_tasks(const std::string& title, size_t total, std::vector<const CellInfo*> queue,
+                      const GridOptions& options, const TaskHooks& hooks);
+
+// What a task's process left when it neither finished nor paused: "" when the grid itself is stopping,
+// an INTERRUPTED line (it resumes next time), or a FAILED line (failed.json in its folder).
+std::string record_unfinished(const CellInfo& task, int wstatus, GridSummary& summary);
 
 // Runs this shard's cells; returns what happened. A stop signal (SIGINT, SIGTERM, SIGUSR1) stops the
 // cells it runs at the end of their step (they resume from their checkpoint next time) and returns.

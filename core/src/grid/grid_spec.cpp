@@ -291,6 +291,7 @@ CellSpec build_cell(const CellContext& c, const std::vector<Axis>& axes, const s
     const AxisValue& v = axes[a].values[pick[a]];
     cell.axis_order.push_back(axes[a].name);
     cell.id += (cell.id.empty() ? "" : "-") + safe(id_part(axes[a], v));
+    if (axes[a].name != "seed") cell.row += (cell.row.empty() ? "" : "-") + safe(id_part(axes[a], v));
     if (axes[a].name == "dataset") named.dataset = v.ref;
     if (axes[a].name == "model") named.model = v.ref;
     if (axes[a].name == "enhancers") named.enhancer_presets = v.presets;
@@ -329,6 +330,8 @@ GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets
   const GridRules rules = read_rules(r, g, axes);
   YAML::Node common = YAML::Clone(root);
   common.remove("grid");
+  common.remove("search");
+  if (root["search"]) spec.search = read_search(root["search"], path);
   const CellContext context{path, g, common, rules};
 
   // The cross product, last axis fastest (seeds innermost, so one setting's seeds sit together).
@@ -341,6 +344,7 @@ GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets
       continue;
     CellSpec cell = build_cell(context, axes, pick, values);
     if (cell.id.empty()) cell.id = safe(spec.name);
+    if (cell.row.empty()) cell.row = safe(spec.name);
     if (!ids.insert(cell.id).second)
       throw ConfigError(path + ": two cells share the id '" + cell.id + "' (sweep values that differ only in "
                         "characters a folder name cannot hold?)");

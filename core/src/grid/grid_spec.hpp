@@ -13,6 +13,7 @@
 //       - when: {dataset: movie, model: [sgl, simgcl]}
 //         set: {train: {batch_size: 2048}}
 //   train: {epochs: 50}               # any other top-level key: a layer applied to every cell
+//   search: {...}                     # optional: tune each row first (search_spec.hpp)
 //
 // A cell's layers, lowest first: built-in defaults < dataset < model < enhancer presets < the grid
 // file's common keys < matching overrides < sweep values < seed < --set.
@@ -24,12 +25,14 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "grid/search_spec.hpp"
 
 namespace recgrid::grid {
 
 // One point of the grid before validation.
 struct CellSpec {
   std::string id;                           // readable: amazon-lightgcn-irllrec-s2023[-lr=0.0005]
+  std::string row;                          // the id without the seed: the cells a search tunes together
   std::map<std::string, std::string> axes;  // dataset, model, enhancers, seed and each sweep key
   std::vector<std::string> axis_order;      // the axes' names in display order
   config::Config config;                    // the layered configuration (not yet validated)
@@ -39,6 +42,7 @@ struct GridSpec {
   std::string name;
   std::string file;
   std::vector<CellSpec> cells;  // in a fixed order: datasets, models, enhancers, sweeps, seeds
+  SearchSpec search;            // the file's `search:` block (enabled = false without one)
 };
 
 // Reads and expands a grid file; throws config::ConfigError naming file:line for a bad grid.

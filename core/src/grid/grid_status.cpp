@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -65,6 +66,49 @@ std::string waiting_line(const std::string& dir, const std::string& id, const st
   return std::string(slurm_task_active(it->second) ? "  queued  " : "  stopped ") + id + ":" + note + "\n";
 }
 
+// A searched row that has not chosen yet: how many trials reached each rung, and those running now.
+std::string search_progress_line(const fs::path& row_dir, const nlohmann::json& summary) {
+  std::string reached, running;
+  for (const auto& e : summary["rungs"]) {
+    int n = 0;
+    for (const auto& trial : fs::directory_iterator(row_dir))
+      n += trial.is_directory() && fs::exists(trial.path() / ("rung-" + e.dump() + ".json"));
+    reached += (reached.empty() ? "" : ", ") + std::to_string(n) + " at " + e.dump() + " epochs";
+  }
+  for (const auto& trial : fs::directory_iterator(row_dir))
+    if (trial.is_directory() && fs::exists(trial.path() / "lock") && !CellLock::try_acquire(trial.path().string()))
+      running += "; running " + trial.path().filename().string() + " (" + last_epoch(trial.path().string()) + ")";
+  return "  searching " + summary.value("row", row_dir.filename().string()) + ": " + reached + running + "\n";
+}
+
+// The search of a grid (OUT/search/<row>/search.json): each row's choice or progress, and the
+// search's Slurm tasks.
+std::string search_lines(const std::string& out_dir, const std::map<std::string, SlurmTask>& tasks) {
+  const fs::path dir = fs::path(out_dir) / "search";
+  if (!fs::exists(dir)) return "";
+  std::vector<fs::path> rows;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (fs::exists(e.path() / "search.json")) rows.push_back(e.path());
+  std::sort(rows.begin(), rows.end());
+  int chosen = 0;
+  std::string lines;
+  for (const fs::path& row : rows) {
+    const auto s = nlohmann::json::parse(read_text((row / "search.json").string()));
+    if (s["chosen"].is_null()) {
+      lines += search_progress_line(row, s);
+      continue;
+    }
+    ++chosen;
+    char metric[96];
+    std::snprintf(metric, sizeof metric, "%s %.4f, %d epochs spent", s.value("metric", std::string()).c_str(),
+                  s["chosen"]["metric"].get<double>(), s.value("epochs_spent", 0));
+    lines += "  chose   " + s.value("row", std::string()) + ": " + s["chosen"]["values"].dump() + " (" + metric + ")\n";
+  }
+  for (const auto& [id, t] : tasks)
+    if (id.rfind("search/", 0) == 0 && slurm_task_active(t)) lines += "  search task" + slurm_note(tasks, id) + "\n";
+  return "search: " + std::to_string(chosen) + " of " + std::to_string(rows.size()) + " rows chosen\n" + lines;
+}
+
 }  // namespace
 
 std::string grid_status(const std::string& out_dir) {
@@ -106,7 +150,7 @@ std::string grid_status(const std::string& out_dir) {
          (flagged ? " (" + std::to_string(flagged) + " flagged: not results)" : "") + ", " +
          std::to_string(running.size()) + " running, " + std::to_string(left) + " left of " +
          std::to_string(index["cells"].size()) + " cells; ETA " + eta +
-         (running.empty() ? "" : " at the current pace") + "\n" + details;
+         (running.empty() ? "" : " at the current pace") + "\n" + details + search_lines(out_dir, tasks);
 }
 
 }  // namespace recgrid::grid

@@ -53,6 +53,7 @@ nlohmann::json make_record(const std::string& grid_name, const CellInfo& cell, c
                           "stopped_by", "wall_time_s", "setup_time_s", "median_epoch_train_s", "median_eval_s",
                           "peak_rss_mib", "threads", "recgrid_version", "plugins"})
     if (run_results.contains(key)) record[key] = run_results[key];
+  if (!cell.tuned.is_null()) record["tuned"] = cell.tuned;  // the row's values chosen by the grid's search
   return record;
 }
 

@@ -26,6 +26,8 @@ struct CellInfo {
   nlohmann::json axes;              // {"dataset": "amazon", "seed": "2023", ...}
   std::vector<std::string> axis_order;
   std::string resolved_yaml;        // what the cell's run folder holds as config.yaml
+  std::vector<std::string> sets;    // more `--set`s for its run, of execution keys only (a trial's pause)
+  nlohmann::json tuned;             // the values a search chose for its row (null: not tuned)
 };
 
 // The record of a finished cell: its identity, axes, resolved configuration (as JSON) and the run's

@@ -1,6 +1,9 @@
 #include "grid/slurm_executor.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -48,20 +51,23 @@ std::string sbatch_header(const std::string& grid_name, size_t n_tasks, const st
   return h.str();
 }
 
-// The task's body: run the cell in the background so that this shell can pass signals on; on the
-// time-limit warning (USR1) the cell checkpoints, exits 4, and the task requeues itself.
-std::string task_body(const std::vector<std::string>& cell_ids, const TaskCommand& t, const SlurmOptions& o) {
+// The recgrid command line of a task: `run GRID --out OUT`, then `extra`, the grid's --set and
+// --plugin-dir options.
+std::string recgrid_line(const TaskCommand& t, const std::string& extra) {
+  std::string line = quoted(t.recgrid_exe) + " run " + quoted(t.grid_file) + " --out " + quoted(t.out_dir) + " " + extra;
+  for (const std::string& s : t.sets) line += " \\\n  --set " + quoted(s);
+  for (const std::string& d : t.plugin_dirs) line += " \\\n  --plugin-dir " + quoted(d);
+  return line;
+}
+
+// The task's body: run `command` in the background so that this shell can pass signals on; on the
+// time-limit warning (USR1) it checkpoints, exits 4, and the task requeues itself. `what` names the
+// task's work in its log; `then` runs after a success.
+std::string task_body(const std::string& what, const std::string& command, const std::string& then) {
   std::ostringstream b;
-  b << "cells=(";
-  for (const std::string& id : cell_ids) b << "\n  " << quoted(id);
-  b << "\n)\ncell=${cells[$SLURM_ARRAY_TASK_ID]}\n";
-  b << "echo \"recgrid: task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} runs cell $cell"
-       " (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname) at $(date -u +%FT%TZ)\"\n";
-  b << quoted(t.recgrid_exe) << " run " << quoted(t.grid_file) << " --out " << quoted(t.out_dir)
-    << " --cell \"$cell\" --jobs 1 --threads-per-cell \"${SLURM_CPUS_PER_TASK:-" << o.cpus_per_cell << "}\" --no-progress";
-  for (const std::string& s : t.sets) b << " \\\n  --set " << quoted(s);
-  for (const std::string& d : t.plugin_dirs) b << " \\\n  --plugin-dir " << quoted(d);
-  b << " &\n"
+  b << "echo \"recgrid: task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} runs " << what
+    << " (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname) at $(date -u +%FT%TZ)\"\n";
+  b << command << " &\n"
        "pid=$!\n"
        "warned=0\n"
        "trap 'warned=1; kill -USR1 $pid 2>/dev/null' USR1  # the time-limit warning: checkpoint, then requeue\n"
@@ -73,12 +79,41 @@ std::string task_body(const std::vector<std::string>& cell_ids, const TaskComman
        "status=0\n"
        "wait $pid || status=$?\n"
        "if [ \"$status\" -eq 4 ] && [ \"$warned\" -eq 1 ]; then\n"
-       "  echo \"recgrid: cell $cell checkpointed before the time limit; requeueing\"\n"
+       "  echo \"recgrid: " << what << " checkpointed before the time limit; requeueing\"\n"
        "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
-       "fi\n"
-       "exit $status\n";
+       "fi\n";
+  if (!then.empty()) b << "if [ \"$status\" -eq 0 ]; then\n" << then << " || status=$?\nfi\n";
+  b << "exit $status\n";
   return b.str();
 }
+
+// The body of a cell array: task k runs cell_ids[k] through the grid runner.
+std::string cell_task_body(const std::vector<std::string>& cell_ids, const TaskCommand& t, const SlurmOptions& o) {
+  std::ostringstream b;
+  b << "cells=(";
+  for (const std::string& id : cell_ids) b << "\n  " << quoted(id);
+  b << "\n)\ncell=${cells[$SLURM_ARRAY_TASK_ID]}\n";
+  const std::string run = recgrid_line(t, "--cell \"$cell\" --jobs 1 --threads-per-cell \"${SLURM_CPUS_PER_TASK:-" +
+                                              std::to_string(o.cpus_per_cell) + "}\" --no-progress");
+  return b.str() + task_body("cell $cell", run, "");
+}
+
+// A folder-wide lock on GRID_DIR/slurm/submit.lock for one submission: two processes submitting at
+// once (the search's tasks, each submitting the tuned cells when it ends) never submit a cell twice.
+class SubmitLock {
+ public:
+  explicit SubmitLock(const std::string& out_dir) {
+    fs::create_directories(slurm_dir(out_dir));
+    fd_ = ::open((slurm_dir(out_dir) + "/submit.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + slurm_dir(out_dir) + "/submit.lock");
+  }
+  ~SubmitLock() { ::close(fd_); }
+  SubmitLock(const SubmitLock&) = delete;
+  SubmitLock& operator=(const SubmitLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 std::vector<nlohmann::json> read_submissions(const std::string& out_dir) {
   std::vector<nlohmann::json> subs;
@@ -112,36 +147,94 @@ std::string array_script(const std::string& grid_name, const std::vector<std::st
          "# Written by `recgrid run --executor slurm` at " + utc_now() + ": grid " + grid_name + ", one array task per cell.\n"
          "# Submit again by hand with `sbatch " + slurm_dir(task.out_dir) + "/<this file>`: finished cells are skipped,\n"
          "# interrupted ones resume from their checkpoint (docs/CLUSTER.md).\n" +
-         sbatch_header(grid_name, cell_ids.size(), slurm_dir(task.out_dir), o) + "\n" + task_body(cell_ids, task, o);
+         sbatch_header(grid_name, cell_ids.size(), slurm_dir(task.out_dir), o) + "\n" + cell_task_body(cell_ids, task, o);
 }
 
-SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<CellInfo>& cells,
-                                const TaskCommand& task, const SlurmOptions& o) {
-  SlurmSubmission sub;
-  const std::map<std::string, SlurmTask> earlier = slurm_tasks(task.out_dir);
+namespace {
+
+// The latest task of every id submitted from the folder; throws when squeue cannot tell, so that
+// nothing is submitted twice.
+std::map<std::string, SlurmTask> known_tasks(const std::string& out_dir) {
+  const std::map<std::string, SlurmTask> earlier = slurm_tasks(out_dir);
   for (const auto& [cell, t] : earlier)
     if (t.state == "UNKNOWN")
       throw std::runtime_error("cannot ask Slurm which cells are still queued or running (" + t.reason +
                                "): nothing submitted, so that no cell is submitted twice; try again when squeue works");
+  return earlier;
+}
+
+bool is_active(const std::map<std::string, SlurmTask>& tasks, const std::string& id) {
+  const auto it = tasks.find(id);
+  return it != tasks.end() && slurm_task_active(it->second);
+}
+
+// Writes sub.script as array-N.sh (the next free N: every script stays, a dry run's too), submits it
+// unless a dry run, and records the submission.
+void write_and_submit(SlurmSubmission& sub, const std::string& out_dir, bool dry_run) {
+  fs::create_directories(slurm_dir(out_dir));
+  for (int n = 1; sub.script_path.empty() || fs::exists(sub.script_path); ++n)
+    sub.script_path = slurm_dir(out_dir) + "/array-" + std::to_string(n) + ".sh";
+  write_file_atomic(sub.script_path, sub.script);
+  ::chmod(sub.script_path.c_str(), 0755);
+  if (dry_run) return;
+  sub.job_id = submit_script(sub.script_path);
+  append_line_whole(submissions_path(out_dir), nlohmann::json{{"job", sub.job_id}, {"script", sub.script_path},
+                                                              {"cells", sub.cells}, {"submitted", utc_now()}}.dump() + "\n");
+}
+
+}  // namespace
+
+std::vector<std::string> slurm_cli_args(const SlurmOptions& o) {
+  std::vector<std::string> args = {"--cpus-per-cell", std::to_string(o.cpus_per_cell), "--max-running",
+                                   std::to_string(o.max_running), "--warn-before", std::to_string(o.warning_seconds)};
+  const std::pair<const char*, const std::string*> named[] = {
+      {"--partition", &o.partition}, {"--time", &o.time_limit}, {"--account", &o.account}, {"--mem-per-cell", &o.mem_per_cell}};
+  for (const auto& [flag, value] : named)
+    if (!value->empty()) args.insert(args.end(), {flag, *value});
+  for (const std::string& a : o.sbatch_args) args.push_back("--sbatch-arg=" + a);
+  return args;
+}
+
+SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<CellInfo>& cells,
+                                const TaskCommand& task, const SlurmOptions& o) {
+  const SubmitLock lock(task.out_dir);
+  SlurmSubmission sub;
+  const std::map<std::string, SlurmTask> earlier = known_tasks(task.out_dir);
   for (const CellInfo& cell : cells) {
-    const auto it = earlier.find(cell.id);
     if (has_record(cell)) ++sub.finished;
-    else if (it != earlier.end() && slurm_task_active(it->second)) ++sub.active;
+    else if (is_active(earlier, cell.id)) ++sub.active;
     else sub.cells.push_back(cell.id);
   }
   if (sub.cells.empty()) return sub;
-  fs::create_directories(slurm_dir(task.out_dir));
-  // Every script written stays (a dry run's too): the next free number.
-  for (int n = 1; sub.script_path.empty() || fs::exists(sub.script_path); ++n)
-    sub.script_path = slurm_dir(task.out_dir) + "/array-" + std::to_string(n) + ".sh";
   sub.script = array_script(grid_name, sub.cells, task, o);
-  write_file_atomic(sub.script_path, sub.script);
-  ::chmod(sub.script_path.c_str(), 0755);
-  if (o.dry_run) return sub;
-  sub.job_id = submit_script(sub.script_path);
-  append_line_whole(submissions_path(task.out_dir),
-                    nlohmann::json{{"job", sub.job_id}, {"script", sub.script_path}, {"cells", sub.cells},
-                                   {"submitted", utc_now()}}.dump() + "\n");
+  write_and_submit(sub, task.out_dir, o.dry_run);
+  return sub;
+}
+
+std::string search_script(const std::string& grid_name, int n_tasks, const TaskCommand& task, const SlurmOptions& o) {
+  std::string submit_cells = "--executor slurm";
+  for (const std::string& a : slurm_cli_args(o)) submit_cells += " " + quoted(a);
+  const std::string search = "--search-only --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(n_tasks) +
+                             "\" --jobs 1 --threads-per-cell \"${SLURM_CPUS_PER_TASK:-" + std::to_string(o.cpus_per_cell) +
+                             "}\" --no-progress";
+  return "#!/bin/bash\n"
+         "# Written by `recgrid run --executor slurm` at " + utc_now() + ": the search of grid " + grid_name + " as " +
+         std::to_string(n_tasks) + " tasks\n# sharing its trials (docs/GRIDS.md, Tuning); the first task that finds "
+         "every row chosen submits the tuned cells.\n" +
+         sbatch_header(grid_name + "-search", static_cast<size_t>(n_tasks), slurm_dir(task.out_dir), o) + "\n" +
+         task_body("part $SLURM_ARRAY_TASK_ID of the search", recgrid_line(task, search), recgrid_line(task, submit_cells));
+}
+
+SlurmSubmission submit_search_to_slurm(const std::string& grid_name, int n_tasks, const TaskCommand& task,
+                                       const SlurmOptions& o) {
+  const SubmitLock lock(task.out_dir);
+  SlurmSubmission sub;
+  const std::map<std::string, SlurmTask> earlier = known_tasks(task.out_dir);
+  for (const auto& [id, t] : earlier) sub.active += id.rfind("search/", 0) == 0 && slurm_task_active(t);
+  if (sub.active > 0) return sub;  // the search is already on its way
+  for (int k = 0; k < n_tasks; ++k) sub.cells.push_back("search/" + std::to_string(k));
+  sub.script = search_script(grid_name, n_tasks, task, o);
+  write_and_submit(sub, task.out_dir, o.dry_run);
   return sub;
 }
 

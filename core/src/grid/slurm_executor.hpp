@@ -50,6 +50,18 @@ struct SlurmSubmission {
 SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<CellInfo>& cells,
                                 const TaskCommand& task, const SlurmOptions& o);
 
+// A grid's search (search_runner.hpp) as an array of `n_tasks` tasks sharing its trials, each running
+// `recgrid run GRID --search-only --shard K/n_tasks`; the first task to find every row chosen submits
+// the tuned cells with the same options (`recgrid run GRID --executor slurm ...`: the submission lock
+// keeps the others from submitting them again). Nothing is submitted while a search task is queued or
+// running (sub.active counts them). The ids in submissions.jsonl are "search/K".
+SlurmSubmission submit_search_to_slurm(const std::string& grid_name, int n_tasks, const TaskCommand& task,
+                                       const SlurmOptions& o);
+std::string search_script(const std::string& grid_name, int n_tasks, const TaskCommand& task, const SlurmOptions& o);
+
+// The command-line options that give `o` back (--partition ..., --sbatch-arg=...), dry_run aside.
+std::vector<std::string> slurm_cli_args(const SlurmOptions& o);
+
 // A cell's latest Slurm task: "12_3" and the state squeue reports (PENDING, RUNNING, ...; "" once
 // Slurm has forgotten the job; UNKNOWN when squeue failed, its message as the reason), with squeue's
 // reason.

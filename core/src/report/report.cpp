@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "grid/results_store.hpp"
+#include "report/search_section.hpp"
 #include "report/stats.hpp"
 #include "report/svg_chart.hpp"
 #include "util/files.hpp"
@@ -186,12 +187,22 @@ std::map<std::pair<std::string, std::string>, double> best_means(const Grouped& 
   return best;
 }
 
+// True when a grid search chose the row's values (its records say `tuned`): marked ‡.
+bool tuned(const Grouped& g, const std::string& model, const std::string& row) {
+  for (const auto& [key, s] : g.settings)
+    if (std::get<1>(key) == model && std::get<2>(key) == row)
+      for (const auto& [seed, record] : s.by_seed)
+        if (record.contains("tuned")) return true;
+  return false;
+}
+
 // One row per enhancer stack of the base model: mean ± std per column.
 void add_setting_rows(Table& t, const Grouped& g, const ReportOptions& o, const std::string& model) {
   const auto best = best_means(g, o, model);
   bool first = true;
   for (const auto& row : g.rows_of_model.at(model)) {
-    std::vector<TableCell> cells = {{first ? model : "", false, ""}, {row == "none" ? "(base)" : "+ " + row, false, ""}};
+    const std::string label = (row == "none" ? "(base)" : "+ " + row) + (tuned(g, model, row) ? " ‡" : "");
+    std::vector<TableCell> cells = {{first ? model : "", false, ""}, {label, false, ""}};
     for (const auto& d : g.datasets)
       for (const auto& m : o.metrics) {
         auto it = g.settings.find({d, model, row});
@@ -462,6 +473,7 @@ struct ReportParts {
   std::string grid_name, summary, footnote, ref_title;
   Table main, flagged, ref;
   std::vector<Curves> charts;
+  SearchSection search;
 };
 
 // Markdown, with the charts as SVG files in report/ beside it.
@@ -474,6 +486,10 @@ std::string markdown_page(const ReportParts& p, const ReportOptions& o) {
   if (!o.reference.empty()) {
     md += "\n## Against the reference: " + p.ref_title + "\n\n";
     md += p.ref.rows.empty() ? std::string("(no row of this grid is in the reference table)\n") : to_markdown(p.ref);
+  }
+  if (p.search.present) {
+    write_file_atomic(o.run_dir + "/report/search.svg", p.search.svg);
+    md += p.search.markdown;
   }
   md += "\n## Training curves\n\n";
   for (const Curves& c : p.charts) {
@@ -497,6 +513,7 @@ std::string html_page(const ReportParts& p, const ReportOptions& o) {
   if (!o.reference.empty())
     html += "<h2>Against the reference: " + xml_escape(p.ref_title) + "</h2>\n" +
             (p.ref.rows.empty() ? std::string("<p>(no row of this grid is in the reference table)</p>\n") : to_html(p.ref, "reference"));
+  html += p.search.html;
   html += "<h2>Training curves</h2>\n<div class=\"figs\">\n";
   for (const Curves& c : p.charts)
     html += "<figure><figcaption>" + xml_escape(c.title) + "</figcaption>\n" + c.recall_svg + c.loss_svg + "</figure>\n";
@@ -516,6 +533,8 @@ ReportFiles write_report(const ReportOptions& o) {
   p.flagged = flagged_table(g);
   if (!o.reference.empty()) p.ref = reference_table(g, o, p.ref_title);
   p.charts = curves(g, o.run_dir);
+  p.search = search_section(o.run_dir);
+  if (p.search.present) p.footnote += std::string(p.footnote.empty() ? "" : " ") + "‡: tuned by the grid's search (see Tuning).";
   p.summary = std::to_string(records.size()) + " finished cells; " + o.split +
               " split; mean ± sample std over seeds. Generated " + utc_now("%Y-%m-%d %H:%M UTC") + " by `recgrid report`.";
   ReportFiles files{o.run_dir + "/report.md", o.run_dir + "/report.html", o.run_dir + "/results.csv",

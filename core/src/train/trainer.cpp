@@ -489,6 +489,19 @@ std::map<std::string, double> evaluate(RunParts& p, const eval::Evaluator& ev, u
   throw Interrupted("stopped by signal " + std::to_string(g_training_stop) + " after epoch " + std::to_string(epoch));
 }
 
+// train.pause_after reached before `epoch`: checkpoint.pt holds the start of that epoch, then Paused.
+[[noreturn]] void pause_before(int64_t epoch, RunParts& p, const RunOptions& o, LoopState& state, double elapsed_s,
+                               spdlog::logger& log) {
+  if (state.mid.epoch != epoch) {  // (a resumed run may already stand inside it: keep that point)
+    state.mid = MidEpoch{};
+    state.mid.epoch = epoch;  // step 0 of it, as a stop between epochs leaves it
+  }
+  state.elapsed_s = elapsed_s;
+  save_checkpoint(o.out_dir + "/checkpoint.pt", p.model->parameters(), p.model->buffers(), *p.optimizer, state);
+  log.info("paused before epoch {} (train.pause_after); `recgrid run ... --resume` continues", epoch);
+  throw Paused("paused after " + std::to_string(epoch) + " epochs (train.pause_after)");
+}
+
 // The progress line's "best R@20 0.1234 @57".
 std::string best_summary(const LoopState& state) {
   char buf[64];
@@ -512,6 +525,8 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
   std::string best_text;
   const int64_t first_epoch = state.mid.epoch >= 0 ? state.mid.epoch : state.epoch + 1;
   for (int64_t epoch = first_epoch; epoch < cfg.train.epochs; ++epoch) {
+    if (cfg.train.pause_after > 0 && epoch >= cfg.train.pause_after)
+      pause_before(epoch, p, o, state, elapsed_before + seconds_since(session_start), log);
     std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
     if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
     const auto epoch_start = Clock::now();

@@ -40,6 +40,14 @@ struct Interrupted : std::runtime_error {
 };
 constexpr int kExitInterrupted = 4;
 
+// train.pause_after = N: once epochs 0..N-1 ran, checkpoint.pt is written and run_training throws
+// Paused; `--resume` (with a larger or no pause_after) continues with the numbers of an unpaused run.
+// The runner exits 5. A grid's search trains a trial rung by rung this way (docs/GRIDS.md).
+struct Paused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+constexpr int kExitPaused = 5;
+
 // Runs to early stopping (or train.epochs) and returns the content of results.json. Its "status" is
 // "ok", or "no_learning" when the best epoch is the first evaluation or the BPR term never moved
 // (a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
