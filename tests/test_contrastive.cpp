@@ -167,3 +167,43 @@ TEST(Contrastive, WeightedLogSumExpSumMatchesDenseValueAndGradient) {
     }
   }
 }
+
+namespace {
+
+// The denominator nce_b_sampled used for its single query (row 0 of y is the positive), recovered
+// from the loss: loss = -log(P / (den + 1e-8) + 1e-8).
+double sampled_denominator(const at::Tensor& q, const at::Tensor& keys, double tau, int64_t n_rows) {
+  const double loss = ops::nce_b_sampled(q, keys, tau, n_rows).item<double>();
+  const double positive = std::exp(ops::unit_rows(q).mul(ops::unit_rows(keys.narrow(0, 0, 1))).sum().item<double>() / tau);
+  return positive / (std::exp(-loss) - 1e-8) - 1e-8;
+}
+
+}  // namespace
+
+// IRLLRec's translation_keys: a query's positive plus k-1 uniformly sampled other keys, those scaled by
+// (N-1)/(k-1), estimate the sum over all N keys without bias; scaling the whole sample sum by N/k (the
+// positive included) would not, and the test tells the two apart.
+TEST(Contrastive, SampledNceBEstimatesTheSumOverEveryKeyWithoutBias) {
+  at::manual_seed(11);
+  const int64_t n = 300, k = 12, draws = 4000;
+  const double tau = 0.5;
+  const at::Tensor x = at::randn({n, 8}, at::kDouble), y = at::randn({n, 8}, at::kDouble);
+  const double exact = ops::unit_rows(x.narrow(0, 0, 1)).mm(ops::unit_rows(y).t()).div(tau).exp().sum().item<double>();
+  double sum = 0, sum_sq = 0, naive_sum = 0;
+  for (int64_t d = 0; d < draws; ++d) {
+    const at::Tensor others = at::randperm(n - 1, at::kLong).narrow(0, 0, k - 1).add(1);
+    const at::Tensor keys = y.index_select(0, at::cat({at::zeros({1}, at::kLong), others}));
+    const double den = sampled_denominator(x.narrow(0, 0, 1), keys, tau, n);
+    sum += den, sum_sq += den * den;
+    naive_sum += static_cast<double>(n) / k * ops::unit_rows(x.narrow(0, 0, 1)).mm(ops::unit_rows(keys).t()).div(tau).exp().sum().item<double>();
+  }
+  const double mean = sum / draws, sd = std::sqrt(sum_sq / draws - mean * mean), se = sd / std::sqrt(static_cast<double>(draws));
+  EXPECT_LT(std::abs(mean - exact), 4 * se) << "mean " << mean << " exact " << exact << " se " << se;
+  EXPECT_GT(std::abs(naive_sum / draws - exact), 4 * se) << "the control: N/k on the whole sample is biased by the positive";
+}
+
+TEST(Contrastive, SampledNceBOverEveryRowIsTheExactLoss) {
+  at::manual_seed(12);
+  const at::Tensor x = at::randn({40, 6}), y = at::randn({40, 6});
+  EXPECT_NEAR(ops::nce_b_sampled(x, y, 0.3, 40).item<double>(), ops::nce_b(x, y, 0.3).item<double>(), 1e-5);
+}

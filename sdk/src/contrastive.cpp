@@ -356,6 +356,17 @@ at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t c
   return -((positive / (denominator + 1e-8)) + 1e-8).log().mean();
 }
 
+at::Tensor nce_b_sampled(const at::Tensor& x, const at::Tensor& y, double tau, int64_t n_rows, int64_t chunk) {
+  const at::Tensor xn = unit_rows(x), yn = unit_rows(y);
+  const int64_t k = yn.size(0);
+  TORCH_CHECK(k >= 2 && n_rows >= k && xn.size(0) <= k, "nce_b_sampled: needs rows(x) <= rows(y) = k, 2 <= k <= n_rows");
+  const at::Tensor sample_sum = logsumexp_similarity(xn, yn, 1.0 / tau, chunk).exp();  // |s| <= 1/tau: finite
+  const at::Tensor positive = ((xn * yn.narrow(0, 0, xn.size(0))).sum(1) / tau).exp();
+  const double others_scale = static_cast<double>(n_rows - 1) / static_cast<double>(k - 1);
+  const at::Tensor denominator = positive + others_scale * (sample_sum - positive);
+  return -((positive / (denominator + 1e-8)) + 1e-8).log().mean();
+}
+
 at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes) {
   return x.mm(prototypes).softmax(1).mm(prototypes.t());
 }

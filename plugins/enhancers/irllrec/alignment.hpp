@@ -8,7 +8,10 @@
 //   F' = F + F ⊙ ε1,  Z' = Z + Z ⊙ ε2,  ε ~ N(0, 1) fresh every step
 //   L_tran = NCE_B(Z', F', 1/η)  [+ NCE_B(F', Z', 1/η) with both directions (paper)]
 // F is R (paper) or the base model's final embeddings E* (REF). Every V x V similarity is streamed in
-// chunks (ops::nce_b): memory O(V x chunk), gradients exact.
+// chunks (ops::nce_b): memory O(V x chunk), gradients exact. That is V^2 d work per step: with
+// `keys` = k > 0 each step takes a uniform sample S of k nodes instead (fresh every step), queries
+// and keys both from S, each denominator's other-node terms scaled by (V-1)/(k-1) (ops::nce_b_sampled):
+// k^2 d work, the sum unbiased, its logarithm biased low by about half its relative variance (README).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -53,19 +56,30 @@ struct TranslationOptions {
   bool both_directions = true;
   bool noise = true;
   int64_t chunk = 1024;
+  int64_t keys = 0;  // 0: every node; k: a uniform sample of k nodes per step
 };
 
 // Unweighted L_tran over all nodes: `graph_side` F [V x d], `text_side` Z [V x d] (same row order).
 inline at::Tensor translation_alignment(const at::Tensor& graph_side, const at::Tensor& text_side,
                                         const TranslationOptions& o) {
   at::Tensor f = graph_side, z = text_side;
+  const int64_t n = f.size(0);
+  const bool sampled = o.keys > 0 && o.keys < n;
+  if (sampled) {  // the same nodes on both sides: each query keeps its positive among the keys
+    const at::Tensor s = at::randperm(n, at::TensorOptions().dtype(at::kLong).device(f.device())).narrow(0, 0, o.keys);
+    f = f.index_select(0, s);
+    z = z.index_select(0, s);
+  }
   if (o.noise) {
     f = f + f * at::randn_like(f);
     z = z + z * at::randn_like(z);
   }
   const double tau = 1.0 / o.scale;
-  at::Tensor loss = recgrid::ops::nce_b(z, f, tau, o.chunk);  // text -> interaction (REF's only direction)
-  if (o.both_directions) loss = loss + recgrid::ops::nce_b(f, z, tau, o.chunk);
+  auto nce = [&](const at::Tensor& x, const at::Tensor& y) {
+    return sampled ? recgrid::ops::nce_b_sampled(x, y, tau, n, o.chunk) : recgrid::ops::nce_b(x, y, tau, o.chunk);
+  };
+  at::Tensor loss = nce(z, f);  // text -> interaction (REF's only direction)
+  if (o.both_directions) loss = loss + nce(f, z);
   return loss;
 }
 

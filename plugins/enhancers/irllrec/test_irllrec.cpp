@@ -174,6 +174,40 @@ TEST(Irllrec, WithoutTranslationWeightTheMatchingKeepsItsTranslationPart) {
 }
 
 // Eq. 18: with graph_teacher momentum_encoder the similarity ITM's graph teacher R' is the interaction
+// translation_keys = k: the translation runs on a uniform sample of k of the V nodes (drawn before the
+// noise), each denominator's other terms scaled by (V-1)/(k-1); value and gradients against a dense
+// re-statement of that estimate.
+TEST(Irllrec, TranslationOnSampledKeysMatchesTheScaledEstimate) {
+  Fixture f;
+  Variant s{true};
+  nlohmann::json options = s.options();
+  options.update({{"translation_keys", 4}, {"itm_weight", 0.0}});
+  auto irl = f.irllrec(options);
+  const NamedTensors bp = f.base->parameters(), p = irl->parameters();
+  const int64_t M = 3, V = 7, k = 4;
+  const NamedTensors enc = f.base->encode(RG_MODE_TRAIN, nullptr);
+  at::manual_seed(7);
+  const NamedTensors got = irl->enhancer_loss(f.batch, enc);
+  ASSERT_EQ(got.names(), "pair, tran");
+
+  const at::Tensor z = at::cat({mlp(p, "mlp_x", f.x_user()), mlp(p, "mlp_x", f.x_item())});
+  const at::Tensor r = ref_r(f.host.graph, enc, 2, p.at("intent.user"), p.at("intent.item"), s.paper, M);
+  at::manual_seed(7);
+  const at::Tensor nodes = at::randperm(V, at::kLong).narrow(0, 0, k);
+  const at::Tensor fs = r.index_select(0, nodes), zs = z.index_select(0, nodes);
+  const at::Tensor f_noisy = fs + fs * at::randn_like(fs), z_noisy = zs + zs * at::randn_like(zs);
+  auto estimate = [&](const at::Tensor& x, const at::Tensor& y) {
+    const at::Tensor e = unit(x).mm(unit(y).t()).mul(s.eta).exp();
+    const at::Tensor positive = e.diagonal(), den = positive + (V - 1.0) / (k - 1.0) * (e.sum(1) - positive);
+    return -((positive / (den + 1e-8)) + 1e-8).log().mean();
+  };
+  const at::Tensor tran = (estimate(z_noisy, f_noisy) + estimate(f_noisy, z_noisy)) * s.l2;
+  EXPECT_NEAR(got.at("tran").item<double>(), tran.item<double>(), 1e-5);
+  expect_same_gradients(got.at("tran"), tran, {bp.at("user_emb"), bp.at("item_emb"), p.at("intent.user"),
+                                               p.at("intent.item"), p.at("mlp_x.w1"), p.at("mlp_x.w2")});
+  EXPECT_THROW(f.irllrec({{"translation_keys", 1}}), std::exception);
+}
+
 // intents of EMA copies of the ID tables and prototypes, propagated over Â; ema_intents starts from R.
 TEST(Irllrec, MomentumGraphEncoderBuildsTheTeacherFromEmaTables) {
   Fixture f;

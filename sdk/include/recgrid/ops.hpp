@@ -80,6 +80,13 @@ at::Tensor nce_a_batch(const at::Tensor& x, const at::Tensor& y, const at::Tenso
 // x^ = x / max(||x||, 1e-12); negatives = all rows of y (same row count as x), streamed like nce_a.
 at::Tensor nce_b(const at::Tensor& x, const at::Tensor& y, double tau, int64_t chunk = 1024);
 
+// nce_b on a uniform sample of paired rows standing for all `n_rows` of them: y holds k sampled rows
+// (the keys), x the queries paired with y's first rows (k of them in training). Query b's denominator, the sum over every key, is estimated as its positive term plus the
+// other k-1 sampled keys' terms times (n_rows-1)/(k-1): unbiased for the sum over all n_rows keys (its
+// logarithm, in the loss, is biased low by about half the estimate's relative variance), and the mean
+// over the sampled queries is unbiased for the mean over all. k^2 similarities instead of n_rows^2.
+at::Tensor nce_b_sampled(const at::Tensor& x, const at::Tensor& y, double tau, int64_t n_rows, int64_t chunk = 1024);
+
 // Int_C(X) = softmax_row(X C) C^T for prototypes C [d x K].
 at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes);
 
