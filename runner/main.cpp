@@ -176,7 +176,8 @@ int cmd_report(const std::vector<std::string>& args) {
   for (std::string m; std::getline(ss, m, ',');)
     if (!m.empty()) o.metrics.push_back(m);
   const report::ReportFiles f = report::write_report(o);
-  std::cout << f.records << " records: " << f.markdown << ", " << f.html << ", " << f.csv << "\n";
+  if (f.csv.empty()) std::cout << "no finished cell yet; the search's choices: " << f.markdown << ", " << f.html << "\n";
+  else std::cout << f.records << " records: " << f.markdown << ", " << f.html << ", " << f.csv << "\n";
   return 0;
 }
 

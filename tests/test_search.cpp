@@ -282,6 +282,14 @@ TEST(Search, TwoShardsShareTheTrialsAndEndAsOneProcessDoes) {
   // Both took part in the search.
   EXPECT_NE(slurp(base + "/shard0.log").find("trial planted-"), std::string::npos);
   EXPECT_NE(slurp(base + "/shard1.log").find("trial planted-"), std::string::npos);
+  // The report: the Tuning section (each row's budget, 8 of 4 x 4 epochs spent) and the tuned rows marked.
+  const auto report = recgrid::test::run_cli("report " + base + "/shared");
+  ASSERT_EQ(report.code, 0) << report.output;
+  const std::string md = slurp(base + "/shared/report.md");
+  EXPECT_NE(md.find("## Tuning"), std::string::npos) << md;
+  EXPECT_NE(md.find("| planted-lightgcn-none | halving | 4 | 8 of 16 | train.lr = "), std::string::npos) << md;
+  EXPECT_NE(md.find("+ rlmrec_con ‡"), std::string::npos) << md;
+  EXPECT_TRUE(std::ifstream(base + "/shared/report/search.svg").good());
 }
 
 TEST(Search, AKeyNoRowHasIsAnErrorNamingItsLine) {

@@ -522,10 +522,32 @@ std::string html_page(const ReportParts& p, const ReportOptions& o) {
 
 }  // namespace
 
+// A grid whose search has run but none of its cells (`--search-only`, or cells still to come): the
+// Tuning section alone.
+ReportFiles write_search_only_report(const ReportOptions& o, const SearchSection& search) {
+  const std::string name = fs::path(o.run_dir).filename().string();
+  const std::string note = "No cell of this grid has finished yet: its search, below, chose the values its cells run with.";
+  fs::create_directories(fs::path(o.run_dir) / "report");
+  write_file_atomic(o.run_dir + "/report/search.svg", search.svg);
+  ReportFiles files{o.run_dir + "/report.md", o.run_dir + "/report.html", "", 0};
+  write_file_atomic(files.markdown, "# Grid " + name + "\n\n" + note + "\n" + search.markdown);
+  write_file_atomic(files.html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Grid " +
+                                    xml_escape(name) + "</title>\n<style>" + kCss + "</style></head>\n<body>\n<h1>Grid " +
+                                    xml_escape(name) + "</h1>\n<p class=\"note\">" + note + "</p>\n" + search.html +
+                                    "</body></html>\n");
+  return files;
+}
+
 ReportFiles write_report(const ReportOptions& o) {
   if (o.split != "test" && o.split != "valid") throw std::invalid_argument("--split must be test or valid");
-  const std::vector<json> records = grid::read_results(o.run_dir);
-  if (records.empty()) throw std::runtime_error(o.run_dir + "/results.jsonl has no finished cell yet");
+  const bool has_results = fs::exists(o.run_dir + "/results.jsonl");
+  const std::vector<json> records = has_results ? grid::read_results(o.run_dir) : std::vector<json>{};
+  if (records.empty()) {
+    const SearchSection search = search_section(o.run_dir);
+    if (search.present) return write_search_only_report(o, search);
+    if (!has_results) grid::read_results(o.run_dir);  // says which file is missing
+    throw std::runtime_error(o.run_dir + "/results.jsonl has no finished cell yet");
+  }
   const Grouped g = group(records);
   ReportParts p;
   p.grid_name = records.front().value("grid", fs::path(o.run_dir).filename().string());
