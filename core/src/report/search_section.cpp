@@ -54,14 +54,34 @@ std::vector<std::vector<std::string>> table_rows(const std::vector<json>& rows) 
   return out;
 }
 
+// The rows' ids without the part they all share up to a '-' ("scientific-lightgcn-"), so that the
+// legend reads "none", "rlmrec_con", ...
+std::vector<std::string> short_names(const std::vector<json>& rows) {
+  std::vector<std::string> names;
+  for (const json& s : rows) names.push_back(s["row"].get<std::string>());
+  if (names.size() < 2) return names;
+  size_t common = names[0].size();
+  for (const std::string& n : names) {
+    size_t k = 0;
+    while (k < common && k < n.size() && n[k] == names[0][k]) ++k;
+    common = k;
+  }
+  const size_t cut = names[0].rfind('-', common > 0 ? common - 1 : 0);
+  if (cut == std::string::npos || common == 0) return names;
+  for (std::string& n : names) n = n.substr(cut + 1);
+  return names;
+}
+
 std::string chart(const std::vector<json>& rows, const std::string& metric) {
+  const std::vector<std::string> names = short_names(rows);
   LineChart c;
   c.title = "Best " + metric + " against epochs spent";
   c.x_label = "epochs spent (all trials)";
   c.y_label = metric;
   c.width = 560;
-  for (const json& s : rows) {
-    Series line{s["row"].get<std::string>(), {}};
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const json& s = rows[r];
+    Series line{names[r], {}};
     for (const json& p : s["curve"])
       if (p[1].get<double>() >= 0) line.points.emplace_back(p[0].get<double>(), p[1].get<double>());
     c.series.push_back(line);
