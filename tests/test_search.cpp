@@ -303,3 +303,23 @@ TEST(Search, AKeyNoRowHasIsAnErrorNamingItsLine) {
   EXPECT_NE(r.output.find(path + ":19: search.space.enhancer.irllrec.pair_weight is a key of no row"), std::string::npos)
       << r.output;
 }
+
+// include_configured: trial 0 runs the row's own values (the presets' and the grid file's), so the
+// untuned setting is always among the candidates; the other trials draw what they draw without it.
+TEST(Search, IncludeConfiguredMakesTrialZeroTheRowsOwnValues) {
+  std::string text = kSearchGrid;
+  text.replace(text.find("  seed: 5\n"), 10, "  seed: 5\n  include_configured: true\n");
+  text.replace(text.find("trials: 4"), 9, "trials: 2");
+  text.replace(text.find("method: halving"), 15, "method: random");
+  const std::string path = ::testing::TempDir() + "/search_configured.yaml", out = ::testing::TempDir() + "/search_configured";
+  std::ofstream(path) << text;
+  fs::remove_all(out);
+  const auto r = recgrid::test::run_cli("run " + path + " --out " + out + " --search-only --jobs 2 --threads-per-cell 1 --no-progress");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json s = json::parse(slurp(out + "/search/planted-lightgcn-rlmrec_con/search.json"));
+  // train.lr's default and RLMRec-Con's preset kd_weight.
+  EXPECT_EQ(s["trials"][0]["values"], (json{{"train.lr", 0.001}, {"enhancer.rlmrec_con.kd_weight", 0.01}})) << s.dump(2);
+  const json without = uninterrupted_outcome().at("search planted-lightgcn-rlmrec_con")[1];
+  EXPECT_EQ(s["trials"][1]["values"], without[1]["values"]);
+  EXPECT_NE(s["trials"][1]["values"], s["trials"][0]["values"]);
+}

@@ -91,12 +91,16 @@ std::vector<Row> make_rows(const GridSpec& spec, const plugin::Registry& registr
     row.id = c.row;
     row.selected = o.only.empty();
     for (const CellSpec& other : spec.cells) row.selected = row.selected || (other.row == c.row && o.only.count(other.id));
-    row.dims = row_dimensions(spec.search, config::resolve(cfg, registry.schema_lookup()).tree);
+    const YAML::Node resolved = config::resolve(cfg, registry.schema_lookup()).tree;
+    row.dims = row_dimensions(spec.search, resolved);
     for (size_t d : row.dims) seen_dim[d] = true;
     for (int k = 0; k < spec.search.trials; ++k) {
       const std::vector<std::string> all = spec.search.values_of(k);
       std::vector<std::string> mine;
-      for (size_t d : row.dims) mine.push_back(all[d]);
+      for (size_t d : row.dims)  // include_configured: trial 0 keeps the row's values (the untuned baseline)
+        mine.push_back(k == 0 && spec.search.include_configured
+                           ? YAML::Dump(config::node_at(resolved, spec.search.space[d].key))
+                           : all[d]);
       row.values.push_back(mine);
       row.trials.push_back(make_trial(spec, c, row, k, registry, o.out_dir));
     }

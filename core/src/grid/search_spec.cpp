@@ -16,7 +16,8 @@ namespace {
 
 int line_of(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
 
-const std::vector<std::string> kBlockKeys = {"method", "trials", "epochs", "min_epochs", "reduction", "metric", "seed", "space"};
+const std::vector<std::string> kBlockKeys = {"method", "trials", "epochs", "min_epochs", "reduction",
+                                             "metric", "seed", "include_configured", "space"};
 const std::vector<std::string> kKinds = {"choice", "uniform", "log_uniform", "int"};
 
 class SearchReader {
@@ -98,6 +99,13 @@ void read_method(const SearchReader& r, const YAML::Node& node, SearchSpec& s) {
   if (s.min_epochs > s.epochs) r.fail(node["min_epochs"], "search.min_epochs must not exceed search.epochs");
   if (s.min_epochs == 0) s.min_epochs = std::max(1, s.epochs / (s.reduction * s.reduction));
   if (node["seed"]) s.seed = static_cast<uint64_t>(r.integer(node["seed"], "seed", 0));
+  if (node["include_configured"]) {
+    try {
+      s.include_configured = node["include_configured"].as<bool>();
+    } catch (const YAML::Exception&) {
+      r.fail(node["include_configured"], "search.include_configured expects true or false");
+    }
+  }
   if (node["metric"]) s.metric = node["metric"].as<std::string>();
   const size_t at = s.metric.find('@');
   const std::string name = s.metric.substr(0, at);

@@ -10,6 +10,7 @@
 //     reduction: 3                # halving: the best 1/reduction of a rung's trials go on to the next
 //     metric: recall@20           # on validation (the test split never chooses anything)
 //     seed: 1                     # the trials' values and their train.seed
+//     include_configured: true    # trial 0: the row's own values (presets, grid file), not drawn
 //     space:
 //       train.reg_weight: {log_uniform: [1.0e-8, 1.0e-4]}
 //       enhancer.irllrec.pair_temperature: {choice: [0.1, 0.2, 0.5]}
@@ -46,6 +47,7 @@ struct SearchSpec {
   int reduction = 3;
   std::string metric = "recall@20";
   uint64_t seed = 1;
+  bool include_configured = false;  // trial 0 takes the row's configured values instead of draws
   std::vector<SearchDimension> space;
   std::string file;
   int line = 0;  // of `search:`
