@@ -28,14 +28,17 @@ class SearchReader {
     throw ConfigError(config::Origin{file_, line_of(n)}.str() + ": " + what);
   }
 
-  int64_t integer(const YAML::Node& n, const std::string& key, int64_t least) const {
+  // An integer in [least, most] (most: far above any real search, so that a slip fails here rather
+  // than as millions of trial folders).
+  int64_t integer(const YAML::Node& n, const std::string& key, int64_t least, int64_t most = 1000000) const {
     int64_t v = 0;
     try {
       v = n.as<int64_t>();
     } catch (const YAML::Exception&) {
       fail(n, "search." + key + " expects an integer");
     }
-    if (v < least) fail(n, "search." + key + " must be at least " + std::to_string(least));
+    if (v < least || v > most)
+      fail(n, "search." + key + " must be in [" + std::to_string(least) + ", " + std::to_string(most) + "]");
     return v;
   }
 
@@ -72,6 +75,8 @@ class SearchReader {
     if (d.kind == "log_uniform" && d.low <= 0) fail(args, what + ": log_uniform needs 0 < low");
     if (d.kind == "int" && (d.low != std::floor(d.low) || d.high != std::floor(d.high)))
       fail(args, what + ": int expects whole numbers");
+    if (!std::isfinite(d.low) || !std::isfinite(d.high) || std::abs(d.low) > 0x1p53 || std::abs(d.high) > 0x1p53)
+      fail(args, what + ": low and high must be finite numbers within ±2^53");
     return d;
   }
 
@@ -91,14 +96,14 @@ void read_method(const SearchReader& r, const YAML::Node& node, SearchSpec& s) {
   if (node["method"]) s.method = node["method"].as<std::string>();
   if (s.method != "random" && s.method != "halving")
     r.fail(node["method"], "search.method is random or halving (successive halving over epochs), not '" + s.method + "'");
-  if (node["trials"]) s.trials = static_cast<int>(r.integer(node["trials"], "trials", 1));
+  if (node["trials"]) s.trials = static_cast<int>(r.integer(node["trials"], "trials", 1, 10000));
   if (!node["epochs"]) r.fail(node, "search.epochs is required: the most epochs one trial trains");
   s.epochs = static_cast<int>(r.integer(node["epochs"], "epochs", 1));
   if (node["reduction"]) s.reduction = static_cast<int>(r.integer(node["reduction"], "reduction", 2));
   if (node["min_epochs"]) s.min_epochs = static_cast<int>(r.integer(node["min_epochs"], "min_epochs", 1));
   if (s.min_epochs > s.epochs) r.fail(node["min_epochs"], "search.min_epochs must not exceed search.epochs");
   if (s.min_epochs == 0) s.min_epochs = std::max(1, s.epochs / (s.reduction * s.reduction));
-  if (node["seed"]) s.seed = static_cast<uint64_t>(r.integer(node["seed"], "seed", 0));
+  if (node["seed"]) s.seed = static_cast<uint64_t>(r.integer(node["seed"], "seed", 0, INT64_MAX));
   if (node["include_configured"]) {
     try {
       s.include_configured = node["include_configured"].as<bool>();
