@@ -157,7 +157,8 @@ namespace {
 using recgrid::test::kSearchGrid;
 
 std::string search_grid_file() {
-  const std::string path = ::testing::TempDir() + "/search_grid.yaml";
+  // Per process: ctest runs the tests of this file side by side, each in its own process.
+  const std::string path = ::testing::TempDir() + "/search_grid_" + std::to_string(::getpid()) + ".yaml";
   std::ofstream(path) << kSearchGrid;
   return path;
 }
@@ -224,7 +225,7 @@ void expect_each_epoch_once(const std::string& out) {
 // The outcome of the search grid run once, uninterrupted, by one process (run once per test binary).
 const std::map<std::string, json>& uninterrupted_outcome() {
   static const std::map<std::string, json> outcome = [] {
-    const std::string out = ::testing::TempDir() + "/search_whole";
+    const std::string out = ::testing::TempDir() + "/search_whole_" + std::to_string(::getpid());
     fs::remove_all(out);
     const int status = wait_exit(start_recgrid(run_args(search_grid_file(), out), out + ".log"));
     if (status != 0) throw std::runtime_error("the uninterrupted search failed:\n" + slurp(out + ".log"));
