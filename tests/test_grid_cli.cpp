@@ -57,14 +57,8 @@ std::string fresh_dir(const std::string& name) {
 
 using recgrid::test::wait_exit;
 
-pid_t start(const std::vector<std::string>& args, const std::string& log) { return recgrid::test::start_recgrid(args, log); }
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using recgrid::test::start_recgrid;
+using recgrid::read_text_for_test;
 
 size_t count_of(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -99,7 +93,7 @@ void expect_complete_once(const std::string& out) {
   ASSERT_EQ(dirs.size(), 12u);
   for (const fs::path& d : dirs) {
     EXPECT_TRUE(fs::exists(d / "record.json")) << d;
-    EXPECT_EQ(count_of(slurp((d / "log.txt").string()), "results written to"), 1u) << d;
+    EXPECT_EQ(count_of(read_text_for_test((d / "log.txt").string()), "results written to"), 1u) << d;
   }
 }
 
@@ -112,7 +106,7 @@ struct PageCheck {
 
 PageCheck check_in_chromium(const std::string& html_path) {
   const std::string probe = html_path + ".probe.html";
-  std::string page = slurp(html_path);
+  std::string page = read_text_for_test(html_path);
   const std::string script = R"(<script>
 window.addEventListener('load', () => {
   const rows = document.querySelectorAll('table.results tbody tr').length;
@@ -156,12 +150,13 @@ std::string fixed4(double v) {
 TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
   const std::string grid = write_grid_file("grid_kill");
   const std::string out = fresh_dir("kill");
-  const pid_t first = start({"run", grid, "--out", out, "--jobs", "2", "--threads-per-cell", "1", "--no-progress"}, out + ".first.log");
+  const std::vector<std::string> run = {"run", grid, "--out", out, "--jobs", "2", "--threads-per-cell", "1", "--no-progress"};
+  const pid_t first = start_recgrid(run, out + ".first.log");
   // Wait until some cells have finished and another is part way through (its metrics started).
   std::set<std::string> mid_run;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
   for (;;) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << slurp(out + ".first.log");
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << read_text_for_test(out + ".first.log");
     int finished = 0;
     mid_run.clear();
     for (const fs::path& d : cell_dirs(out)) {
@@ -183,33 +178,32 @@ TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
   }
   std::map<std::string, std::string> finished_before;  // folder -> record text
   for (const fs::path& d : cell_dirs(out))
-    if (fs::exists(d / "record.json")) finished_before[d.filename().string()] = slurp((d / "record.json").string());
+    if (fs::exists(d / "record.json")) finished_before[d.filename().string()] = read_text_for_test((d / "record.json").string());
   ASSERT_LT(finished_before.size(), 12u);
   const std::string status_cmd = recgrid::test::binary_dir() + "/bin/recgrid status " + out + " > " + out + ".status";
   ASSERT_EQ(std::system(status_cmd.c_str()), 0);
-  EXPECT_NE(slurp(out + ".status").find(std::to_string(finished_before.size()) + " done, 0 running, " +
+  EXPECT_NE(read_text_for_test(out + ".status").find(std::to_string(finished_before.size()) + " done, 0 running, " +
                                         std::to_string(12 - finished_before.size()) + " left of 12 cells"),
             std::string::npos)
-      << slurp(out + ".status");
+      << read_text_for_test(out + ".status");
 
-  ASSERT_EQ(wait_exit(start({"run", grid, "--out", out, "--jobs", "2", "--threads-per-cell", "1", "--no-progress"}, out + ".second.log")), 0)
-      << slurp(out + ".second.log");
+  ASSERT_EQ(wait_exit(start_recgrid(run, out + ".second.log")), 0) << read_text_for_test(out + ".second.log");
   expect_complete_once(out);
   ASSERT_EQ(std::system(status_cmd.c_str()), 0);
-  EXPECT_NE(slurp(out + ".status").find("12 done, 0 running, 0 left of 12 cells"), std::string::npos);
+  EXPECT_NE(read_text_for_test(out + ".status").find("12 done, 0 running, 0 left of 12 cells"), std::string::npos);
   for (const auto& [folder, text] : finished_before)  // finished cells were not run again
-    EXPECT_EQ(slurp(out + "/cells/" + folder + "/record.json"), text) << folder;
+    EXPECT_EQ(read_text_for_test(out + "/cells/" + folder + "/record.json"), text) << folder;
   for (const std::string& folder : mid_run) {
     // Interrupted cells resumed from their checkpoint (or, when the kill came a moment after
     // training ended, found it finished and only recorded it).
-    const std::string log = slurp(out + "/cells/" + folder + "/log.txt");
+    const std::string log = read_text_for_test(out + "/cells/" + folder + "/log.txt");
     EXPECT_TRUE(log.find("resumed after epoch") != std::string::npos || log.find("already finished") != std::string::npos)
         << folder << "\n" << log;
   }
 
   // The report matches the records.
   ASSERT_EQ(std::system((recgrid::test::binary_dir() + "/bin/recgrid report " + out + " > /dev/null").c_str()), 0);
-  const std::string md = slurp(out + "/report.md");
+  const std::string md = read_text_for_test(out + "/report.md");
   for (const std::string& model : {"lightgcn", "simgcl"})
     for (const std::string& stack : {"none", "rlmrec_con", "irllrec"}) {
       std::vector<double> r20;
@@ -243,7 +237,7 @@ TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
     char diff[32];
     std::snprintf(diff, sizeof diff, "%+.1f %%", 100 * (ours - 0.25) / 0.25);
     const std::string row = "| planted | lightgcn | R@20 | " + fixed4(ours) + " | 0.2500 | " + diff + " |";
-    const std::string report = slurp(out + "/report.md");
+    const std::string report = read_text_for_test(out + "/report.md");
     EXPECT_NE(report.find("## Against the reference: a test table"), std::string::npos);
     EXPECT_NE(report.find(row), std::string::npos) << row << "\n" << report;
     EXPECT_EQ(count_of(report, "| planted | "), 2u);  // lightgcn R@20, N@20: rows the reference lacks stay out
@@ -274,16 +268,19 @@ TEST(GridCli, TheHtmlCheckSeesConsoleErrorsAndMissingCharts) {
 TEST(GridCli, ShardsAndAnOverlappingProcessShareOneFolderWithoutRunningACellTwice) {
   const std::string grid = write_grid_file("grid_shards");
   const std::string out = fresh_dir("shards");
-  const pid_t a = start({"run", grid, "--out", out, "--shard", "0/2", "--threads-per-cell", "1", "--no-progress"}, out + ".a.log");
-  const pid_t b = start({"run", grid, "--out", out, "--shard", "1/2", "--threads-per-cell", "1", "--no-progress"}, out + ".b.log");
+  const auto shard = [&](const std::string& k, const std::string& log) {
+    return start_recgrid({"run", grid, "--out", out, "--shard", k, "--threads-per-cell", "1", "--no-progress"}, out + log);
+  };
+  const pid_t a = shard("0/2", ".a.log");
+  const pid_t b = shard("1/2", ".b.log");
   // A third process over the whole grid competes with both for every cell.
-  const pid_t c = start({"run", grid, "--out", out, "--threads-per-cell", "1", "--no-progress"}, out + ".c.log");
-  EXPECT_EQ(wait_exit(a), 0) << slurp(out + ".a.log");
-  EXPECT_EQ(wait_exit(b), 0) << slurp(out + ".b.log");
-  EXPECT_EQ(wait_exit(c), 0) << slurp(out + ".c.log");
+  const pid_t c = start_recgrid({"run", grid, "--out", out, "--threads-per-cell", "1", "--no-progress"}, out + ".c.log");
+  EXPECT_EQ(wait_exit(a), 0) << read_text_for_test(out + ".a.log");
+  EXPECT_EQ(wait_exit(b), 0) << read_text_for_test(out + ".b.log");
+  EXPECT_EQ(wait_exit(c), 0) << read_text_for_test(out + ".c.log");
   expect_complete_once(out);
   // The shards split the cells by index: each ran only its own.
-  const std::string a_log = slurp(out + ".a.log"), b_log = slurp(out + ".b.log");
+  const std::string a_log = read_text_for_test(out + ".a.log"), b_log = read_text_for_test(out + ".b.log");
   EXPECT_NE(a_log.find("shard 0/2 takes 6"), std::string::npos) << a_log;
   EXPECT_EQ(count_of(a_log, "-s2 ("), 0u) << a_log;  // shard 0 holds the even indexes: seed 1 cells
   EXPECT_EQ(count_of(b_log, "-s1 ("), 0u) << b_log;
@@ -296,15 +293,15 @@ TEST(GridCli, AFailingCellIsReportedAndRetriedWhileTheOthersFinish) {
                          "dataset: {root: " + recgrid::test::shared_data() + "}\n"
                          "train: {epochs: 1, test_step: 1}\n";
   const std::string out = fresh_dir("fail");
-  EXPECT_EQ(wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
-  std::string log = slurp(out + ".log");
+  EXPECT_EQ(wait_exit(start_recgrid({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
+  std::string log = read_text_for_test(out + ".log");
   EXPECT_NE(log.find("FAILED scientific-lightgcn-path=nowhere"), std::string::npos) << log;
   EXPECT_NE(log.find("1 cell(s) finished now"), std::string::npos) << log;
   ASSERT_EQ(results_lines(out).size(), 1u);
   EXPECT_EQ(results_lines(out)[0]["axes"]["dataset.path"], "scientific");
   // A rerun keeps the finished cell and tries the failed one again.
-  EXPECT_EQ(wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
-  log = slurp(out + ".log");
+  EXPECT_EQ(wait_exit(start_recgrid({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
+  log = read_text_for_test(out + ".log");
   EXPECT_NE(log.find("1 already finished, 1 to run"), std::string::npos) << log;
   EXPECT_NE(log.find("FAILED scientific-lightgcn-path=nowhere"), std::string::npos) << log;
   EXPECT_EQ(results_lines(out).size(), 1u);
@@ -320,20 +317,20 @@ TEST(GridCli, ACellStoppedByASignalIsInterruptedNotFailedAndResumes) {
                          "train: {epochs: 3, test_step: 1, batch_size: 512}\n";
   const std::string out = fresh_dir("signal");
   ::setenv("RECGRID_SIGNAL_AT", "1:2", 1);  // inherited by the cell's run: it stops after step 2 of epoch 1
-  const int code = wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log"));
+  const int code = wait_exit(start_recgrid({"run", grid, "--out", out, "--no-progress"}, out + ".log"));
   ::unsetenv("RECGRID_SIGNAL_AT");
-  std::string log = slurp(out + ".log");
+  std::string log = read_text_for_test(out + ".log");
   EXPECT_EQ(code, 4) << log;
   EXPECT_NE(log.find("INTERRUPTED scientific-lightgcn:"), std::string::npos) << log;
   EXPECT_NE(log.find("0 failed, 0 diverged, 1 interrupted"), std::string::npos) << log;
   EXPECT_TRUE(results_lines(out).empty());
   for (const auto& e : fs::directory_iterator(out + "/cells")) EXPECT_FALSE(fs::exists(e.path() / "failed.json"));
-  EXPECT_EQ(wait_exit(start({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 0);
-  log = slurp(out + ".log");
+  EXPECT_EQ(wait_exit(start_recgrid({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 0);
+  log = read_text_for_test(out + ".log");
   EXPECT_NE(log.find("1 cell(s) finished now"), std::string::npos) << log;
   ASSERT_EQ(results_lines(out).size(), 1u);
   for (const auto& e : fs::directory_iterator(out + "/cells")) {
-    const std::string run_log = slurp((e.path() / "log.txt").string());
+    const std::string run_log = read_text_for_test((e.path() / "log.txt").string());
     EXPECT_NE(run_log.find("resumed inside epoch 1 at step 3"), std::string::npos) << run_log;
   }
 }
@@ -347,13 +344,14 @@ TEST(GridCli, TheTable2GridOfEveryBaseModelAndEnhancerTrainsOnPlantedData) {
       "--jobs", "2", "--threads-per-cell", "1", "--no-progress", "--set", "dataset.synthetic.users=200", "--set",
       "dataset.synthetic.items=150", "--set", "train.epochs=2", "--set", "train.test_step=1", "--set",
       "train.batch_size=256"};
-  ASSERT_EQ(wait_exit(start(args, out + ".log")), 0) << slurp(out + ".log");
+  ASSERT_EQ(wait_exit(start_recgrid(args, out + ".log")), 0) << read_text_for_test(out + ".log");
   const auto records = results_lines(out);
   ASSERT_EQ(records.size(), 26u);
   // --only ran a part; the folder still describes the whole grid (78 cells, 52 left).
-  EXPECT_EQ(json::parse(slurp(out + "/grid.json"))["cells"].size(), 78u);
+  EXPECT_EQ(json::parse(read_text_for_test(out + "/grid.json"))["cells"].size(), 78u);
   ASSERT_EQ(std::system((recgrid::test::binary_dir() + "/bin/recgrid status " + out + " > " + out + ".status").c_str()), 0);
-  EXPECT_NE(slurp(out + ".status").find("26 done, 0 running, 52 left of 78 cells"), std::string::npos) << slurp(out + ".status");
+  const std::string status = read_text_for_test(out + ".status");
+  EXPECT_NE(status.find("26 done, 0 running, 52 left of 78 cells"), std::string::npos) << status;
   std::map<std::string, json> first_epoch;  // "model/stack" -> epoch-0 loss terms
   for (const json& r : records) {
     const std::string model = r["axes"]["model"], stack = r["axes"]["enhancers"];

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "config/host_keys.hpp"
@@ -121,6 +122,26 @@ nlohmann::json read_rung(const CellInfo& trial, int epochs) {
   return nlohmann::json::parse(read_text(path));
 }
 
+// Every rung file of a row, read once per round (planning, the summary and the curve all look at
+// them several times over).
+struct Standing {
+  std::vector<std::map<int, nlohmann::json>> rungs;  // trial -> rung epochs -> its rung file (absent: not reached)
+  const nlohmann::json& at(size_t trial, int epochs) const {
+    static const nlohmann::json none;
+    const auto it = rungs[trial].find(epochs);
+    return it == rungs[trial].end() ? none : it->second;
+  }
+};
+
+Standing read_standing(const Row& row, const SearchSpec& s) {
+  Standing st;
+  st.rungs.resize(row.trials.size());
+  for (size_t t = 0; t < row.trials.size(); ++t)
+    for (int e : s.rungs())
+      if (nlohmann::json r = read_rung(row.trials[t], e); !r.is_null()) st.rungs[t][e] = std::move(r);
+  return st;
+}
+
 double metric_of(const nlohmann::json& rung) { return rung["metric"].is_number() ? rung["metric"].get<double>() : -1.0; }
 
 // Writes the rung file of a trial whose run ended (finished, paused or diverged) with `epochs` allowed.
@@ -139,13 +160,13 @@ nlohmann::json record_rung(const CellInfo& trial, const SearchSpec& s, int epoch
 }
 
 // The trials of rung `k` (all at k = 0; else the best of rung k-1, ties to the lower index).
-std::vector<int> rung_members(const Row& row, const SearchSpec& s, size_t k) {
-  std::vector<int> members(row.trials.size());
+std::vector<int> rung_members(const Standing& st, const SearchSpec& s, size_t k) {
+  std::vector<int> members(st.rungs.size());
   for (size_t t = 0; t < members.size(); ++t) members[t] = static_cast<int>(t);
   const std::vector<int> rungs = s.rungs();
   for (size_t j = 1; j <= k; ++j) {
     std::stable_sort(members.begin(), members.end(), [&](int a, int b) {
-      return metric_of(read_rung(row.trials[a], rungs[j - 1])) > metric_of(read_rung(row.trials[b], rungs[j - 1]));
+      return metric_of(st.at(a, rungs[j - 1])) > metric_of(st.at(b, rungs[j - 1]));
     });
     members.resize(static_cast<size_t>(s.trials_at_rung(j)));
     std::sort(members.begin(), members.end());
@@ -160,25 +181,26 @@ struct RowPlan {
 
 // Where a row stands: the first rung with trials that have not reached it (a trial that ended earlier
 // carries its result up without running), or the choice.
-RowPlan plan_row(const Row& row, const SearchSpec& s) {
+RowPlan plan_row(const Row& row, const SearchSpec& s, Standing& st) {
   const std::vector<int> rungs = s.rungs();
   RowPlan plan;
   for (size_t k = 0; k < rungs.size(); ++k) {
-    const std::vector<int> members = rung_members(row, s, k);
-    for (int t : members) {
-      if (!read_rung(row.trials[t], rungs[k]).is_null()) continue;
-      const nlohmann::json before = k > 0 ? read_rung(row.trials[t], rungs[k - 1]) : nlohmann::json(nullptr);
-      if (!before.is_null() && before["status"] != "paused") {  // ended before this rung: nothing to run
-        write_file_atomic(rung_path(row.trials[t], rungs[k]), before.dump(2) + "\n");
-        continue;
+    for (int t : rung_members(st, s, k)) {
+      if (!st.at(t, rungs[k]).is_null()) continue;
+      if (k > 0) {
+        const nlohmann::json before = st.at(t, rungs[k - 1]);
+        if (!before.is_null() && before["status"] != "paused") {  // ended before this rung: nothing to run
+          write_file_atomic(rung_path(row.trials[t], rungs[k]), before.dump(2) + "\n");
+          st.rungs[t][rungs[k]] = before;
+          continue;
+        }
       }
       plan.pending.emplace_back(&row.trials[t], rungs[k]);
     }
     if (!plan.pending.empty()) return plan;
   }
-  for (int t : rung_members(row, s, rungs.size() - 1))  // the last rung complete: its best trial
-    if (plan.chosen < 0 || metric_of(read_rung(row.trials[t], rungs.back())) >
-                               metric_of(read_rung(row.trials[plan.chosen], rungs.back())))
+  for (int t : rung_members(st, s, rungs.size() - 1))  // the last rung complete: its best trial
+    if (plan.chosen < 0 || metric_of(st.at(t, rungs.back())) > metric_of(st.at(plan.chosen, rungs.back())))
       plan.chosen = t;
   return plan;
 }
@@ -196,15 +218,15 @@ nlohmann::json values_json(const Row& row, const SearchSpec& s, int k) {
 
 // The budget curve: after each rung result (rung by rung, trials in order), the epochs spent so far
 // and the best metric seen so far.
-nlohmann::json budget_curve(const Row& row, const SearchSpec& s, int& epochs_spent) {
+nlohmann::json budget_curve(const Standing& st, const SearchSpec& s, int& epochs_spent) {
   const std::vector<int> rungs = s.rungs();
-  std::vector<int> spent(row.trials.size(), 0);
+  std::vector<int> spent(st.rungs.size(), 0);
   nlohmann::json curve = nlohmann::json::array();
   double best = -1;
   epochs_spent = 0;
   for (int e : rungs)
-    for (size_t t = 0; t < row.trials.size(); ++t) {
-      const nlohmann::json rung = read_rung(row.trials[t], e);
+    for (size_t t = 0; t < st.rungs.size(); ++t) {
+      const nlohmann::json& rung = st.at(t, e);
       if (rung.is_null()) continue;
       const int run = rung.value("epochs_run", 0);
       epochs_spent += std::max(0, run - spent[t]);
@@ -217,12 +239,12 @@ nlohmann::json budget_curve(const Row& row, const SearchSpec& s, int& epochs_spe
 
 // OUT/search/<row>/search.json: the row's trials with their rung results, the budget spent, the
 // curve, and the choice (null while the search goes on).
-nlohmann::json write_row_summary(const Row& row, const SearchSpec& s, const RowPlan& plan, const std::string& out_dir) {
+nlohmann::json write_row_summary(const Row& row, const SearchSpec& s, const Standing& st, const RowPlan& plan,
+                                 const std::string& out_dir) {
   nlohmann::json trials = nlohmann::json::array();
   for (size_t t = 0; t < row.trials.size(); ++t) {
     nlohmann::json rungs = nlohmann::json::object();
-    for (int e : s.rungs())
-      if (const nlohmann::json r = read_rung(row.trials[t], e); !r.is_null()) rungs[std::to_string(e)] = r;
+    for (const auto& [e, r] : st.rungs[t]) rungs[std::to_string(e)] = r;
     trials.push_back({{"trial", t}, {"values", values_json(row, s, static_cast<int>(t))},
                       {"folder", fs::path(row.trials[t].dir).filename().string()}, {"rungs", rungs}});
   }
@@ -230,12 +252,12 @@ nlohmann::json write_row_summary(const Row& row, const SearchSpec& s, const RowP
   nlohmann::json summary = {{"row", row.id},       {"method", s.method}, {"metric", "valid " + s.metric},
                             {"trials", trials},    {"rungs", s.rungs()}, {"seed", s.seed},
                             {"budget", {{"trials", s.trials}, {"epochs_per_trial", s.epochs}}}};
-  summary["curve"] = budget_curve(row, s, spent);
+  summary["curve"] = budget_curve(st, s, spent);
   summary["epochs_spent"] = spent;
   summary["chosen"] = nullptr;
   if (plan.chosen >= 0)
     summary["chosen"] = {{"trial", plan.chosen}, {"values", values_json(row, s, plan.chosen)},
-                         {"metric", metric_of(read_rung(row.trials[plan.chosen], s.rungs().back()))}};
+                         {"metric", metric_of(st.at(plan.chosen, s.rungs().back()))}};
   const std::string dir = (fs::path(out_dir) / "search" / row.id).string();
   fs::create_directories(dir);
   write_file_atomic(dir + "/search.json", summary.dump(2) + "\n");
@@ -279,8 +301,9 @@ Round plan_round(const std::vector<Row>& rows, const SearchSpec& s, const GridOp
   std::vector<std::pair<const CellInfo*, int>> mine, others;
   size_t index = 0;
   for (const Row& row : rows) {
-    const RowPlan plan = plan_row(row, s);
-    const nlohmann::json summary = write_row_summary(row, s, plan, o.out_dir);
+    Standing standing = read_standing(row, s);
+    const RowPlan plan = plan_row(row, s, standing);
+    const nlohmann::json summary = write_row_summary(row, s, standing, plan, o.out_dir);
     if (plan.chosen >= 0) out.chosen[row.id] = summary["chosen"]["values"];
     if (!row.selected) continue;  // its choice if it has one; its trials are another process's
     if (plan.chosen < 0) ++round.undecided;
