@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
+#include "data/dataset.hpp"
 #include "data/graph_builder.hpp"
 #include "recgrid/ops.hpp"
 #include "test_support.hpp"
@@ -72,6 +74,59 @@ TEST(Spmm, ValueAndGradientsMatchDense) {
       EXPECT_TRUE(at::allclose(gx, x.grad(), 1e-5, 1e-6));
     }
   }
+}
+
+// The sum over a row's entries in entry order, each product rounded before it is added: the
+// baseline kernel's arithmetic, written here without the kernel (no fused multiply-add).
+__attribute__((optimize("fp-contract=off"))) at::Tensor row_order_sum(const Graph& g, const at::Tensor& values,
+                                                                       const at::Tensor& x) {
+  at::Tensor out = at::zeros_like(x);
+  const auto ptr = g.rowptr.accessor<int64_t, 1>(), col = g.col.accessor<int64_t, 1>();
+  const auto val = values.accessor<float, 1>();
+  const auto xa = x.accessor<float, 2>();
+  auto oa = out.accessor<float, 2>();
+  for (int64_t r = 0; r < g.n_nodes; ++r)
+    for (int64_t c = 0; c < x.size(1); ++c) {
+      float acc = 0;
+      for (int64_t k = ptr[r]; k < ptr[r + 1]; ++k) {
+        const float product = val[k] * xa[col[k]][c];
+        acc += product;
+      }
+      oa[r][c] = acc;
+    }
+  return out;
+}
+
+// Whichever kernel the CPU gets (AVX2 or the baseline, fixed or generic width, with its prefetch),
+// the product is the same to the last bit: results do not depend on the machine's vector unit.
+TEST(Spmm, EveryKernelGivesTheRowOrderSumBitForBit) {
+  data::Dataset ds;  // 900 users x 700 items, 8 random items each: more rows than one parallel chunk (512)
+  ds.n_users = 900;
+  ds.n_items = 700;
+  for (int64_t u = 0; u < ds.n_users; ++u)
+    for (int64_t j = 0; j < 8; ++j) {
+      ds.train.user.push_back(u);
+      ds.train.item.push_back((u * 37 + j * 101 + (u * j) % 13) % ds.n_items);
+    }
+  data::check_dataset(ds);  // (drops the repeats)
+  const Graph g = data::build_graph(ds, at::kCPU);
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  for (int64_t d : {32, 64, 5, 80}) {
+    SCOPED_TRACE("d=" + std::to_string(d));
+    at::manual_seed(5);
+    const at::Tensor values = at::rand({g.n_edges()});
+    const at::Tensor x = at::randn({g.n_nodes, d});
+    EXPECT_TRUE(at::equal(ops::spmm(g, values, x), row_order_sum(g, values, x)));
+    // The backward is the same kernel over the transpose's rows.
+    const at::Tensor xg = x.clone().requires_grad_(true), upstream = at::randn({g.n_nodes, d});
+    (ops::spmm(g, values, xg) * upstream).sum().backward();
+    Graph transpose = g;
+    transpose.rowptr = g.t_rowptr;
+    transpose.col = g.t_col;
+    EXPECT_TRUE(at::equal(xg.grad(), row_order_sum(transpose, values.index_select(0, g.t_perm), upstream)));
+  }
+  at::set_num_threads(threads);
 }
 
 TEST(DropEdges, KeepsValuesUnscaledWithTheKeepRate) {
