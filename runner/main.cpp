@@ -28,6 +28,7 @@
 #include <sstream>
 
 #include "config/config.hpp"
+#include "util/allocator.hpp"
 #include "config/host_keys.hpp"
 #include "config/run_config.hpp"
 #include "data/dataset.hpp"
@@ -302,6 +303,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_huge_pages(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;

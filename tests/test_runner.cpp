@@ -173,6 +173,27 @@ TEST(Runner, SameSeedSameNumbersAndResumeAfterACrash) {
   }
 }
 
+// The heap on transparent huge pages (util/allocator.hpp: at 100x the sparse product's gathers miss
+// the TLB on 4 KiB pages), as the kernel's mode allows, and off with RECGRID_HUGE_PAGES=0.
+TEST(Runner, TheHeapIsOnHugePagesWhenTheKernelGivesThemOnRequest) {
+  std::string mode;
+  std::getline(std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"), mode);
+  if (mode.find("[never]") != std::string::npos || mode.empty()) GTEST_SKIP() << "no transparent huge pages: " << mode;
+  const std::string bench = "bench --steps 1 --set dataset.synthetic.users=300 --set dataset.synthetic.items=200";
+  const auto huge_mib = [&](const std::string& env) {
+    const Result r = run_cli(bench, env);
+    EXPECT_EQ(r.code, 0) << r.output;
+    const size_t json_start = r.output.find('{');
+    return json_start == std::string::npos ? -1.0 : json::parse(r.output.substr(json_start)).value("huge_pages_mib", -1.0);
+  };
+  EXPECT_GT(huge_mib(""), 0.0);
+  EXPECT_GT(huge_mib("GLIBC_TUNABLES=glibc.malloc.check=0"), 0.0);  // added to the user's tunables
+  if (mode.find("[madvise]") != std::string::npos) {  // asked for, not given by default: off means off
+    EXPECT_EQ(huge_mib("RECGRID_HUGE_PAGES=0"), 0.0);
+    EXPECT_EQ(huge_mib("GLIBC_TUNABLES=glibc.malloc.hugetlb=0"), 0.0);  // the user's own choice is kept
+  }
+}
+
 TEST(Runner, EarlyStoppingRestoresTheBestEpoch) {
   const std::string out = fresh_dir("early");
   // patience 1: stop at the first validation that does not improve.

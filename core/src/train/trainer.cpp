@@ -771,6 +771,7 @@ nlohmann::json benchmark_training(const config::RunConfig& cfg, const plugin::Re
                       {"epoch_s_estimate", per_step * static_cast<double>(steps_per_epoch) + sample_s}};
   if (o.eval_users > 0) r["eval"] = time_evaluation(p, cfg, o.eval_users);
   r["peak_rss_mib"] = peak_rss_mib();
+  r["huge_pages_mib"] = huge_pages_mib();
   return r;
 }
 
