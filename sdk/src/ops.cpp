@@ -155,6 +155,7 @@ void accumulate_value_grad(at::Tensor& grad_values, const at::Tensor& g, const a
     scalar_t* out = grad_values.data_ptr<scalar_t>();
     at::parallel_for(0, n_edges, 4096, [&](int64_t lo, int64_t hi) {
       for (int64_t e = lo; e < hi; ++e) {
+        prefetch_row(xp + colp[std::min(e + kPrefetchAhead, hi - 1)] * d, d);
         const scalar_t* a = gp + rowp[e] * d;
         const scalar_t* b = xp + colp[e] * d;
         scalar_t acc = 0;
@@ -206,9 +207,11 @@ class EdgeDotFunction : public torch::autograd::Function<EdgeDotFunction> {
       const scalar_t* xp = xc.data_ptr<scalar_t>();
       scalar_t* o = out.data_ptr<scalar_t>();
       at::parallel_for(0, rowptr.numel() - 1, 512, [&](int64_t lo, int64_t hi) {
+        const int64_t last = ptr[hi] - 1;  // the last entry of this range (the prefetch stays inside it)
         for (int64_t r = lo; r < hi; ++r) {
           const scalar_t* a = xp + r * d;
           for (int64_t e = ptr[r]; e < ptr[r + 1]; ++e) {
+            prefetch_row(xp + colp[std::min(e + kPrefetchAhead, last)] * d, d);
             const scalar_t* b = xp + colp[e] * d;
             scalar_t acc = 0;
             for (int64_t c = 0; c < d; ++c) acc += a[c] * b[c];
