@@ -76,6 +76,23 @@ TEST(Config, LayersInOrder) {
   EXPECT_EQ(fs::path(run.dataset.path).filename(), "toy_dir");
 }
 
+// A copy is a value of its own (YAML::Node copies share their tree).
+TEST(Config, ACopyChangesWithoutChangingItsOriginal) {
+  Config original;
+  original.set("train.seed=7");
+  Config copy = original;
+  copy.set("train.seed=1");
+  copy.set("train.epochs=60");
+  EXPECT_EQ(original.root()["train"]["seed"].as<int>(), 7);
+  EXPECT_EQ(original.root()["train"]["epochs"].as<int>(), 3000);
+  Config assigned;
+  assigned = original;
+  assigned.set("train.seed=2");
+  EXPECT_EQ(original.root()["train"]["seed"].as<int>(), 7);
+  EXPECT_EQ(copy.root()["train"]["seed"].as<int>(), 1);
+  EXPECT_EQ(assigned.root()["train"]["epochs"].as<int>(), 3000);
+}
+
 TEST(Config, UnknownKeyNamesFileLineAndClosestKey) {
   ConfigTree t;
   const std::string exp = t.write("experiments/typo.yaml", "model:\n  name: fake\ntrain:\n  lr_rate: 0.1\n");

@@ -199,7 +199,9 @@ std::map<std::string, json> search_outcome(const std::string& out) {
   std::ifstream f(out + "/results.jsonl");
   for (std::string line; std::getline(f, line);) {
     const json r = json::parse(line);
-    got["cell " + r["folder"].get<std::string>()] = {r["valid"], r["test"], r["best_epoch"], r["tuned"]};
+    got["cell " + r["folder"].get<std::string>()] = {r["valid"],      r["test"], r["best_epoch"], r["tuned"],
+                                                     r["axes"]["seed"], r["config"]["train"]["seed"],
+                                                     r["config"]["train"]["epochs"]};
   }
   return got;
 }
@@ -246,6 +248,11 @@ TEST(Search, KilledTwiceAtRandomMomentsAndRerunChoosesAndRecordsAsAnUninterrupte
   EXPECT_EQ(reference.at("search planted-lightgcn-none")[0]["values"].size(), 1u);  // kd_weight is not LightGCN's
   EXPECT_EQ(reference.at("search planted-lightgcn-rlmrec_con")[0]["values"].size(), 2u);
   EXPECT_EQ(reference.at("search planted-lightgcn-none")[2], 4 * 1 + 2 * 1 + 1 * 2);  // epochs spent: 8 of 16
+  for (const auto& [key, got] : reference)  // each tuned cell trains with its own seed and the grid's epochs
+    if (key.rfind("cell ", 0) == 0) {       // (not the trials' seed 5: a shared YAML tree once leaked it)
+      EXPECT_EQ(got[5].get<int>(), std::stoi(got[4].get<std::string>())) << key;
+      EXPECT_EQ(got[6].get<int>(), 4) << key;
+    }
 
   std::random_device entropy;
   std::mt19937 rng(entropy());

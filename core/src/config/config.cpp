@@ -56,6 +56,16 @@ Config::Config() : root_(YAML::Node(YAML::NodeType::Map)) {
   merge(parse_yaml_text(host_defaults_yaml(), kDefaultsName), kDefaultsName);
 }
 
+Config::Config(const Config& other) : root_(YAML::Clone(other.root_)), origins_(other.origins_) {}
+
+Config& Config::operator=(const Config& other) {
+  if (this != &other) {
+    root_.reset(YAML::Clone(other.root_));  // reset, not =: YAML's = writes into a shared tree
+    origins_ = other.origins_;
+  }
+  return *this;
+}
+
 void Config::record(const std::string& prefix, const YAML::Node& value, const std::string& file, int line) {
   for (auto it = origins_.lower_bound(prefix + "."); it != origins_.end() && it->first.rfind(prefix + ".", 0) == 0;)
     it = origins_.erase(it);  // the old subtree is gone

@@ -32,6 +32,13 @@ struct Origin {
 class Config {
  public:
   Config();  // the built-in defaults
+  // A copy is a value of its own: YAML::Node copies share their tree, so without a deep copy a change
+  // to a copy (a search trial's seed and epochs) changed the original too (the first cell of each
+  // searched row ran with its last trial's seed and epochs, found in session 10).
+  Config(const Config& other);
+  Config& operator=(const Config& other);
+  Config(Config&&) noexcept = default;
+  Config& operator=(Config&&) noexcept = default;
   // Merges a YAML mapping in; `file` and the nodes' marks become the origins of what it sets.
   void merge(const YAML::Node& layer, const std::string& file);
   // `key=value` with a dotted key; the value is parsed as YAML ("3", "1e-3", "[a, b]").

@@ -54,12 +54,12 @@ std::vector<size_t> row_dimensions(const SearchSpec& s, const YAML::Node& resolv
   return dims;
 }
 
-// The configuration of trial `k` of a row: the row's first cell, the trial's values, the search seed
-// and its epoch budget.
-CellInfo make_trial(const GridSpec& spec, const CellSpec& first, const Row& row, int k, const plugin::Registry& registry,
-                    const std::string& out_dir) {
+// The configuration of trial `k` of a row: the row's first cell (resolved: its keys in the order that
+// names the trial folders), the trial's values, the search seed and its epoch budget.
+CellInfo make_trial(const GridSpec& spec, const config::Config& first_resolved, const Row& row, int k,
+                    const plugin::Registry& registry, const std::string& out_dir) {
   const SearchSpec& s = spec.search;
-  config::Config cfg = first.config;
+  config::Config cfg = first_resolved;
   for (size_t j = 0; j < row.dims.size(); ++j)
     cfg.set(s.space[row.dims[j]].key + "=" + row.values[k][j]);
   cfg.set("train.seed=" + std::to_string(s.seed));
@@ -103,7 +103,7 @@ std::vector<Row> make_rows(const GridSpec& spec, const plugin::Registry& registr
                            ? YAML::Dump(config::node_at(resolved, spec.search.space[d].key))
                            : all[d]);
       row.values.push_back(mine);
-      row.trials.push_back(make_trial(spec, c, row, k, registry, o.out_dir));
+      row.trials.push_back(make_trial(spec, cfg, row, k, registry, o.out_dir));
     }
     rows.push_back(std::move(row));
   }
