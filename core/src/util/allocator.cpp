@@ -16,12 +16,11 @@ namespace recgrid {
 // the heap too. Measured with `recgrid bench` (LightGCN, batch 4096, alternating runs, one sitting):
 // 100x 23.4 -> 10.0 s a step (peak RSS 5.2 -> 6.3 GB, perf had shown ~30 % of the step in page
 // faults), 10x 0.40 / 0.31 / 0.37 -> 0.29 / 0.26 / 0.27 s, 1x 0.020 -> 0.015 s.
-// The heap is never trimmed: with a 1 GiB trim threshold a 100x step still freed more than that at
-// the heap's top, gave it back and faulted it in again (`perf stat -e page-faults`, 4 steps more:
-// +1,318 faults against +97 untrimmed; perf put 30 % of a step in clear_page).
+// Never trimming (M_TRIM_THRESHOLD -1) was tried: fewer page faults at 100x, but no faster step in an
+// alternated sitting and 0.2-0.4 GB more peak RSS, so the 1 GiB threshold stays (docs/PERFORMANCE.md).
 void keep_freed_memory_for_reuse() {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, -1);  // never (mallopt(3))
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
   mallopt(M_TOP_PAD, 64 * 1024 * 1024);
   mallopt(M_MMAP_MAX, 0);
 }
