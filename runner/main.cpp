@@ -28,7 +28,6 @@
 #include <sstream>
 
 #include "config/config.hpp"
-#include "util/allocator.hpp"
 #include "config/host_keys.hpp"
 #include "config/run_config.hpp"
 #include "data/dataset.hpp"
@@ -48,6 +47,7 @@
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
+#include "util/allocator.hpp"
 #include "util/torch_error.hpp"
 
 namespace po = boost::program_options;
