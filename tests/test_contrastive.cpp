@@ -207,3 +207,81 @@ TEST(Contrastive, SampledNceBOverEveryRowIsTheExactLoss) {
   const at::Tensor x = at::randn({40, 6}), y = at::randn({40, 6});
   EXPECT_NEAR(ops::nce_b_sampled(x, y, 0.3, 40).item<double>(), ops::nce_b(x, y, 0.3).item<double>(), 1e-5);
 }
+
+// SGL's and SimGCL's contrast_keys (ops::nce_a_rows_sampled). With every row drawn it is the exact term.
+TEST(Contrastive, SampledNceARowsOverEveryRowIsTheExactTerm) {
+  at::manual_seed(13);
+  const at::Tensor x = at::randn({30, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({30, 6}, at::kDouble).requires_grad_(true);
+  const at::Tensor idx = at::tensor(std::vector<int64_t>{4, 0, 4, 29, 7}, at::kLong);
+  const at::Tensor exact = ops::nce_a_rows(x, y, idx, y, 0.3, 4);
+  const at::Tensor sampled = ops::nce_a_rows_sampled(x, y, idx, at::randperm(30, at::kLong), 0.3, 4);
+  EXPECT_NEAR(sampled.item<double>(), exact.item<double>(), 1e-10);
+  const auto ge = test::grads(exact, {x, y}), gs = test::grads(sampled, {x, y});
+  for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(at::allclose(gs[i], ge[i], 1e-9, 1e-12)) << i;
+}
+
+namespace {
+
+// The denominator nce_a_rows_sampled used for one query (row q): loss = -s_qq / tau + log(den).
+double sampled_nce_a_denominator(const at::Tensor& x, const at::Tensor& y, int64_t q, const at::Tensor& keys,
+                                 double tau) {
+  const at::Tensor idx = at::tensor(std::vector<int64_t>{q}, at::kLong);
+  const double loss = ops::nce_a_rows_sampled(x, y, idx, keys, tau).item<double>();
+  const at::Tensor xn = ops::normalize_rows_eps(x.narrow(0, q, 1)), yn = ops::normalize_rows_eps(y.narrow(0, q, 1));
+  return std::exp(loss + (xn * yn).sum().item<double>() / tau);
+}
+
+}  // namespace
+
+// The sampled denominator is unbiased for the sum over every key whether or not the query's own row
+// is drawn (k = n/2: half the draws hold it). The control counts the positive twice when it is drawn
+// (positive + (n-1)/k x the whole sample sum), and the test tells the two apart.
+TEST(Contrastive, SampledNceARowsEstimatesTheSumOverEveryKeyWithoutBias) {
+  at::manual_seed(14);
+  const int64_t n = 60, k = 30, draws = 4000;
+  const double tau = 0.5;
+  const at::Tensor x = at::randn({n, 8}, at::kDouble), y = at::randn({n, 8}, at::kDouble);
+  y[0] = x[0];  // a large positive term (e^{1/tau}), so that counting it twice shows
+  const at::Tensor s = ops::normalize_rows_eps(x.narrow(0, 0, 1)).mm(ops::normalize_rows_eps(y).t()).div(tau).exp();
+  const double exact = s.sum().item<double>(), positive = s[0][0].item<double>();
+  double sum = 0, sum_sq = 0, control = 0;
+  int64_t held = 0;
+  for (int64_t d = 0; d < draws; ++d) {
+    const at::Tensor keys = at::randperm(n, at::kLong).narrow(0, 0, k);
+    const double den = sampled_nce_a_denominator(x, y, 0, keys, tau);
+    sum += den, sum_sq += den * den;
+    control += positive + static_cast<double>(n - 1) / k * s.index_select(1, keys).sum().item<double>();
+    held += (keys == 0).any().item<bool>();
+  }
+  const double mean = sum / draws, sd = std::sqrt(sum_sq / draws - mean * mean), se = sd / std::sqrt(static_cast<double>(draws));
+  EXPECT_GT(held, draws / 4) << "both branches are exercised";
+  EXPECT_LT(std::abs(mean - exact), 4 * se) << "mean " << mean << " exact " << exact << " se " << se;
+  EXPECT_GT(std::abs(control / draws - exact), 4 * se) << "the control counts the drawn positive twice";
+}
+
+// On a proper subset of keys, value and gradients against the estimate written densely: query b's
+// denominator is its positive plus (n-1)/(keys other than b) x the sum of those keys' terms.
+TEST(Contrastive, SampledNceARowsMatchesTheDenseEstimate) {
+  at::manual_seed(15);
+  const int64_t n = 20;
+  const double tau = 0.4;
+  const at::Tensor x = at::randn({n, 5}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = at::randn({n, 5}, at::kDouble).requires_grad_(true);
+  const std::vector<int64_t> rows{3, 3, 11, 5}, drawn{3, 8, 0, 17, 12, 9};  // 3 is drawn, 11 and 5 are not
+  const at::Tensor keys = at::tensor(drawn, at::kLong);
+  auto unit = [](const at::Tensor& t) { return t / (t.pow(2).sum(1, true) + 1e-8).sqrt(); };
+  at::Tensor want = at::zeros({}, at::kDouble);
+  for (int64_t b : rows) {
+    const at::Tensor s = unit(x.narrow(0, b, 1)).mm(unit(y).t()).squeeze(0).div(tau);
+    at::Tensor others = at::zeros({}, at::kDouble);
+    int64_t n_others = 0;
+    for (int64_t j : drawn)
+      if (j != b) others = others + s[j].exp(), ++n_others;
+    want = want - s[b] + (s[b].exp() + others * (static_cast<double>(n - 1) / n_others)).log();
+  }
+  const at::Tensor got = ops::nce_a_rows_sampled(x, y, at::tensor(rows, at::kLong), keys, tau, 4);
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-10);
+  const auto gg = test::grads(got, {x, y}), gw = test::grads(want, {x, y});
+  for (size_t i = 0; i < 2; ++i) EXPECT_TRUE(at::allclose(gg[i], gw[i], 1e-9, 1e-12)) << i;
+}

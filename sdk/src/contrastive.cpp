@@ -335,6 +335,27 @@ at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor
          ((xn * yn).sum(1) / tau * n).sum();
 }
 
+at::Tensor nce_a_rows_sampled(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& keys,
+                              double tau, int64_t chunk) {
+  const int64_t n = y.size(0), k = keys.numel();
+  TORCH_CHECK(k >= 2 && k <= n, "nce_a_rows_sampled: needs 2 <= keys <= rows(y)");
+  const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
+                                                         /*return_counts=*/true);
+  (void)inverse;
+  const at::Tensor xn = normalize_rows_eps(x.index_select(0, distinct));
+  const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
+  // |s| <= 1/tau for unit rows, so the exponentials stay finite in fp32 for tau >= ~0.02.
+  const at::Tensor sample_sum = logsumexp_similarity(xn, normalize_rows_eps(y.index_select(0, keys)), 1.0 / tau, chunk).exp();
+  const at::Tensor positive_logit = (xn * yn).sum(1) / tau;
+  const at::Tensor positive = positive_logit.exp();
+  // Whether a query's own row was drawn: its term is then in the sample sum, and one key fewer is "other".
+  const at::Tensor drawn = at::zeros({n}, positive.options()).index_fill(0, keys, 1.0).index_select(0, distinct);
+  const at::Tensor other_keys = drawn.neg().add(static_cast<double>(k));
+  const at::Tensor others = (sample_sum - drawn * positive) * static_cast<double>(n - 1) / other_keys;
+  const at::Tensor weight = counts.to(xn.dtype());  // each distinct row counted as often as it occurs
+  return ((-positive_logit + (positive + others).log()) * weight).sum();
+}
+
 at::Tensor nce_a_batch(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, double tau, int64_t chunk) {
   const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
                                                          /*return_counts=*/true);

@@ -5,8 +5,11 @@
 //   loss = BPR(view 3) + cl_weight / B * [ NCE_A(V1_U[u], V2_U[u], V2_U, tau)
 //                                        + NCE_A(V1_I[p], V2_I[p], V2_I, tau)
 //                                        + NCE_A(V1_I[n], V2_I[n], V2_I, tau) ]
-// Negatives are all M users / all N items of view 2, streamed in chunks (ops::nce_a).
+// Negatives are all M users / all N items of view 2, streamed in chunks (ops::nce_a), or with
+// contrast_keys = k a uniform sample of k of them per side, fresh each step (ops::nce_a_rows_sampled).
 #include <ATen/ATen.h>
+
+#include <stdexcept>
 
 #include "recgrid/id_model.hpp"
 
@@ -15,7 +18,7 @@ namespace {
 class SGL final : public recgrid::IdEmbeddingModel {
  public:
   struct Options {
-    int64_t layers, embedding_size, chunk;
+    int64_t layers, embedding_size, chunk, contrast_keys;
     double keep_rate, cl_weight, temperature;
     template <class D>
     void declare(D& d) {
@@ -25,11 +28,15 @@ class SGL final : public recgrid::IdEmbeddingModel {
       d(cl_weight, "cl_weight", 0.1, "[0, inf)", "weight of the contrastive loss");
       d(temperature, "temperature", 0.2, "(0, inf)", "InfoNCE temperature τ");
       d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of the all-users/all-items InfoNCE");
+      d(contrast_keys, "contrast_keys", 0, "[0, inf)",
+        "0 = every user / item of view 2 as the InfoNCE keys (exact, batch x V work per step); k >= 2: a uniform "
+        "sample of k per side per step, the other keys' sum scaled up to all (for large graphs, README)");
     }
   };
 
   static recgrid::PluginSpec spec() {
-    return {"sgl", "1.0.0", "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
+    return {"sgl", "1.1.0",  // 1.1.0: contrast_keys
+            "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
             recgrid::declared_options<Options>()};
   }
 
@@ -40,7 +47,11 @@ class SGL final : public recgrid::IdEmbeddingModel {
         keep_rate_(o.keep_rate),
         cl_weight_(o.cl_weight),
         tau_(o.temperature),
-        chunk_(o.chunk) {}
+        chunk_(o.chunk),
+        contrast_keys_(o.contrast_keys) {
+    if (o.contrast_keys == 1)
+      throw std::invalid_argument("sgl: contrast_keys is 0 (every row) or a sample of at least 2 rows, not 1");
+  }
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;
@@ -61,7 +72,7 @@ class SGL final : public recgrid::IdEmbeddingModel {
     recgrid::NamedTensors out;
     out.add("bpr", bpr(b, enc.at("final")));
     // Positive and negative item rows share their keys (all items of view 2): one pass for both.
-    const at::Tensor cl = two_view_infonce(enc, b.users, at::cat({b.pos, b.neg}), tau_, chunk_);
+    const at::Tensor cl = two_view_infonce(enc, b.users, at::cat({b.pos, b.neg}), tau_, chunk_, contrast_keys_);
     out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
     return out;
   }
@@ -70,7 +81,7 @@ class SGL final : public recgrid::IdEmbeddingModel {
   recgrid::Graph graph_;
   int64_t layers_;
   double keep_rate_, cl_weight_, tau_;
-  int64_t chunk_;
+  int64_t chunk_, contrast_keys_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include "plugin_support.hpp"
+#include "recgrid/ops.hpp"
 #include "reference_math.hpp"
 
 using namespace recgrid;
@@ -53,4 +54,25 @@ TEST(SGL, LossAndGradientMatchTheFormula) {
   const auto got = test::grads(terms.at("bpr") + terms.at("cl"), params);
   const auto want = test::grads(bpr + cl, params);
   for (size_t k = 0; k < 2; ++k) EXPECT_TRUE(at::allclose(got[k], want[k], 1e-4, 1e-6)) << k;
+}
+
+// contrast_keys = k: each side's keys are a fresh uniform sample of k rows, users drawn first; 1 is refused.
+TEST(SGL, ContrastKeysSampleEachSidesKeys) {
+  test::HostContext host(test::tiny_dataset());
+  const double tau = 0.3, w = 0.5;
+  auto model = host.create(plugin::load_plugin(test::plugin_path("sgl")),
+                           {{"layers", 2}, {"cl_weight", w}, {"temperature", tau}, {"contrast_keys", 2}});
+  const NamedTensors b = batch({0, 2, 2}, {1, 3, 1}, {3, 0, 0});
+  const NamedTensors enc = model->encode(RG_MODE_TRAIN, nullptr);
+  at::manual_seed(5);
+  const at::Tensor got = model->loss(b, enc).at("cl");
+  at::manual_seed(5);
+  const at::Tensor &u2 = enc.at("view2.user"), &i2 = enc.at("view2.item");
+  const at::Tensor user_keys = at::randperm(u2.size(0), at::kLong).narrow(0, 0, 2);
+  const at::Tensor item_keys = at::randperm(i2.size(0), at::kLong).narrow(0, 0, 2);
+  const at::Tensor items = at::cat({b.at("pos"), b.at("neg")});
+  const at::Tensor want = (ops::nce_a_rows_sampled(enc.at("view1.user"), u2, b.at("users"), user_keys, tau) +
+                           ops::nce_a_rows_sampled(enc.at("view1.item"), i2, items, item_keys, tau)) * (w / 3);
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-6);
+  EXPECT_THROW(host.create(plugin::load_plugin(test::plugin_path("sgl")), {{"contrast_keys", 1}}), std::exception);
 }

@@ -4,7 +4,11 @@
 //                   (each node's noise has norm eps; layer 0 unperturbed), E* = sum_{l=0..L} E^l
 //   views 1, 2 perturbed independently; view 3 = plain LightGCN on Â (BPR, scoring); no edge dropout
 //   loss = BPR(view 3) + cl_weight / B * [ NCE_A(V1_U[u], V2_U[u], V2_U, tau) + NCE_A(V1_I[p], V2_I[p], V2_I, tau) ]
+// The keys of each NCE_A: every user / item of view 2, or with contrast_keys = k a uniform sample of k
+// of them per side, fresh each step (ops::nce_a_rows_sampled).
 #include <ATen/ATen.h>
+
+#include <stdexcept>
 
 #include "recgrid/id_model.hpp"
 
@@ -13,7 +17,7 @@ namespace {
 class SimGCL final : public recgrid::IdEmbeddingModel {
  public:
   struct Options {
-    int64_t layers, embedding_size, chunk;
+    int64_t layers, embedding_size, chunk, contrast_keys;
     double eps, cl_weight, temperature;
     template <class D>
     void declare(D& d) {
@@ -23,11 +27,15 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
       d(cl_weight, "cl_weight", 0.1, "[0, inf)", "weight of the contrastive loss");
       d(temperature, "temperature", 0.2, "(0, inf)", "InfoNCE temperature τ");
       d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of the all-users/all-items InfoNCE");
+      d(contrast_keys, "contrast_keys", 0, "[0, inf)",
+        "0 = every user / item of view 2 as the InfoNCE keys (exact, batch x V work per step); k >= 2: a uniform "
+        "sample of k per side per step, the other keys' sum scaled up to all (for large graphs, README)");
     }
   };
 
   static recgrid::PluginSpec spec() {
-    return {"simgcl", "1.0.0", "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
+    return {"simgcl", "1.1.0",  // 1.1.0: contrast_keys
+            "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
             recgrid::declared_options<Options>()};
   }
 
@@ -38,7 +46,11 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
         eps_(o.eps),
         cl_weight_(o.cl_weight),
         tau_(o.temperature),
-        chunk_(o.chunk) {}
+        chunk_(o.chunk),
+        contrast_keys_(o.contrast_keys) {
+    if (o.contrast_keys == 1)
+      throw std::invalid_argument("simgcl: contrast_keys is 0 (every row) or a sample of at least 2 rows, not 1");
+  }
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;
@@ -66,7 +78,7 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
     const int64_t B = b.users.size(0);
     recgrid::NamedTensors out;
     out.add("bpr", bpr(b, enc.at("final")));
-    const at::Tensor cl = two_view_infonce(enc, b.users, b.pos, tau_, chunk_);
+    const at::Tensor cl = two_view_infonce(enc, b.users, b.pos, tau_, chunk_, contrast_keys_);
     out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
     return out;
   }
@@ -75,7 +87,7 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
   recgrid::Graph graph_;
   int64_t layers_;
   double eps_, cl_weight_, tau_;
-  int64_t chunk_;
+  int64_t chunk_, contrast_keys_;
 };
 
 }  // namespace

@@ -58,3 +58,26 @@ TEST(SimGCL, LossAndGradientMatchTheFormula) {
   const auto want = test::grads(bpr + cl, params);
   for (size_t k = 0; k < 2; ++k) EXPECT_TRUE(at::allclose(got[k], want[k], 1e-4, 1e-6)) << k;
 }
+
+// contrast_keys = k: NCE_A on k drawn users, then k drawn items, as keys (its positive items only); 1 is refused.
+TEST(SimGCL, ContrastKeysSampleEachSidesKeys) {
+  test::HostContext host(test::tiny_dataset());
+  const double tau = 0.2, w = 0.1;
+  auto model = host.create(plugin::load_plugin(test::plugin_path("simgcl")),
+                           {{"layers", 2}, {"cl_weight", w}, {"temperature", tau}, {"contrast_keys", 2}});
+  NamedTensors b;
+  b.add("users", at::tensor({0, 1, 2, 2}, at::kLong));
+  b.add("pos", at::tensor({0, 1, 2, 3}, at::kLong));
+  b.add("neg", at::tensor({3, 3, 0, 0}, at::kLong));
+  const NamedTensors enc = model->encode(RG_MODE_TRAIN, nullptr);
+  at::manual_seed(9);
+  const at::Tensor got = model->loss(b, enc).at("cl");
+  at::manual_seed(9);
+  const at::Tensor &u2 = enc.at("view2.user"), &i2 = enc.at("view2.item");
+  const at::Tensor user_keys = at::randperm(u2.size(0), at::kLong).narrow(0, 0, 2);
+  const at::Tensor item_keys = at::randperm(i2.size(0), at::kLong).narrow(0, 0, 2);
+  const at::Tensor want = (ops::nce_a_rows_sampled(enc.at("view1.user"), u2, b.at("users"), user_keys, tau) +
+                           ops::nce_a_rows_sampled(enc.at("view1.item"), i2, b.at("pos"), item_keys, tau)) * (w / 4);
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-6);
+  EXPECT_THROW(host.create(plugin::load_plugin(test::plugin_path("simgcl")), {{"contrast_keys", 1}}), std::exception);
+}

@@ -51,12 +51,21 @@ class IdEmbeddingModel : public BaseModel {
 
   // SGL's and SimGCL's contrastive term (ALGORITHMS.md §2.2, §2.3): InfoNCE between "view1." and
   // "view2." rows of the batch's users (keys: every user of view 2) plus the same for `items` (keys:
-  // every item of view 2); the caller divides by B.
+  // every item of view 2); the caller divides by B. keys > 0: each side's keys are a uniform sample
+  // of that many rows instead, fresh each step, users drawn first (the `contrast_keys` option).
   static at::Tensor two_view_infonce(const NamedTensors& enc, const at::Tensor& users, const at::Tensor& items,
-                                     double tau, int64_t chunk) {
-    const at::Tensor &u1 = enc.at("view1.user"), &u2 = enc.at("view2.user");
-    const at::Tensor &i1 = enc.at("view1.item"), &i2 = enc.at("view2.item");
-    return ops::nce_a_rows(u1, u2, users, u2, tau, chunk) + ops::nce_a_rows(i1, i2, items, i2, tau, chunk);
+                                     double tau, int64_t chunk, int64_t keys = 0) {
+    // Two statements: the operands of + may be evaluated in either order, and the draws must not be.
+    const at::Tensor user_term = view_infonce(enc.at("view1.user"), enc.at("view2.user"), users, tau, chunk, keys);
+    return user_term + view_infonce(enc.at("view1.item"), enc.at("view2.item"), items, tau, chunk, keys);
+  }
+
+  // One side of two_view_infonce: every row of y as keys, or (0 < keys < rows) a uniform sample.
+  static at::Tensor view_infonce(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, double tau,
+                                 int64_t chunk, int64_t keys) {
+    if (keys <= 0 || keys >= y.size(0)) return ops::nce_a_rows(x, y, idx, y, tau, chunk);
+    const at::Tensor drawn = at::randperm(y.size(0), idx.options()).narrow(0, 0, keys);
+    return ops::nce_a_rows_sampled(x, y, idx, drawn, tau, chunk);
   }
 
   // Adds prefix+"user" [M x d] and prefix+"item" [N x d], views of `nodes` [V x d].

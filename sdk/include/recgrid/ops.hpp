@@ -70,6 +70,14 @@ at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_a
 at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& y_all,
                       double tau, int64_t chunk = 1024);
 
+// nce_a_rows(x, y, idx, y, tau) with the keys sampled: `keys` holds k distinct row numbers of y drawn
+// uniformly. Query b's sum over all n = rows(y) keys is estimated as its positive term plus the sampled
+// other keys' terms times (n-1)/(number of sampled keys other than b): unbiased for the sum (its
+// logarithm, in the loss, is biased low by about half the estimate's relative variance). k similarities
+// per distinct query instead of n (SGL's and SimGCL's `contrast_keys`).
+at::Tensor nce_a_rows_sampled(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& keys,
+                              double tau, int64_t chunk = 1024);
+
 // NCE_A(X[idx], Y[idx], Y[idx], tau), the in-batch form (negatives = the batch's rows, repeats
 // included), computed on the distinct rows of idx: a row occurring c times is weighted c as a query
 // and as a negative (log c added to its similarity). Same value and gradient, fewer similarities.
