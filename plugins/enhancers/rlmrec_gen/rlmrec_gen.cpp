@@ -7,11 +7,15 @@
 //   L_rec = recon_weight * NCE_B( mlp_g(E*[S]), P[S], tau )      P = [P_U; P_I], raw profiles
 // where E* is the base model's main view ("user"/"item" of its encoding) and mlp_g = TextMLP(d -> d_p).
 // Negatives are the other seeds; NCE_B streams them, so no |S| x |S| matrix is built beyond one
-// chunk of columns (REF's worst case is ~16k seeds). Inference: the unmasked forward.
+// chunk of columns (REF's worst case is ~16k seeds). seed_keys = k < |S| contrasts only the first k
+// seeds (a uniform sample of S: the seeds are a random permutation's prefix), each denominator's other
+// terms scaled by (|S|-1)/(k-1) (ops::nce_b_sampled): k² work instead of |S|². Inference: the unmasked
+// forward.
 // mask_forward = false reproduces REF's BIGCF-Gen: seeds are drawn, the forward stays unmasked.
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <stdexcept>
 
 #include "recgrid/ops.hpp"
 #include "recgrid/sdk.hpp"
@@ -25,7 +29,7 @@ class RlmrecGen final : public recgrid::Enhancer {
   struct Options {
     double mask_ratio, recon_weight, recon_temperature;
     bool mask_forward;
-    int64_t chunk;
+    int64_t chunk, seed_keys;
     template <class D>
     void declare(D& d) {
       d(mask_ratio, "mask_ratio", 0.15, "(0, 1)", "share of all nodes masked each step");
@@ -33,12 +37,15 @@ class RlmrecGen final : public recgrid::Enhancer {
       d(recon_temperature, "recon_temperature", 0.5, "(0, inf)", "NCE_B temperature");
       d(mask_forward, "mask_forward", true, "", "feed the masked layer 0 to the base model (false: REF BIGCF-Gen)");
       d(chunk, "chunk", 2048, "[1, inf)", "negatives per streamed block");
+      d(seed_keys, "seed_keys", 0, "[0, inf)",
+        "0 = every seed contrasted with every seed (exact, |S|² work per step); k >= 2: k of the seeds, each "
+        "sum's other terms scaled up to all (for large graphs, README)");
     }
   };
 
   static recgrid::PluginSpec spec() {
     return {"rlmrec_gen",
-            "1.0.0",
+            "1.1.0",  // 1.1.0: seed_keys
             "RLMRec-Gen: reconstruct LLM profiles of masked nodes from the CF embeddings",
             recgrid::declared_options<Options>(),
             {
@@ -57,9 +64,12 @@ class RlmrecGen final : public recgrid::Enhancer {
         tau_(o.recon_temperature),
         mask_forward_(o.mask_forward),
         chunk_(o.chunk),
+        seed_keys_(o.seed_keys),
         mlp_(recgrid::base_embedding_size(ctx, "rlmrec_gen"), profile_user_.size(1),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("rlmrec_gen", "profile_user", profile_user_, "profile_item", profile_item_);
+    if (o.seed_keys == 1)
+      throw std::invalid_argument("rlmrec_gen: seed_keys is 0 (every seed) or a sample of at least 2 seeds, not 1");
     const int64_t d = recgrid::base_embedding_size(ctx, "rlmrec_gen");
     token_ = register_parameter("mask_token", at::zeros({1, d}, at::TensorOptions().dtype(at::kFloat).device(ctx.device)));
     register_module("mlp_g", mlp_);
@@ -80,9 +90,14 @@ class RlmrecGen final : public recgrid::Enhancer {
   recgrid::NamedTensors loss(const recgrid::Batch&, const recgrid::NamedTensors& enc) override {
     if (!seeds_.defined()) throw std::logic_error("rlmrec_gen: loss before transform_inputs");
     const at::Tensor nodes = at::cat({enc.at("user"), enc.at("item")}, 0);
-    const at::Tensor reconstructed = mlp_(nodes.index_select(0, seeds_));
+    const int64_t n_seeds = seeds_.size(0);
+    const bool sampled = seed_keys_ > 0 && seed_keys_ < n_seeds;
+    const at::Tensor used = sampled ? seeds_.narrow(0, 0, seed_keys_) : seeds_;
+    const at::Tensor reconstructed = mlp_(nodes.index_select(0, used));
+    const at::Tensor profiles = profiles_of(used);
     recgrid::NamedTensors out;
-    out.add("rec", recgrid::ops::nce_b(reconstructed, profiles_of(seeds_), tau_, chunk_) * weight_);
+    out.add("rec", (sampled ? recgrid::ops::nce_b_sampled(reconstructed, profiles, tau_, n_seeds, chunk_)
+                            : recgrid::ops::nce_b(reconstructed, profiles, tau_, chunk_)) * weight_);
     return out;
   }
 
@@ -101,7 +116,7 @@ class RlmrecGen final : public recgrid::Enhancer {
   at::Tensor profile_user_, profile_item_;
   double ratio_, weight_, tau_;
   bool mask_forward_;
-  int64_t chunk_;
+  int64_t chunk_, seed_keys_;
   recgrid::TextMlp mlp_;
   at::Tensor token_, seeds_;
 };

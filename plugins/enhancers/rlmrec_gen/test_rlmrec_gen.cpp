@@ -86,6 +86,35 @@ TEST(RlmrecGen, LossAndGradientsMatchTheFormula) {
   EXPECT_GT(g_got[2].abs().sum().item<double>(), 0);  // the token learns
 }
 
+// seed_keys = k: the first k seeds drawn (a uniform sample of the seeds) are the queries and the keys,
+// each denominator's other terms scaled by (|S|-1)/(k-1); value and gradients against that estimate.
+TEST(RlmrecGen, SeedKeysContrastTheFirstKSeedsScaledToAll) {
+  const double w = 0.4, tau = 0.3;
+  const int64_t k = 3, n_seeds = 5;  // floor(0.8 * 7)
+  GenSetup s(J{{"mask_ratio", 0.8}, {"recon_weight", w}, {"recon_temperature", tau}, {"seed_keys", k}});
+  const NamedTensors p = s.gen->parameters();
+  const at::Tensor &w1 = p.at("mlp_g.w1"), &b1 = p.at("mlp_g.b1"), &w2 = p.at("mlp_g.w2"), &b2 = p.at("mlp_g.b2");
+  at::manual_seed(21);
+  const at::Tensor masked = s.gen->transform_inputs(RG_MODE_TRAIN, s.base->layer0());
+  const NamedTensors enc = s.base->encode(RG_MODE_TRAIN, &masked);
+  const at::Tensor got = s.gen->enhancer_loss(batch(), enc).at("rec");
+
+  at::manual_seed(21);
+  const at::Tensor used = at::randperm(7, at::kLong).narrow(0, 0, k);  // the seeds' draw, its first k
+  const at::Tensor nodes = at::cat({enc.at("user"), enc.at("item")}, 0).index_select(0, used);
+  const at::Tensor recon = at::leaky_relu(nodes.mm(w1.t()) + b1, 0.01).mm(w2.t()) + b2;
+  auto unit = [](const at::Tensor& t) { return t / t.norm(2, 1, true).clamp_min(1e-12); };
+  const at::Tensor e = unit(recon).mm(unit(s.profiles().index_select(0, used)).t()).div(tau).exp();
+  const at::Tensor positive = e.diagonal();
+  const at::Tensor den = positive + (n_seeds - 1.0) / (k - 1.0) * (e.sum(1) - positive);
+  const at::Tensor want = -((positive / (den + 1e-8)) + 1e-8).log().mean() * w;
+  EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-5);
+  const std::vector<at::Tensor> params{s.base->parameters().at("user_emb"), w1, w2};
+  const auto g_got = test::grads(got, params), g_want = test::grads(want, params);
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(at::allclose(g_got[i], g_want[i], 1e-4, 1e-6)) << i;
+  EXPECT_THROW(GenSetup(J{{"seed_keys", 1}}), std::exception);
+}
+
 TEST(RlmrecGen, RejectsBadOptions) {
   EXPECT_THROW(GenSetup(J{{"mask_ratio", 0.0}}), std::exception);
   EXPECT_THROW(GenSetup(J{{"recon_temperature", -1.0}}), std::exception);
