@@ -8,6 +8,7 @@
 
 #include "data/graph_builder.hpp"
 #include "plugin/loader.hpp"
+#include "recgrid/ops.hpp"
 #include "test_support.hpp"
 
 namespace recgrid::test {
@@ -63,5 +64,17 @@ struct EnhancerOnTiny {
   }
   const at::Tensor& table(const std::string& name) const { return tables.items.at(name); }
 };
+
+// SGL's and SimGCL's contrast with `contrast_keys` = keys, written out: after at::manual_seed(seed),
+// keys users drawn, then keys items, each side's NCE_A on its drawn rows as the keys.
+inline at::Tensor two_view_infonce_on_drawn_keys(const NamedTensors& enc, const at::Tensor& users,
+                                                 const at::Tensor& items, int64_t keys, double tau, uint64_t seed) {
+  at::manual_seed(seed);
+  const at::Tensor &u2 = enc.at("view2.user"), &i2 = enc.at("view2.item");
+  const at::Tensor user_keys = at::randperm(u2.size(0), at::kLong).narrow(0, 0, keys);
+  const at::Tensor item_keys = at::randperm(i2.size(0), at::kLong).narrow(0, 0, keys);
+  return ops::nce_a_rows_sampled(enc.at("view1.user"), u2, users, user_keys, tau) +
+         ops::nce_a_rows_sampled(enc.at("view1.item"), i2, items, item_keys, tau);
+}
 
 }  // namespace recgrid::test

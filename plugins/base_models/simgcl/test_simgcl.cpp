@@ -72,12 +72,7 @@ TEST(SimGCL, ContrastKeysSampleEachSidesKeys) {
   const NamedTensors enc = model->encode(RG_MODE_TRAIN, nullptr);
   at::manual_seed(9);
   const at::Tensor got = model->loss(b, enc).at("cl");
-  at::manual_seed(9);
-  const at::Tensor &u2 = enc.at("view2.user"), &i2 = enc.at("view2.item");
-  const at::Tensor user_keys = at::randperm(u2.size(0), at::kLong).narrow(0, 0, 2);
-  const at::Tensor item_keys = at::randperm(i2.size(0), at::kLong).narrow(0, 0, 2);
-  const at::Tensor want = (ops::nce_a_rows_sampled(enc.at("view1.user"), u2, b.at("users"), user_keys, tau) +
-                           ops::nce_a_rows_sampled(enc.at("view1.item"), i2, b.at("pos"), item_keys, tau)) * (w / 4);
+  const at::Tensor want = test::two_view_infonce_on_drawn_keys(enc, b.at("users"), b.at("pos"), 2, tau, 9) * (w / 4);
   EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-6);
   EXPECT_THROW(host.create(plugin::load_plugin(test::plugin_path("simgcl")), {{"contrast_keys", 1}}), std::exception);
 }
