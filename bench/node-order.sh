@@ -14,6 +14,7 @@
 # Measured results: docs/PERFORMANCE.md, "Growth", "Node order".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/planted-lib.sh
 bin=build/bin/recgrid
 data="${RECGRID_GROWTH_DATA:-/var/tmp/recgrid-growth}"
 size="${1:-100x}"
@@ -24,14 +25,6 @@ src="$data/$size"
 n_users=$(jq .users "$src/settings.json")
 n_items=$(jq .items "$src/settings.json")
 n_intents=$(jq .intents "$src/settings.json")
-
-# dominant_intent FILE.npy: "row intent" per row of a float32 [rows x intents] .npy table.
-dominant_intent() {
-  local header_len
-  header_len=$(od -An -t u2 -j 8 -N 2 "$1" | tr -d ' ')  # .npy version 1: a 2-byte header length
-  od -An -v -t f4 -w$((4 * n_intents)) -j $((10 + header_len)) "$1" |
-    awk '{ m = 1; for (i = 2; i <= NF; i++) if ($i > $m) m = i; print NR - 1, m - 1 }'
-}
 
 # new_ids COLUMN [GROUPS]: "old new" for the users (COLUMN 1) or items (2) of train.tsv: by group
 # (when given), then descending degree, then old id. Nodes without training pairs come last.
@@ -49,8 +42,8 @@ relabel() {
   mkdir -p "$out"
   if [ "${2:-}" = grouped ]; then
     user_groups="$out/user_groups" item_groups="$out/item_groups"
-    dominant_intent "$src/truth_user_mixture.npy" > "$user_groups"
-    dominant_intent "$src/truth_item_mixture.npy" > "$item_groups"
+    dominant_intent "$src/truth_user_mixture.npy" "$n_intents" > "$user_groups"
+    dominant_intent "$src/truth_item_mixture.npy" "$n_intents" > "$item_groups"
   fi
   new_ids 1 "$user_groups" "$n_users" > "$out/user_ids"
   new_ids 2 "$item_groups" "$n_items" > "$out/item_ids"
