@@ -146,7 +146,10 @@ TEST(Slurm, AGridCancelledPartWayAndSubmittedAgainEndsWithEveryRecordOnce) {
   const std::string script = slurp(out + "/slurm/array-1.sh");
   EXPECT_TRUE(has(script, "#SBATCH --array=0-3%1")) << script;
   std::string seen;
-  ASSERT_TRUE(wait_for(out, 120, [](const std::string& s) { return has(s, "1 done"); }, seen)) << seen;
+  // Some done, not all: on a loaded machine two cells once finished between two polls ("0 done" then
+  // "2 done"), so waiting for exactly "1 done" missed its moment.
+  auto some_done = [](const std::string& s) { return has(s, "1 done") || has(s, "2 done") || has(s, "3 done"); };
+  ASSERT_TRUE(wait_for(out, 120, some_done, seen)) << seen;
   EXPECT_TRUE(has(seen, "PENDING")) << seen;
   r = recgrid::test::run_cli("cancel " + out);
   ASSERT_EQ(r.code, 0) << r.output;
