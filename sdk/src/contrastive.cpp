@@ -323,14 +323,27 @@ at::Tensor nce_a(const at::Tensor& x, const at::Tensor& y, const at::Tensor& y_a
   return weighted_logsumexp_similarity_sum(xn, an, 1.0 / tau, ones, {}, chunk) - ((xn * yn).sum(1) / tau).sum();
 }
 
-at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& y_all,
-                      double tau, int64_t chunk) {
+namespace {
+
+// The distinct rows of a batch index with repeats, as the nce_a_* forms use them: x's and y's rows
+// normalised, and how often each row occurs (its weight as a query).
+struct DistinctPairs {
+  at::Tensor distinct, xn, yn, weight;
+};
+
+DistinctPairs distinct_pairs(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx) {
   const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
                                                          /*return_counts=*/true);
   (void)inverse;
   const at::Tensor xn = normalize_rows_eps(x.index_select(0, distinct));
-  const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
-  const at::Tensor n = counts.to(xn.dtype());  // each distinct row counted as often as it occurs
+  return {distinct, xn, normalize_rows_eps(y.index_select(0, distinct)), counts.to(xn.dtype())};
+}
+
+}  // namespace
+
+at::Tensor nce_a_rows(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, const at::Tensor& y_all,
+                      double tau, int64_t chunk) {
+  const auto [distinct, xn, yn, n] = distinct_pairs(x, y, idx);  // each distinct row counted as often as it occurs
   return weighted_logsumexp_similarity_sum(xn, normalize_rows_eps(y_all), 1.0 / tau, n, {}, chunk) -
          ((xn * yn).sum(1) / tau * n).sum();
 }
@@ -339,11 +352,7 @@ at::Tensor nce_a_rows_sampled(const at::Tensor& x, const at::Tensor& y, const at
                               double tau, int64_t chunk) {
   const int64_t n = y.size(0), k = keys.numel();
   TORCH_CHECK(k >= 2 && k <= n, "nce_a_rows_sampled: needs 2 <= keys <= rows(y)");
-  const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
-                                                         /*return_counts=*/true);
-  (void)inverse;
-  const at::Tensor xn = normalize_rows_eps(x.index_select(0, distinct));
-  const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
+  const auto [distinct, xn, yn, weight] = distinct_pairs(x, y, idx);
   // |s| <= 1/tau for unit rows, so the exponentials stay finite in fp32 for tau >= ~0.02.
   const at::Tensor sample_sum = logsumexp_similarity(xn, normalize_rows_eps(y.index_select(0, keys)), 1.0 / tau, chunk).exp();
   const at::Tensor positive_logit = (xn * yn).sum(1) / tau;
@@ -352,17 +361,11 @@ at::Tensor nce_a_rows_sampled(const at::Tensor& x, const at::Tensor& y, const at
   const at::Tensor drawn = at::zeros({n}, positive.options()).index_fill(0, keys, 1.0).index_select(0, distinct);
   const at::Tensor other_keys = drawn.neg().add(static_cast<double>(k));
   const at::Tensor others = (sample_sum - drawn * positive) * static_cast<double>(n - 1) / other_keys;
-  const at::Tensor weight = counts.to(xn.dtype());  // each distinct row counted as often as it occurs
   return ((-positive_logit + (positive + others).log()) * weight).sum();
 }
 
 at::Tensor nce_a_batch(const at::Tensor& x, const at::Tensor& y, const at::Tensor& idx, double tau, int64_t chunk) {
-  const auto [distinct, inverse, counts] = at::_unique2(idx, /*sorted=*/true, /*return_inverse=*/true,
-                                                         /*return_counts=*/true);
-  (void)inverse;
-  const at::Tensor xn = normalize_rows_eps(x.index_select(0, distinct));
-  const at::Tensor yn = normalize_rows_eps(y.index_select(0, distinct));
-  const at::Tensor n = counts.to(xn.dtype());
+  const auto [distinct, xn, yn, n] = distinct_pairs(x, y, idx);
   return weighted_logsumexp_similarity_sum(xn, yn, 1.0 / tau, n, n.log(), chunk) - ((xn * yn).sum(1) / tau * n).sum();
 }
 
