@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -34,6 +35,7 @@
 #include "data/ndarray.hpp"
 #include "data/npy.hpp"
 #include "data/synthetic.hpp"
+#include "data/synthetic_settings.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
 #include "plugin/loader.hpp"
@@ -245,31 +247,31 @@ int cmd_plugins(const std::vector<std::string>& args) {
   return 0;
 }
 
+// `recgrid synth`'s generator flags: one per setting of data/synthetic_settings.cpp, as text that
+// set_synth_setting checks against the setting's type and range.
+std::map<std::string, std::string> add_synth_flags(po::options_description& desc) {
+  std::map<std::string, std::string> values;
+  for (const data::SynthSetting& s : data::synth_settings()) {
+    std::string flag = s.name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    desc.add_options()(flag.c_str(), po::value<std::string>(&values[s.name])->default_value(s.default_yaml),
+                       (std::string(s.help) + " " + s.range).c_str());
+  }
+  return values;
+}
+
 int cmd_synth(const std::vector<std::string>& args) {
   data::SynthOptions o;
   std::string out;
   po::options_description desc("recgrid synth --out DIR [options]");
   desc.add_options()("help,h", "show this help")("out,o", po::value<std::string>(&out)->required(), "output folder")(
-      "users", po::value<int64_t>(&o.users)->default_value(o.users), "number of users")(
-      "items", po::value<int64_t>(&o.items)->default_value(o.items), "number of items")(
-      "intents", po::value<int64_t>(&o.intents)->default_value(o.intents), "latent intents K")(
-      "interactions-per-user", po::value<double>(&o.interactions_per_user)->default_value(o.interactions_per_user),
-      "mean interactions per user")(
-      "concentration", po::value<double>(&o.concentration)->default_value(o.concentration),
-      "Dirichlet parameter of the intent mixtures")(
-      "sharpness", po::value<double>(&o.sharpness)->default_value(o.sharpness), "affinity exponent")(
-      "popularity", po::value<double>(&o.popularity)->default_value(o.popularity), "Zipf exponent of item popularity")(
-      "noise", po::value<double>(&o.noise)->default_value(o.noise), "share of uniformly random interactions")(
-      "snr", po::value<double>(&o.snr)->default_value(o.snr), "signal-to-noise ratio of the text tables (0 = noise)")(
-      "profile-dim", po::value<int64_t>(&o.profile_dim)->default_value(o.profile_dim), "profile table width")(
-      "intent-dim", po::value<int64_t>(&o.intent_dim)->default_value(o.intent_dim), "intent table width")(
-      "seed", po::value<uint64_t>(&o.seed)->default_value(o.seed), "random seed")(
       "sampler", po::value<std::string>(&o.sampler)->default_value(o.sampler),
       "exact (per user over all items: O(users x items)), alias (intent, then item: O(interactions)), or auto "
       "(exact up to 1e9 users x items)");
+  const std::map<std::string, std::string> flags = add_synth_flags(desc);
   const auto parsed = parse_command(args, desc);
   if (!parsed) return 0;
-  const po::variables_map& vm = *parsed;
+  for (const data::SynthSetting& s : data::synth_settings()) data::set_synth_setting(s, flags.at(s.name), o);
   const data::SyntheticData d = data::generate_synthetic(o);
   data::write_synthetic(d, o, out);
   std::cout << out << ": " << d.dataset.n_users << " users, " << d.dataset.n_items << " items, "

@@ -111,9 +111,9 @@ struct ServerArgs {
   void add_to(po::options_description& desc, const char* what) {
     desc.add_options()("base-url", po::value<std::string>(&base_url), (std::string(what) + " server, e.g. http://127.0.0.1:8000/v1 (env RECGRID_LLM_BASE_URL)").c_str())(
         "model", po::value<std::string>(&model), "model name (env RECGRID_LLM_MODEL)")(
-        "api-key-env", po::value<std::string>(&key_env)->default_value("OPENAI_API_KEY"), "environment variable holding the API key")(
-        "timeout", po::value<double>(&timeout)->default_value(120), "seconds per request")(
-        "max-attempts", po::value<int>(&attempts)->default_value(6), "attempts per request (429, 5xx, timeouts are retried)");
+        "api-key-env", po::value<std::string>(&key_env)->default_value(key_env), "environment variable holding the API key")(
+        "timeout", po::value<double>(&timeout)->default_value(timeout), "seconds per request")(
+        "max-attempts", po::value<int>(&attempts)->default_value(attempts), "attempts per request (429, 5xx, timeouts are retried)");
   }
   llm::ServerConfig config(const char* model_env) const {
     llm::ServerConfig s;
@@ -166,9 +166,9 @@ int cmd_intents_generate(const std::vector<std::string>& args) {
       "what", po::value<std::vector<std::string>>(&what)->composing(),
       "item_intent, user_intent, item_profile, user_profile (repeatable; default item_intent and user_intent)")(
       "prompts", po::value<std::string>(&prompts)->default_value("configs/prompts"), "folder of the <what>.txt templates")(
-      "domain", po::value<std::string>(&in.domain)->default_value("product"), "the templates' {{domain}} noun")(
+      "domain", po::value<std::string>(&in.domain)->default_value(in.domain), "the templates' {{domain}} noun")(
       "cache", po::value<std::string>(&cache_path), "answer cache, JSONL (default data/text/<dataset>/answers.jsonl)")(
-      "concurrency", po::value<int>(&go.concurrency)->default_value(4), "requests at once")(
+      "concurrency", po::value<int>(&go.concurrency)->default_value(go.concurrency), "requests at once")(
       "reasks", po::value<int>(&co.reasks)->default_value(2), "extra turns when an answer is not the JSON asked for")(
       "temperature", po::value<double>(&co.temperature)->default_value(0), "sampling temperature")(
       "no-json-mode", "do not send response_format json_object (servers that reject it)")(
@@ -242,9 +242,9 @@ int cmd_embed_answers(const std::vector<std::string>& args) {
       "field", po::value<std::string>(&field), "the answer's text key (default: intent, or summarization for profiles)")(
       "out", po::value<std::string>(&out)->required(), "the table to write (.npy, plus a provenance sidecar)")(
       "encoder", po::value<std::string>(&encoder)->default_value("offline"), "offline (TF-IDF + SVD) or server (an embeddings API)")(
-      "dim", po::value<int64_t>(&eo.dim)->default_value(256), "offline: width")(
-      "min-df", po::value<int64_t>(&eo.tfidf.min_df)->default_value(2), "offline: keep tokens in at least this many texts")(
-      "seed", po::value<uint64_t>(&eo.seed)->default_value(2023), "offline: SVD seed")(
+      "dim", po::value<int64_t>(&eo.dim)->default_value(eo.dim), "offline: width")(
+      "min-df", po::value<int64_t>(&eo.tfidf.min_df)->default_value(eo.tfidf.min_df), "offline: keep tokens in at least this many texts")(
+      "seed", po::value<uint64_t>(&eo.seed)->default_value(eo.seed), "offline: SVD seed")(
       "batch", po::value<int>(&batch)->default_value(64), "server: texts per request")(
       "embed-cache", po::value<std::string>(&embed_cache), "server: embedding cache (default OUT.cache.jsonl)");
   server.add_to(desc, "embeddings");
@@ -318,22 +318,22 @@ int cmd_text_build(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")(
       "data", po::value<std::string>(&data_dir)->required(), "dataset folder (train/valid/test.tsv and the item text)")(
       "item-text", po::value<std::string>(&o.item_text_file), "item text TSV (default DIR/item_text.tsv)")(
-      "field", po::value<std::string>(&o.field)->default_value("text"), "the text column")(
+      "field", po::value<std::string>(&o.field)->default_value(o.field), "the text column")(
       "user-text", po::value<std::string>(&o.user_text_file),
       "given user texts (TSV with header: user, <field>; e.g. DIR/user_text.tsv of `recgrid data import`) instead of "
       "documents built from each user's training items (users without one keep those)")(
       "out", po::value<std::string>(&o.out_dir), "output folder (default data/text/<dataset folder name>)")(
-      "dim", po::value<int64_t>(&o.encoder.dim)->default_value(256), "width of the tables")(
-      "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(2), "keep tokens in at least this many items")(
-      "max-features", po::value<int64_t>(&o.encoder.tfidf.max_features)->default_value(20000), "vocabulary cap")(
-      "seed", po::value<uint64_t>(&o.encoder.seed)->default_value(2023), "seed of the randomised SVD")(
-      "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(50), "training items per user document")(
-      "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(4000), "characters per user document")(
+      "dim", po::value<int64_t>(&o.encoder.dim)->default_value(o.encoder.dim), "width of the tables")(
+      "min-df", po::value<int64_t>(&o.encoder.tfidf.min_df)->default_value(o.encoder.tfidf.min_df), "keep tokens in at least this many items")(
+      "max-features", po::value<int64_t>(&o.encoder.tfidf.max_features)->default_value(o.encoder.tfidf.max_features), "vocabulary cap")(
+      "seed", po::value<uint64_t>(&o.encoder.seed)->default_value(o.encoder.seed), "seed of the randomised SVD")(
+      "max-items", po::value<int64_t>(&o.limits.max_items)->default_value(o.limits.max_items), "training items per user document")(
+      "max-chars", po::value<int64_t>(&o.limits.max_chars)->default_value(o.limits.max_chars), "characters per user document")(
       "intents", po::value<std::string>(&o.intents_cache), "answer cache of `recgrid intents generate`: intent tables from the LLM intents")(
       "llm", "first ask the chat server (--base-url, --model) for the item and user intents (cached in OUT/answers.jsonl)")(
-      "domain", po::value<std::string>(&in.domain)->default_value("product"), "--llm: the prompts' {{domain}} noun")(
+      "domain", po::value<std::string>(&in.domain)->default_value(in.domain), "--llm: the prompts' {{domain}} noun")(
       "prompts", po::value<std::string>(&prompts)->default_value("configs/prompts"), "--llm: prompt templates")(
-      "concurrency", po::value<int>(&go.concurrency)->default_value(4), "--llm: requests at once");
+      "concurrency", po::value<int>(&go.concurrency)->default_value(go.concurrency), "--llm: requests at once");
   server.add_to(desc, "--llm: chat-completion");
   const auto parsed = parse_command(args, desc);
   if (!parsed) return 0;

@@ -1,15 +1,20 @@
 // The planted-intent generator: determinism, well-formed splits, and text whose information follows snr.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
 
 #include "config/config.hpp"
+#include "config/host_keys.hpp"
 #include "config/run_config.hpp"
 #include "data/planted_sampler.hpp"
 #include "data/synthetic.hpp"
+#include "data/synthetic_settings.hpp"
+#include "test_support.hpp"
 
 using namespace recgrid::data;
 
@@ -134,6 +139,39 @@ TEST(Synthetic, YamlSettingsMatchTheGeneratorAndRejectTypos) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("unknown setting 'sn'"), std::string::npos) << e.what();
   }
+}
+
+// The generator's settings are declared once (data/synthetic_settings.cpp): every setting is a
+// dataset.synthetic host key with the same default, type and range, a field of SynthOptions whose
+// default is that value, and a `recgrid synth` flag checked against the same range.
+TEST(Synthetic, EverySettingIsOneHostKeyOneFieldAndOneFlag) {
+  const SynthOptions defaults;
+  const nlohmann::json as_json = synth_options_to_json(defaults);
+  EXPECT_EQ(as_json.size(), synth_settings().size());
+  size_t host_keys_seen = 0;
+  for (const auto& k : recgrid::config::host_keys())
+    if (std::string(k.key).rfind("dataset.synthetic.", 0) == 0) ++host_keys_seen;
+  EXPECT_EQ(host_keys_seen, synth_settings().size());
+  for (const SynthSetting& s : synth_settings()) {
+    const std::string key = std::string("dataset.synthetic.") + s.name;
+    const auto& keys = recgrid::config::host_keys();
+    const auto k = std::find_if(keys.begin(), keys.end(), [&](const auto& h) { return key == h.key; });
+    ASSERT_NE(k, keys.end()) << key;
+    EXPECT_STREQ(k->default_yaml, s.default_yaml);
+    EXPECT_STREQ(k->range, s.range);
+    EXPECT_EQ(as_json.at(s.name).get<double>(), std::stod(s.default_yaml)) << s.name;
+  }
+  SynthOptions o;
+  set_synth_setting(synth_settings()[0], "17", o);
+  EXPECT_EQ(o.users, 17);
+  EXPECT_THROW(set_synth_setting(synth_settings()[0], "1", o), std::invalid_argument);    // below [2, inf)
+  EXPECT_THROW(set_synth_setting(synth_settings()[0], "2.5x", o), std::invalid_argument);  // not a number
+  // The flag goes through the same check: --noise 2 is outside [0, 1], nothing is written.
+  const std::string out = ::testing::TempDir() + "/synth-flag-range";
+  const recgrid::test::CliResult r = recgrid::test::run_cli("synth --out " + out + " --noise 2");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("noise = 2: must be in [0, 1]"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out + "/train.tsv"));
 }
 
 namespace {

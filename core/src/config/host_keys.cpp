@@ -1,7 +1,10 @@
 #include "config/host_keys.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <sstream>
+
+#include "data/synthetic_settings.hpp"
 
 namespace recgrid::config {
 
@@ -23,11 +26,26 @@ void read_value(const YAML::Node& n, T& v) {
 #define RG_SECTION(key, help) \
   HostKey { key, "section", "", "", help, nullptr }
 
+// The list with one dataset.synthetic.* key per generator setting (declared in
+// data/synthetic_settings.cpp) after the dataset.synthetic section.
+std::vector<HostKey> with_synthetic_settings(std::vector<HostKey> keys) {
+  static std::deque<std::string> names;  // the generated keys' text, alive as long as the table
+  std::vector<HostKey> generated;
+  for (const data::SynthSetting& s : data::synth_settings()) {
+    names.push_back(std::string("dataset.synthetic.") + s.name);
+    generated.push_back(HostKey{names.back().c_str(), s.type, s.default_yaml, s.range, s.help, nullptr});
+  }
+  const auto section = std::find_if(keys.begin(), keys.end(),
+                                    [](const HostKey& k) { return std::string(k.key) == "dataset.synthetic"; });
+  keys.insert(section + 1, generated.begin(), generated.end());
+  return keys;
+}
+
 }  // namespace
 
 // function-lengths: a table
 const std::vector<HostKey>& host_keys() {
-  static const std::vector<HostKey> keys = {
+  static const std::vector<HostKey> keys = with_synthetic_settings({
       RG_STORED(name, "string", "\"\"", "", "run name; the default output folder is runs/<name>"),
       RG_SECTION("dataset", "the interactions and the text tables"),
       RG_STORED(dataset.name, "string", "\"\"", "", "label only"),
@@ -50,24 +68,6 @@ const std::vector<HostKey>& host_keys() {
                  "and items are mixtures over latent intents; interactions follow intent affinity, popularity and noise "
                  "(above 1e9 users x items drawn intent by intent: data/planted_sampler.hpp); text tables are noisy "
                  "projections"),
-      RG_DERIVED("dataset.synthetic.users", "int", "3000", "[2, inf)", "users"),
-      RG_DERIVED("dataset.synthetic.items", "int", "3000", "[10, inf)", "items"),
-      RG_DERIVED("dataset.synthetic.intents", "int", "24", "[1, inf)", "latent intents K"),
-      RG_DERIVED("dataset.synthetic.interactions_per_user", "float", "6", "[3, inf)",
-                 "mean (at least 3; one goes to valid, one to test): sparse, so text matters"),
-      RG_DERIVED("dataset.synthetic.concentration", "float", "0.1", "(0, inf)",
-                 "Dirichlet parameter of the mixtures (small = few intents each)"),
-      RG_DERIVED("dataset.synthetic.sharpness", "float", "4.0", "[0, inf)",
-                 "P(i | u) ∝ (θ_u · φ_i)^sharpness · popularity_i"),
-      RG_DERIVED("dataset.synthetic.popularity", "float", "0.8", "[0, inf)", "Zipf exponent of item popularity"),
-      RG_DERIVED("dataset.synthetic.noise", "float", "0.1", "[0, 1]", "share of uniformly random interactions"),
-      RG_DERIVED("dataset.synthetic.snr", "float", "2.0", "[0, inf)",
-                 "signal-to-noise variance ratio of the text tables (0 = pure noise)"),
-      RG_DERIVED("dataset.synthetic.profile_dim", "int", "64", "[1, inf)", "width of profile_user / profile_item"),
-      RG_DERIVED("dataset.synthetic.intent_dim", "int", "128", "[1, inf)", "width of intent_user / intent_item"),
-      RG_DERIVED("dataset.synthetic.valid_share", "float", "0.1", "[0, 1)", "share of each user's items held out for validation"),
-      RG_DERIVED("dataset.synthetic.test_share", "float", "0.1", "[0, 1)", "share of each user's items held out for test"),
-      RG_DERIVED("dataset.synthetic.seed", "int", "2023", "[0, inf)", "the dataset's seed (train.seed is the model's)"),
       RG_SECTION("text", "how the enhancers' text tables are used"),
       RG_STORED(text.reduce_dim, "int", "0", "[0, inf)",
                 "0 = the tables as given; N > 0: each enhancer text table wider than N is replaced by its top-N "
@@ -98,7 +98,7 @@ const std::vector<HostKey>& host_keys() {
       RG_STORED(model.name, "string", "lightgcn", "", "a base-model plugin"),
       RG_DERIVED("enhancers", "string_list", "[]", "", "stacked in order, e.g. [rlmrec_con, irllrec]"),
       RG_DERIVED("enhancer", "plugin_options", "{}", "", "per-enhancer options: enhancer: {NAME: {option: value}}"),
-  };
+  });
   return keys;
 }
 

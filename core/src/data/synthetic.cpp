@@ -11,9 +11,11 @@
 #include <random>
 #include <stdexcept>
 #include <type_traits>
+#include <variant>
 
 #include "data/npy.hpp"
 #include "data/planted_sampler.hpp"
+#include "data/synthetic_settings.hpp"
 #include "util/files.hpp"
 #include "util/random.hpp"
 
@@ -164,20 +166,10 @@ SyntheticData generate_synthetic(const SynthOptions& o) {
 }
 
 nlohmann::json synth_options_to_json(const SynthOptions& o) {
-  return {{"users", o.users},
-          {"items", o.items},
-          {"intents", o.intents},
-          {"interactions_per_user", o.interactions_per_user},
-          {"concentration", o.concentration},
-          {"sharpness", o.sharpness},
-          {"popularity", o.popularity},
-          {"noise", o.noise},
-          {"snr", o.snr},
-          {"profile_dim", o.profile_dim},
-          {"intent_dim", o.intent_dim},
-          {"valid_share", o.valid_share},
-          {"test_share", o.test_share},
-          {"seed", o.seed}};
+  nlohmann::json out = nlohmann::json::object();
+  for (const SynthSetting& s : synth_settings())
+    std::visit([&](auto member) { out[s.name] = o.*member; }, s.field);
+  return out;
 }
 
 SynthOptions synth_options_from_json(const nlohmann::json& values) {
@@ -189,14 +181,10 @@ SynthOptions synth_options_from_json(const nlohmann::json& values) {
       for (auto k = known.begin(); k != known.end(); ++k) names += (names.empty() ? "" : ", ") + k.key();
       throw std::invalid_argument("synthetic: unknown setting '" + it.key() + "' (settings: " + names + ")");
     }
-  auto get = [&](const char* key, auto& field) {
-    if (values.contains(key)) field = values.at(key).get<std::decay_t<decltype(field)>>();
-  };
-  get("users", o.users), get("items", o.items), get("intents", o.intents);
-  get("interactions_per_user", o.interactions_per_user), get("concentration", o.concentration);
-  get("sharpness", o.sharpness), get("popularity", o.popularity), get("noise", o.noise), get("snr", o.snr);
-  get("profile_dim", o.profile_dim), get("intent_dim", o.intent_dim), get("valid_share", o.valid_share);
-  get("test_share", o.test_share), get("seed", o.seed);
+  for (const SynthSetting& s : synth_settings())
+    if (values.contains(s.name))
+      std::visit([&](auto member) { o.*member = values.at(s.name).get<std::decay_t<decltype(o.*member)>>(); },
+                 s.field);
   return o;
 }
 

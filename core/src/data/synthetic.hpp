@@ -14,20 +14,22 @@
 
 namespace recgrid::data {
 
+// The generator's settings. Their defaults, ranges and help are declared once, in
+// data/synthetic_settings.cpp: the constructor fills every field from that table.
 struct SynthOptions {
-  int64_t users = 3000;
-  int64_t items = 3000;
-  int64_t intents = 24;                 // K latent intents
-  double interactions_per_user = 6;     // mean (at least 3 per user)
-  double concentration = 0.1;           // Dirichlet parameter of the mixtures (small = few intents each)
-  double sharpness = 4.0;               // affinity exponent: P(i | u) ∝ (θ_u · φ_i)^sharpness · pop_i
-  double popularity = 0.8;              // Zipf exponent of item popularity (0 = uniform)
-  double noise = 0.1;                   // share of interactions drawn uniformly at random
-  double snr = 2.0;                     // signal-to-noise (variance) ratio of the text tables; 0 = noise
-  int64_t profile_dim = 64;             // width of profile_user / profile_item
-  int64_t intent_dim = 128;             // width of intent_user / intent_item
-  double valid_share = 0.1, test_share = 0.1;
-  uint64_t seed = 2023;
+  SynthOptions();
+  int64_t users, items;
+  int64_t intents;                // K latent intents
+  double interactions_per_user;   // mean (at least 3 per user)
+  double concentration;           // Dirichlet parameter of the mixtures (small = few intents each)
+  double sharpness;               // affinity exponent: P(i | u) ∝ (θ_u · φ_i)^sharpness · pop_i
+  double popularity;              // Zipf exponent of item popularity (0 = uniform)
+  double noise;                   // share of interactions drawn uniformly at random
+  double snr;                     // signal-to-noise (variance) ratio of the text tables; 0 = noise
+  int64_t profile_dim;            // width of profile_user / profile_item
+  int64_t intent_dim;             // width of intent_user / intent_item
+  double valid_share, test_share;
+  uint64_t seed;
   // How interactions are drawn. exact: per user, a draw without replacement from
   // P(i | u) ∝ (θ_u · φ_i)^sharpness · pop_i over all items (O(users · items · K)); every planted
   // result recorded in docs/ used it. alias: intent c ~ θ_u, then item ~ q_c(i) ∝ φ_ic^sharpness · pop_i
