@@ -214,13 +214,17 @@ TEST(DataGet, ANotFoundFileIsNamedWithItsHttpStatus) {
 TEST(DataGet, ASignalMidFileLeavesNothingHalfWritten) {
   Mirror mirror(Mirror::Damage::kStallMidFile, "trn_mat.pkl");
   const std::string to = fresh_dir("signal");
+  for (const char* ext : {".go", ".rc", ".out"}) fs::remove(to + ext);  // a previous run's
   const std::string script = kHook + " " + test::binary_dir() + "/bin/recgrid data get tiny --from " + mirror.url() +
                              " --to " + to + " > " + to + ".out 2>&1 & pid=$!; while [ ! -e " + to +
                              ".go ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; echo $? > " + to + ".rc";
   std::thread shell([&] { std::system(("bash -c '" + script + "'").c_str()); });
-  while (!mirror.stalled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::ofstream(to + ".go") << "";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!mirror.stalled && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::ofstream(to + ".go") << "";  // the signal goes now, or at the deadline (then the checks below fail)
   shell.join();
+  EXPECT_TRUE(mirror.stalled) << "the transfer never reached the middle of the file";
   EXPECT_EQ(slurp(to + ".rc"), "4\n") << slurp(to + ".out");
   EXPECT_NE(slurp(to + ".out").find("interrupted by a signal"), std::string::npos) << slurp(to + ".out");
   expect_nothing_of(to, "trn_mat.pkl");
