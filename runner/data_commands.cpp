@@ -2,12 +2,22 @@
 
 #include <boost/program_options.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "command_line.hpp"
+#include "data/data_root.hpp"
+#include "data/fetch.hpp"
 #include "data/import.hpp"
+#include "util/files.hpp"
+#include "util/signal_guard.hpp"
+#include "util/status_line.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -130,13 +140,71 @@ int cmd_import(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Test hook, the only one of `data get`: RECGRID_TEST_DATA_CHECKSUMS names a SHA256SUMS-style file
+// that replaces the published checksums, so the tests fetch small fixture files from a local server.
+std::vector<data::PublishedFile> expected_checksums() {
+  const char* path = std::getenv("RECGRID_TEST_DATA_CHECKSUMS");
+  if (!path || !*path) return data::published_files();
+  return data::parse_checksums(read_text(path), path);
+}
+
+std::atomic<bool> g_fetch_stop{false};
+void on_fetch_signal(int) { g_fetch_stop = true; }
+
+// Where the fetched data is read from, and the configuration that names it.
+void print_dataset_config(const std::string& name, const std::string& to) {
+  const fs::path dir = fs::absolute(fs::path(to) / name).lexically_normal();
+  std::printf("%s: ready in %s\n", name.c_str(), dir.c_str());
+  std::printf("  dataset config: configs/datasets/%s.yaml (extends: {dataset: %s}), e.g.\n", name.c_str(), name.c_str());
+  std::printf("  recgrid run configs/experiments/lightgcn-%s.yaml\n", name.c_str());
+  const std::string root_here = data::resolve_data_root(data::kDefaultDataRoot);
+  std::error_code ec;
+  if (!fs::equivalent(root_here, to, ec))
+    std::printf("  the data root here is %s: add --set dataset.root=%s (or export RECGRID_DATA_ROOT=%s)\n",
+                root_here.c_str(), fs::absolute(to).c_str(), fs::absolute(to).c_str());
+}
+
+int cmd_get(const std::vector<std::string>& args) {
+  data::FetchOptions o;
+  std::vector<std::string> names;
+  po::options_description desc("recgrid data get NAME... [--from URL|DIR] [--to DIR]   (NAME: amazon, yelp, movie)");
+  desc.add_options()("help,h", "show this help")(
+      "from", po::value<std::string>(&o.from)->default_value(data::kPublishedSource),
+      "where the files are: a URL (a mirror, file://) or a folder, holding NAME/trn_mat.pkl, val_mat.pkl, tst_mat.pkl")(
+      "to", po::value<std::string>(&o.to)->default_value(data::user_data_dir()), "the data root to write NAME/ into")(
+      "timeout", po::value<double>(&o.timeout_s)->default_value(600), "seconds per file");
+  po::options_description hidden;
+  hidden.add_options()("name", po::value<std::vector<std::string>>(&names)->required(), "dataset names");
+  po::positional_options_description pos;
+  pos.add("name", -1);
+  if (!parse_command(args, desc, hidden, pos)) return 0;
+  while (o.from.size() > 1 && o.from.back() == '/') o.from.pop_back();
+  o.checksums = expected_checksums();
+  StatusLine line(::isatty(2) != 0);
+  o.progress = [&](const std::string& text) { line.draw(text); };
+  o.event = [&](const std::string& text) { line.event(text); };
+  o.stop = &g_fetch_stop;
+  const SignalGuard guard({SIGINT, SIGTERM}, on_fetch_signal);
+  try {
+    for (const std::string& name : names) data::fetch_dataset(name, o);
+  } catch (const data::FetchError& e) {
+    line.clear();
+    std::cerr << "recgrid: data get: " << e.what() << "\n";
+    return g_fetch_stop ? 4 : 1;
+  }
+  for (const std::string& name : names) print_dataset_config(name, o.to);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_data(const std::vector<std::string>& args) {
   const std::string sub = args.empty() ? "" : args.front();
   const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
   if (sub == "import") return cmd_import(rest);
-  std::cerr << "usage: recgrid data import INPUT --out DIR [options]   (recgrid data import --help)\n";
+  if (sub == "get") return cmd_get(rest);
+  std::cerr << "usage: recgrid data import INPUT --out DIR [options]   (recgrid data import --help)\n"
+               "       recgrid data get NAME... [--from URL|DIR] [--to DIR]   (recgrid data get --help)\n";
   return 2;
 }
 

@@ -1,4 +1,5 @@
-// The data commands of the runner: `recgrid data import` (docs/YOUR_DATA.md).
+// The data commands of the runner: `recgrid data import` (docs/YOUR_DATA.md) and `recgrid data get`
+// (the paper's datasets, checksum-checked: README, "The data sets").
 #pragma once
 
 #include <string>

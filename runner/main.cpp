@@ -67,6 +67,7 @@ const char* const kUsage =
     "  status DIR     cells done / running / failed / left of a grid folder, with an ETA (and Slurm's states)\n"
     "  cancel DIR     cancel a grid's queued and running Slurm tasks (they checkpoint first)\n"
     "  data import    raw interactions (any ids) -> a dataset folder: filtered, split, renumbered\n"
+    "  data get NAME  fetch the paper's datasets (amazon, yelp, movie), sha256-checked, into the data root\n"
     "  text build     raw item text -> the enhancers' embedding tables (offline encoder)\n"
     "  text check     how well the text tables alone rank the test items (vs random)\n"
     "  intents generate  ask an OpenAI-compatible LLM for item/user intents or profiles (cached, resumable)\n"

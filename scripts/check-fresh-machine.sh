@@ -2,32 +2,46 @@
 # Runs the README's two commands on a fresh Debian 12 machine and says whether they work.
 #
 # Makes a clean Debian 12 root with mmdebstrap (from this machine's apt sources), clones this checkout's
-# HEAD into it with ../shared beside it, then runs inside it (chroot in a private mount namespace):
+# HEAD into it with nothing beside it (a stranger's clone), then runs inside it (chroot in a private
+# mount namespace):
 #   1. bash scripts/run-main.sh      (the main job on the embedded default)
-#   2. bash scripts/run-tests.sh     (the test suite)
-#   3. CI's Slurm step: scripts/test-cluster.sh start (installs slurm-wlm and munge), the Slurm tests, stop
+#   2. bash scripts/run-tests.sh     (the test suite: the paper-data tests are listed as not run)
+#   3. the paper's data: `recgrid data get amazon yelp movie --from http://127.0.0.1:PORT` from a local
+#      mirror (python3 -m http.server on this machine, serving --mirror), the files' sha256 against the
+#      mirror's SHA256SUMS, the paper_data-labelled tests with RECGRID_REQUIRE_PAPER_DATA=1, and one
+#      epoch of configs/experiments/lightgcn-amazon.yaml as it is (no edit)
+#   4. CI's Slurm step: scripts/test-cluster.sh start (installs slurm-wlm and munge), the Slurm tests, stop
 # and prints each one's wall time and result. Exit status 0 only when all pass.
 #
-# Usage: bash scripts/check-fresh-machine.sh [--keep] [--root DIR]
+# Usage: bash scripts/check-fresh-machine.sh [--keep] [--root DIR] [--mirror DIR]
 #   --keep      leave the root (and its logs: DIR/work/*.log) for a look afterwards
-# Needs root (mmdebstrap, mount, chroot). Takes ~25 min on 2 cores: a cold build, twice the apt work.
+#   --mirror    a folder holding amazon/, yelp/, movie/ (and SHA256SUMS); default: the data root
+#               ($RECGRID_DATA_ROOT, else the default data root beside the checkout)
+# Needs root (mmdebstrap, mount, chroot). Takes ~40 min on 2 cores: a cold build, twice the apt work.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-shared="$(cd "$repo/../shared" && pwd)"
 keep=0
 root=""
+mirror="${RECGRID_DATA_ROOT:-$repo/../shared/data}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
     --root) root="$2"; shift ;;
-    *) echo "usage: $0 [--keep] [--root DIR]" >&2; exit 2 ;;
+    --mirror) mirror="$2"; shift ;;
+    *) echo "usage: $0 [--keep] [--root DIR] [--mirror DIR]" >&2; exit 2 ;;
   esac
   shift
 done
+[ -f "$mirror/amazon/trn_mat.pkl" ] || { echo "check-fresh-machine: no dataset mirror in $mirror (--mirror DIR)" >&2; exit 2; }
+mirror="$(cd "$mirror" && pwd)"
 [ "$(id -u)" -eq 0 ] || { echo "check-fresh-machine: needs root (mmdebstrap, mount, chroot)" >&2; exit 2; }
 bash "$repo/scripts/install-packages.sh" check
 root="${root:-$(mktemp -d /var/tmp/recgrid-fresh.XXXXXX)}"
-cleanup() { [ $keep = 1 ] && echo "root kept: $root" || rm -rf --one-file-system "$root"; }
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  [ $keep = 1 ] && echo "root kept: $root" || rm -rf --one-file-system "$root"
+}
 trap cleanup EXIT
 
 commit=$(git -C "$repo" rev-parse --short HEAD)
@@ -40,8 +54,7 @@ rm -rf "$root"
 mmdebstrap --quiet --variant=apt "${aptopts[@]}" bookworm "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/work"
-git clone --quiet "$repo" "$root/work/main"
-cp -a "$shared" "$root/work/shared"
+git clone --quiet "$repo" "$root/work/main"  # nothing beside it: no data, no spec
 echo "   root ready in $(( $(date +%s) - t0 )) s"
 
 # run_inside NAME COMMAND: runs COMMAND in /work/main of the root, logs to $root/work/NAME.log.
@@ -72,6 +85,22 @@ run_inside main "bash scripts/run-main.sh" || status=1
 grep -E '^\s+default' "$root/work/main.log" | sed 's/^/   /' || true
 run_inside tests "bash scripts/run-tests.sh" || status=1
 grep -E 'tests passed|tests failed' "$root/work/tests.log" | sed 's/^/   /' || true
+grep -A12 'The following tests did not run' "$root/work/tests.log" | grep -E 'did not run|Skipped' | sed 's/^/   /' || true
+# The paper's data from a local mirror, as a user with a lab file server would get it.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory "$mirror" "$port" > "$root/work/mirror.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break; sleep 0.1; done
+run_inside data "build/bin/recgrid data get amazon yelp movie --from http://127.0.0.1:$port/ && \
+  RECGRID_REQUIRE_PAPER_DATA=1 ctest --test-dir build -L paper_data --no-tests=error --output-on-failure && \
+  build/bin/recgrid run configs/experiments/lightgcn-amazon.yaml --set train.epochs=1 --no-progress --out /tmp/one-epoch" \
+  || status=1
+kill "$server_pid" 2>/dev/null; server_pid=""
+grep -E 'tests passed|tests failed|ready in' "$root/work/data.log" | sed 's/^/   /' || true
+if [ -f "$mirror/SHA256SUMS" ]; then
+  (cd "$root/root/.local/share/recgrid/data" && sha256sum --check --ignore-missing --quiet "$mirror/SHA256SUMS" \
+    && echo "   the fetched files' sha256 equal the mirror's SHA256SUMS") || { echo "   sha256 check FAILED"; status=1; }
+fi
 # CI's Slurm step: the test cluster installs its packages and starts from nothing (docs/CLUSTER.md).
 # It listens on Slurm's ports, so a test cluster already running here would take them: say so.
 if ss -ltn 2>/dev/null | grep -qE ':(6817|6818) '; then

@@ -3,7 +3,7 @@
 # Usage: bash scripts/fuzz.sh SECONDS [TARGET...]     (default: every target, SECONDS each)
 #   targets: pickle npy tsv config grid answer_cache   (fuzz/targets/fuzz_<target>.cpp)
 # Builds with clang into build-fuzz/ (installing scripts/packages/{main,fuzz}.txt if missing), seeds
-# each corpus from ../shared/fixtures, configs/ and fuzz/seeds/, runs each target for SECONDS, and
+# each corpus from tests/fixtures/, configs/ and fuzz/seeds/, runs each target for SECONDS, and
 # prints executions and coverage per target. A crashing input is saved under build-fuzz/crashes/;
 # copy it to fuzz/regressions/<target>/ once fixed, where the ctest suite replays it for good.
 # Exit 1 when a target found a crash. Parallel targets: FUZZ_JOBS=2 (default: one at a time).
@@ -21,13 +21,13 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 cmake --build build-fuzz -j "$(nproc)" > build-fuzz/build.log 2>&1 || { tail -30 build-fuzz/build.log; exit 2; }
 
-shared=../shared/fixtures
+fixtures=tests/fixtures
 seed_corpus() {  # seed_corpus TARGET DIR
   local t=$1 dir=$2
   mkdir -p "$dir"
   case $t in
-    pickle) cp -n "$shared"/pickle/*.pkl "$dir"/ ;;
-    npy) cp -n "$shared"/npy/*.npy "$dir"/ ;;
+    pickle) cp -n "$fixtures"/pickle/*.pkl "$dir"/ ;;
+    npy) cp -n "$fixtures"/npy/*.npy "$dir"/ ;;
     config) for f in configs/*.yaml configs/experiments/*.yaml configs/datasets/*.yaml configs/models/*.yaml; do
               cp -n "$f" "$dir/$(echo "$f" | tr / _)"; done ;;
     grid) for f in configs/grids/*.yaml; do cp -n "$f" "$dir/$(basename "$f")"; done ;;

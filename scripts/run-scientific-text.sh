@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The text side end to end on ../shared/data/scientific: offline text tables (TF-IDF + SVD, 256 wide)
+# The text side end to end on the data root's scientific dataset (docs/TEXT.md): offline text tables (TF-IDF + SVD, 256 wide)
 # into data/text/scientific, the text-only ranking check, then the grid LightGCN vs + RLMRec-Con vs
 # + IRLLRec (3 seeds, resumable) and its report. docs/TEXT.md records the results.
 # Usage: [RECGRID=path/to/recgrid] scripts/run-scientific-text.sh [recgrid run options, e.g. --jobs 2]

@@ -7,8 +7,10 @@
 
 #include "data/dataset.hpp"
 #include "data/ndarray.hpp"
+#include "data/fetch.hpp"
 #include "data/sampler.hpp"
 #include "test_support.hpp"
+#include "util/sha256.hpp"
 
 using namespace recgrid;
 using namespace recgrid::data;
@@ -54,14 +56,33 @@ TEST(Tsv, OutOfRangeIdIsAnError) {
   EXPECT_THROW(load_tsv(dir, 2, 2), FormatError);
 }
 
-TEST(Sslrec, AmazonMatchesThePublishedCounts) {
-  const Dataset ds = load_sslrec(test::shared_data() + "/amazon");
-  EXPECT_EQ(ds.n_users, 11000);
-  EXPECT_EQ(ds.n_items, 9332);
-  EXPECT_EQ(ds.train.size(), 120464u);
-  EXPECT_EQ(ds.valid.size(), 40290u);
-  EXPECT_EQ(ds.test.size(), 40106u);
+// The paper's datasets (Table 1 of the paper; counts as published with the files): label paper_data.
+static void expect_published_counts(const std::string& name, int64_t users, int64_t items, size_t train, size_t valid,
+                             size_t test) {
+  const Dataset ds = load_sslrec(test::paper_data_root() + "/" + name);
+  EXPECT_EQ(ds.n_users, users);
+  EXPECT_EQ(ds.n_items, items);
+  EXPECT_EQ(ds.train.size(), train);
+  EXPECT_EQ(ds.valid.size(), valid);
+  EXPECT_EQ(ds.test.size(), test);
   EXPECT_TRUE(ds.warnings.empty());  // disjoint splits, no duplicates (ALGORITHMS.md §1.1)
+  for (const data::PublishedFile& f : data::published_files())  // the bytes `recgrid data get` checks
+    if (f.dataset == name) EXPECT_EQ(sha256_file(test::paper_data_root() + "/" + name + "/" + f.file), f.sha256) << f.file;
+}
+
+TEST(PaperData, AmazonMatchesThePublishedCounts) {
+  REQUIRE_PAPER_DATA("amazon");
+  expect_published_counts("amazon", 11000, 9332, 120464, 40290, 40106);
+}
+
+TEST(PaperData, YelpMatchesThePublishedCounts) {
+  REQUIRE_PAPER_DATA("yelp");
+  expect_published_counts("yelp", 11091, 11010, 166620, 55479, 55436);
+}
+
+TEST(PaperData, MovieMatchesThePublishedCounts) {
+  REQUIRE_PAPER_DATA("movie");
+  expect_published_counts("movie", 16994, 9370, 134649, 16799, 16795);
 }
 
 TEST(Sampler, OneTripletPerInteractionWithTrueNegatives) {
@@ -82,7 +103,7 @@ TEST(Sampler, OneTripletPerInteractionWithTrueNegatives) {
 }
 
 TEST(Sampler, SameSeedSameEpochAndShuffled) {
-  const Dataset ds = load_tsv(test::shared_data() + "/scientific");
+  const Dataset ds = test::load_tsv_scientific();
   const UserItemIndex index(ds.train, ds.n_users);
   const BprSampler sampler(ds.train, index, ds.n_items);
   const Triplets a = sampler.sample_epoch(11), b = sampler.sample_epoch(11), c = sampler.sample_epoch(12);

@@ -290,7 +290,7 @@ TEST(GridCli, AFailingCellIsReportedAndRetriedWhileTheOthersFinish) {
   const std::string grid = ::testing::TempDir() + "/grid_fail.yaml";
   std::ofstream(grid) << "grid:\n  name: fail-test\n  datasets: [scientific]\n  models: [lightgcn]\n"
                          "  sweep: {dataset.path: [scientific, nowhere]}\n"
-                         "dataset: {root: " + recgrid::test::shared_data() + "}\n"
+                         "dataset: {root: " + recgrid::test::fixture_data() + "}\n"
                          "train: {epochs: 1, test_step: 1}\n";
   const std::string out = fresh_dir("fail");
   EXPECT_EQ(wait_exit(start_recgrid({"run", grid, "--out", out, "--no-progress"}, out + ".log")), 1);
@@ -313,7 +313,7 @@ TEST(GridCli, AFailingCellIsReportedAndRetriedWhileTheOthersFinish) {
 TEST(GridCli, ACellStoppedByASignalIsInterruptedNotFailedAndResumes) {
   const std::string grid = ::testing::TempDir() + "/grid_signal.yaml";
   std::ofstream(grid) << "grid:\n  name: signal-test\n  datasets: [scientific]\n  models: [lightgcn]\n"
-                         "dataset: {root: " + recgrid::test::shared_data() + "}\n"
+                         "dataset: {root: " + recgrid::test::fixture_data() + "}\n"
                          "train: {epochs: 3, test_step: 1, batch_size: 512}\n";
   const std::string out = fresh_dir("signal");
   ::setenv("RECGRID_SIGNAL_AT", "1:2", 1);  // inherited by the cell's run: it stops after step 2 of epoch 1

@@ -1,4 +1,4 @@
-// The plugin boundary (ARCHITECTURE.md): loading checks, error propagation, and autograd across it.
+// The plugin boundary (docs/DESIGN.md, "The plugin boundary"): loading checks, error propagation, and autograd across it.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>

@@ -27,7 +27,7 @@ using recgrid::test::run_cli;
 // A quick LightGCN run on the scientific TSV data.
 std::string quick(const std::string& out, int epochs, const std::string& extra = "") {
   return recgrid::test::source_dir() + "/configs/quickstart.yaml --no-progress --out " + out +
-         " --set dataset.root=" + recgrid::test::shared_data() + " --set train.epochs=" + std::to_string(epochs) +
+         " --set dataset.root=" + recgrid::test::fixture_data() + " --set train.epochs=" + std::to_string(epochs) +
          " " + extra;
 }
 
@@ -265,7 +265,8 @@ TEST(PluginReadmes, OptionTablesMatchTheDeclarations) {
 TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {
   const std::string out = fresh_dir("text");
   const std::string table = ::testing::TempDir() + "/scientific_items.npy";
-  recgrid::data::FloatTable t{1585, 4, std::vector<float>(1585 * 4, 0.25f)};  // every row sums to 1
+  const int64_t items = recgrid::test::load_tsv_scientific().n_items;
+  recgrid::data::FloatTable t{items, 4, std::vector<float>(static_cast<size_t>(items) * 4, 0.25f)};  // rows sum to 1
   recgrid::data::write_table_npy(table, t);
   const std::string plugins = " --plugin-dir " + recgrid::test::binary_dir() + "/plugins --plugin-dir " +
                               recgrid::test::binary_dir() + "/test_plugins";

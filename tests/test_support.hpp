@@ -6,8 +6,10 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
+#include "data/data_root.hpp"
 #include "data/dataset.hpp"
 
 namespace recgrid::test {
@@ -30,11 +32,27 @@ inline CliResult run_cli(const std::string& args, const std::string& env = "") {
 }
 
 inline std::string fixture(const std::string& rel) { return source_dir() + "/tests/fixtures/" + rel; }
-// The read-only real datasets beside the checkout (never copied into the repository).
-inline std::string shared_data() {
-  const char* env = std::getenv("RECGRID_DATA_ROOT");
-  return env && *env ? env : source_dir() + "/../shared/data";
+// The data root of the tests' own small datasets (tests/fixtures/data: a cut of the scientific
+// dataset, made by tests/fixtures/data/make_scientific_subset.py).
+inline std::string fixture_data() { return fixture("data"); }
+
+// The paper's full datasets (amazon, yelp, movie), where `recgrid run` finds them (dataset.root at
+// its default, resolved from the source tree). Tests that need them start with REQUIRE_PAPER_DATA,
+// carry the ctest label paper_data (their suite is PaperData), and are skipped by name when the data
+// is absent; RECGRID_REQUIRE_PAPER_DATA=1 (CI) makes that a failure.
+inline std::string paper_data_root() {
+  const std::string root = data::resolve_data_root(data::kDefaultDataRoot);
+  return root == data::kDefaultDataRoot ? source_dir() + "/" + root : root;
 }
+#define REQUIRE_PAPER_DATA(name)                                                                          \
+  do {                                                                                                    \
+    const std::string dir_ = recgrid::test::paper_data_root() + "/" + (name);                             \
+    if (std::ifstream(dir_ + "/trn_mat.pkl").good()) break;                                               \
+    const char* need_ = std::getenv("RECGRID_REQUIRE_PAPER_DATA");                                        \
+    if (need_ && std::string(need_) == "1") FAIL() << "the paper's dataset is not in " << dir_;           \
+    GTEST_SKIP() << "the paper's dataset " << (name) << " is not in " << dir_                             \
+                 << ": get it with `build/bin/recgrid data get amazon yelp movie`";                       \
+  } while (0)
 
 // A 3-user x 4-item training graph:
 //   user 0: items 0, 1      user 1: item 1      user 2: items 1, 2, 3
@@ -55,7 +73,7 @@ inline data::Dataset tiny_dataset() {
 }  // namespace recgrid::test
 
 namespace recgrid::test {
-inline data::Dataset load_tsv_scientific() { return data::load_tsv(shared_data() + "/scientific"); }
+inline data::Dataset load_tsv_scientific() { return data::load_tsv(fixture_data() + "/scientific"); }
 }  // namespace recgrid::test
 
 #include <fstream>

@@ -205,13 +205,13 @@ TEST(Provenance, TheHostRefusesTablesThatChangedOrDoNotFit) {
 TEST(TextCli, BuildOnScientificGivesTablesThatRankBetterThanRandom) {
   const std::string out = ::testing::TempDir() + "/scientific_text";
   fs::remove_all(out);
-  const std::string data = test::shared_data() + "/scientific";
+  const std::string data = test::fixture_data() + "/scientific";
   int code = 0;
   std::string log = run_cli("text build --data " + data + " --out " + out + " --dim 64", &code);
   ASSERT_EQ(code, 0) << log;
   for (const char* name : {"profile_user", "profile_item", "intent_user", "intent_item"}) {
     const auto t = data::read_table(out + "/" + name + ".npy");
-    EXPECT_EQ(t.rows, std::string(name).find("user") != std::string::npos ? 2928 : 1585) << name;
+    EXPECT_EQ(t.rows, std::string(name).find("user") != std::string::npos ? 800 : 1469) << name;  // its README
     EXPECT_EQ(t.cols, 64);
     EXPECT_NO_THROW(text::check_provenance(out + "/" + name + ".npy", t.rows, t.cols));
   }
@@ -219,7 +219,7 @@ TEST(TextCli, BuildOnScientificGivesTablesThatRankBetterThanRandom) {
   const data::Dataset ds = data::load_tsv(data);
   auto load = [&](const char* name) { return data::to_tensor(data::read_table(out + "/" + name + ".npy")); };
   const auto c = text::text_only_ranking(ds, ds.test, load("profile_user"), load("profile_item"), 20);
-  EXPECT_NEAR(c.random_recall, 20.0 / (1585 - 13763.0 / 2928), 2e-3);  // K / candidates, about 0.0127
+  EXPECT_NEAR(c.random_recall, 20.0 / (1469 - 4430.0 / 800), 2e-3);  // K / candidates, about 0.0137
   EXPECT_GT(c.recall, 3 * c.random_recall) << c.recall;
   log = run_cli("text check --data " + data + " --tables " + out, &code);
   ASSERT_EQ(code, 0) << log;

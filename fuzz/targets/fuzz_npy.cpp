@@ -1,5 +1,5 @@
 // The .npy reader (header dictionary, dtype, shape, Fortran order) and the float-table conversion.
-// Seeds: ../shared/fixtures/npy (written by numpy).
+// Seeds: tests/fixtures/npy (written by numpy).
 #include "data/npy.hpp"
 #include "fuzz_support.hpp"
 

@@ -1,5 +1,5 @@
 // The native pickle reader: any byte string is parsed or refused with a FormatError; the COO and
-// table readers on top of it likewise. Seeds: ../shared/fixtures/pickle (written by Python).
+// table readers on top of it likewise. Seeds: tests/fixtures/pickle (written by Python).
 #include "data/pickle.hpp"
 #include "fuzz_support.hpp"
 

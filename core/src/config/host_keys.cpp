@@ -52,7 +52,7 @@ const std::vector<HostKey>& host_keys() {
       RG_STORED(dataset.format, "string", "synthetic", "{synthetic, sslrec, tsv}",
                 "synthetic (generated in memory, see dataset.synthetic) | sslrec (trn/val/tst_mat.pkl) | tsv (train/valid/test.tsv)"),
       RG_DERIVED("dataset.root", "string", "../shared/data", "",
-                 "relative dataset paths start here ($RECGRID_DATA_ROOT overrides)"),
+                 "relative dataset paths start here (at this default: $RECGRID_DATA_ROOT, else this folder if present, else the user's data folder)"),
       RG_DERIVED("dataset.path", "string", "amazon", "", "folder of the split files, relative to root unless absolute"),
       RG_STORED(dataset.n_users, "int", "0", "[0, inf)", "tsv only: 0 = 1 + the largest user id"),
       RG_STORED(dataset.n_items, "int", "0", "[0, inf)", "tsv only: 0 = 1 + the largest item id"),

@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "config/host_keys.hpp"
+#include "data/data_root.hpp"
 
 namespace recgrid::config {
 
@@ -50,8 +51,7 @@ namespace {
 // dataset.text_dir when set (tables built by `recgrid text build` live outside the read-only data
 // folder), else against the dataset folder.
 void resolve_dataset_paths(const YAML::Node& d, DatasetConfig& c, const std::string& at_path) {
-  std::string root = d["root"].as<std::string>();
-  if (const char* env = std::getenv("RECGRID_DATA_ROOT"); env && *env && root == "../shared/data") root = env;
+  const std::string root = data::resolve_data_root(d["root"].as<std::string>());
   const std::string path = d["path"].IsNull() ? "" : d["path"].as<std::string>("");
   if (path.empty() && c.format != "synthetic")
     throw ConfigError(at_path + "dataset.path is empty: name the folder of the split files");

@@ -49,7 +49,8 @@ struct RunConfig {
 };
 
 // From a validated tree (see validate()). Relative dataset paths are resolved against dataset.root,
-// itself relative to the working directory; $RECGRID_DATA_ROOT replaces the built-in root.
+// itself relative to the working directory; left at its default it is resolved by
+// data::resolve_data_root ($RECGRID_DATA_ROOT, the development layout, or the user's data folder).
 // `where(key)`, if given, names where a key was set ("file:line"): value errors start with it.
 RunConfig to_run_config(const YAML::Node& resolved,
                         const std::function<std::string(const std::string&)>& where = {});

@@ -1,5 +1,5 @@
 // The composed model of one run: a base-model plugin plus its stacked enhancers, driven through the
-// plugin boundary. Implements the data flow of one training step (ARCHITECTURE.md):
+// plugin boundary. Implements the data flow of one training step (docs/DESIGN.md, "One training run, end to end"):
 //   E0 -> enhancers.transform_inputs -> base.encode -> base.loss + enhancers.loss + reg
 #pragma once
 

@@ -22,7 +22,7 @@ TEST(SimGCL, EachNodesNoiseHasNormEps) {
     const at::Tensor noise = enc.at(std::string(view) + "layer.1") - h;
     // Nodes without training edges (some scientific items) have H = 0, and sign(0) = 0: no noise.
     const at::Tensor connected = (h != 0).all(1);
-    ASSERT_GT(connected.sum().item<int64_t>(), 4000);
+    ASSERT_GT(connected.sum().item<int64_t>(), 2000);  // of 800 users + 1,469 items
     const at::Tensor norms = noise.norm(2, 1).masked_select(connected);
     EXPECT_NEAR(norms.min().item<double>(), eps, 1e-4) << view;
     EXPECT_NEAR(norms.max().item<double>(), eps, 1e-4) << view;
