@@ -128,6 +128,7 @@ int cmd_import(const std::vector<std::string>& args) {
   if (name.empty() || name == "." || name == "..") name = "dataset";
   const data::ImportTexts texts = text.read_all(read.format);  // first: a bad text file fails in seconds
   const data::RawData raw = data::read_interactions(input, read);
+  for (const std::string& w : data::check_columns(raw, filter, split, input)) std::cerr << "warning: " << w << "\n";
   data::FilterReport report;
   const auto kept = data::filter_interactions(raw.rows, filter, report);
   if (kept.empty())

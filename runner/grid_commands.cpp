@@ -122,7 +122,12 @@ int submit_search(const grid::GridSpec& spec, const grid::GridOptions& go, const
   const int n_tasks = vm["search-tasks"].as<int>();
   if (n_tasks < 1) throw std::invalid_argument("--search-tasks must be at least 1");
   const grid::SlurmOptions so = slurm_options(vm);
-  const grid::SlurmSubmission sub = grid::submit_search_to_slurm(spec.name, n_tasks, task_command(spec, go, sets), so);
+  grid::TaskCommand task = task_command(spec, go, sets);
+  // The search's tasks carry this command's selection on: its rows, then its cells.
+  if (vm.count("only")) task.only = vm["only"].as<std::vector<std::string>>();
+  if (vm.count("cell")) task.cell_ids = vm["cell"].as<std::vector<std::string>>();
+  if (go.shard_count > 1) task.shard = vm["shard"].as<std::string>();
+  const grid::SlurmSubmission sub = grid::submit_search_to_slurm(spec.name, n_tasks, task, so);
   if (sub.active > 0) {
     std::cout << "grid " << spec.name << ": its search is still queued or running on Slurm (" << sub.active
               << " task(s)); its tasks submit the tuned cells when it ends (`recgrid status " << go.out_dir << "`)\n";

@@ -5,10 +5,12 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 
+#include "eval/evaluator.hpp"
 #include "export/recommend.hpp"
 
 using namespace recgrid;
@@ -89,4 +91,37 @@ TEST(Export, IdNamesComeFromTheMapsAndTheItemText) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("user_map.tsv: index 0 has no original id"), std::string::npos) << e.what();
   }
+}
+
+// Ties and NaN: export ranks as evaluation does (ties to the lower index, NaN last; at::topk put NaN
+// first and left ties unspecified). Each exported rank r is checked against the evaluator itself: with
+// that item as the user's only test item, Recall@K is 1 exactly for K > r. Evaluation masks training
+// items with -1e8 where export leaves them out, so the two agree on every item scoring above -1e8:
+// for user 1, who has a training item, the NaN item (export's last) is checked by hand only.
+TEST(Export, TiesAndNaNRankAsInEvaluation) {
+  const float nan = std::nanf("");
+  // Items on a line: 0 NaN, 1 2 4 tie at 1, 3 6 tie at 2, 5 at 0.5, 7 at -1 (user 0; user 1 reversed).
+  const at::Tensor items = at::tensor({nan, 1.f, 1.f, 2.f, 1.f, 0.5f, 2.f, -1.f}).view({8, 1});
+  const at::Tensor users = at::tensor({1.f, -1.f}).view({2, 1});
+  data::Dataset ds;
+  ds.n_users = 2, ds.n_items = 8;
+  ds.train = {{1}, {3}};  // user 1 trained on item 3; user 0 on nothing
+  const auto seen = exporting::seen_items(ds, exporting::Exclude::Train);
+  const auto lists = exporting::top_k_block(users, items, 0, 2, seen, 8);
+  // By hand: the rule's order without the training item.
+  EXPECT_EQ(lists[0].items, (std::vector<int64_t>{3, 6, 1, 2, 4, 5, 7, 0}));
+  EXPECT_EQ(lists[1].items, (std::vector<int64_t>{7, 5, 1, 2, 4, 6, 0}));
+  EXPECT_TRUE(std::isnan(lists[0].scores.back()));
+  EXPECT_EQ(exporting::top_k_block(users, items, 0, 2, seen, 3)[0].items, (std::vector<int64_t>{3, 6, 1}));
+  const std::vector<int> ks = {1, 2, 3, 4, 5, 6, 7, 8};
+  for (size_t u = 0; u < 2; ++u)
+    for (size_t r = 0; r < lists[u].items.size(); ++r) {
+      if (std::isnan(lists[u].scores[r]) && u == 1) continue;
+      data::Dataset one = ds;
+      one.test = {{static_cast<int64_t>(u)}, {lists[u].items[r]}};
+      const auto m = eval::Evaluator(one, one.test, ks, 1024, /*tile_items=*/3).run([&] { return eval::Embeddings{users, items}; });
+      for (int k : ks)
+        EXPECT_EQ(m.at("recall@" + std::to_string(k)), k > static_cast<int>(r) ? 1.0 : 0.0)
+            << "user " << u << ", exported rank " << r << " (item " << lists[u].items[r] << "), recall@" << k;
+    }
 }

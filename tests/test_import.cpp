@@ -88,7 +88,7 @@ TEST(Import, FiltersRatingsDuplicatesAndAnIteratedKCore) {
   EXPECT_EQ(report.kcore_removed, 2u);
   EXPECT_EQ(report.kcore_rounds, 2u);
   for (const auto& r : kept) EXPECT_NE(d.users.ids()[r.user], "C");
-  // Duplicates: the first or the last by time, whatever the file order; ratings below the threshold go first.
+  // Duplicates: the first or the last by time, whatever the file order; then the rating threshold.
   RawData dup = rows_of({{"A", "x", 9}, {"A", "x", 1}, {"A", "y", 5}});
   dup.rows[2].rating = 1.0f;
   kept = filter_interactions(dup.rows, {3.0, "first", 0}, report);
@@ -307,4 +307,102 @@ TEST(Import, NoSplitModeSharesAPairBetweenSplitsAndTimeModesHoldOutTheLatest) {
       if (std::string(mode) == "temporal-user" || std::string(mode) == "loo-last")
         for (const auto& [user, first] : first_held) EXPECT_LE(last_train[user], first) << "user " << user;
     }
+}
+
+// --duplicates resolves a pair before --min-rating judges it: with `last`, an older 5 and a later 1
+// leave the 1, which fails the threshold, so the pair goes (dropping the 1 first kept the 5 as "the
+// latest"); with `first`, an older 1 and a later 5 leave the 1. A row without a rating fails a
+// threshold and passes when there is none.
+TEST(Import, DuplicatesAreResolvedBeforeTheRatingThreshold) {
+  RawData d = rows_of({{"A", "x", 1}, {"A", "x", 2}, {"A", "y", 3}, {"B", "x", 4}, {"B", "x", 5}, {"B", "z", 6}});
+  const float ratings[] = {5, 1, 5, 1, 5, std::nanf("")};
+  for (size_t k = 0; k < d.rows.size(); ++k) d.rows[k].rating = ratings[k];
+  FilterReport report;
+  auto kept = filter_interactions(d.rows, {4.0, "last", 0}, report);
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& r : kept) pairs.insert({d.users.ids()[r.user], d.items.ids()[r.item]});
+  EXPECT_EQ(pairs, (std::set<std::pair<std::string, std::string>>{{"A", "y"}, {"B", "x"}}));
+  EXPECT_EQ(report.duplicates, 2u);
+  EXPECT_EQ(report.below_rating, 2u);  // (A, x)'s latest 1 and (B, z) without a rating
+  kept = filter_interactions(d.rows, {4.0, "first", 0}, report);
+  pairs.clear();
+  for (const auto& r : kept) pairs.insert({d.users.ids()[r.user], d.items.ids()[r.item]});
+  EXPECT_EQ(pairs, (std::set<std::pair<std::string, std::string>>{{"A", "x"}, {"A", "y"}}));
+  kept = filter_interactions(d.rows, {kKeepEveryRating, "first", 0}, report);
+  EXPECT_EQ(kept.size(), 4u);  // no threshold: the unrated (B, z) stays
+  EXPECT_EQ(report.below_rating, 0u);
+}
+
+// --min-rating without a rating column and the time-ordered splits without a timestamp column are
+// errors naming the option and the column (they kept every row and split by file order, silently);
+// an input with the column on some rows only passes with a warning that says what happens to the rest.
+TEST(Import, OptionsThatNeedAMissingColumnSaySo) {
+  const std::string plain = write_file("nocols.csv", "user,item\na,x\na,y\na,z\nb,x\n");
+  const RawData raw = read_interactions(plain, {});
+  EXPECT_FALSE(raw.has_rating);
+  EXPECT_FALSE(raw.has_time);
+  const auto message = [&](const FilterOptions& f, const SplitOptions& s) {
+    try {
+      check_columns(raw, f, s, "in.csv");
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string rating = message({4.0}, {"ratio"});
+  EXPECT_NE(rating.find("in.csv: --min-rating needs a rating column, and the input has none"), std::string::npos) << rating;
+  for (const char* mode : {"loo-last", "temporal-user", "temporal-global"}) {
+    const std::string time = message({}, {mode});
+    EXPECT_NE(time.find(std::string("in.csv: --split ") + mode + " orders interactions by time, and the input has no "
+                        "timestamp column"), std::string::npos) << time;
+  }
+  for (const char* mode : {"ratio", "loo-random"}) EXPECT_TRUE(check_columns(raw, {}, {mode}, "in.csv").empty()) << mode;
+  // Through the command: exit 2 and the message, nothing written.
+  const std::string out = ::testing::TempDir() + "/import_refused";
+  fs::remove_all(out);
+  const auto r = recgrid::test::run_cli("data import " + plain + " --split temporal-user --out " + out);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--split temporal-user orders interactions by time"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out + "/train.tsv"));
+  // Amazon reviews with the fields on some lines only (the first has neither): warnings with counts.
+  const RawData some = read_interactions(
+      write_file("some.json", R"({"reviewerID": "A", "asin": "x"})" "\n"
+                              R"({"reviewerID": "A", "asin": "y", "overall": 5.0, "unixReviewTime": 7})" "\n"),
+      {"amazon"});
+  EXPECT_TRUE(some.has_rating);
+  EXPECT_TRUE(some.has_time);
+  const auto warnings = check_columns(some, {3.0}, {"loo-last"}, "r.json");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0], "r.json: 1 of 2 interactions have no rating: --min-rating drops them");
+  EXPECT_EQ(warnings[1], "r.json: 1 of 2 interactions have no timestamp: --split loo-last counts them as later than "
+                         "every timed one, in file order");
+}
+
+// Rows with a time sort by time, rows without one after them in file order: one rule, a strict weak
+// ordering. The old rule (time only when both rows had one, else file order) made a(t=2) < b(no time)
+// < c(t=1) < a, a cycle, and the split depended on the sort's internals (it held out c, the earliest).
+TEST(Import, RowsWithoutATimeComeAfterTimedRowsInFileOrder) {
+  const double none = std::nan("");
+  const RawData d = rows_of({{"U", "a", 2}, {"U", "b", none}, {"U", "c", 1}, {"U", "d", none}});
+  auto s = split_of(d, d.rows, split_interactions(d.rows, {"loo-last"}));
+  EXPECT_EQ(at(s, "U", "d"), 2);  // the last untimed row by file order is the latest
+  EXPECT_EQ(at(s, "U", "b"), 1);
+  EXPECT_EQ(at(s, "U", "a"), 0);
+  EXPECT_EQ(at(s, "U", "c"), 0);
+  const RawData three = rows_of({{"U", "a", 2}, {"U", "b", none}, {"U", "c", 1}});
+  s = split_of(three, three.rows, split_interactions(three.rows, {"loo-last"}));
+  EXPECT_EQ(at(s, "U", "b"), 2);
+  EXPECT_EQ(at(s, "U", "a"), 1);
+  EXPECT_EQ(at(s, "U", "c"), 0);
+  s = split_of(three, three.rows, split_interactions(three.rows, {"temporal-global", 0.0, 0.34}));
+  EXPECT_EQ(at(s, "U", "b"), 2);
+  // Duplicates follow the same order: the untimed repeat is the latest, the timed one the first.
+  RawData dup = rows_of({{"U", "x", none}, {"U", "x", 5}, {"U", "x", 3}});
+  FilterReport report;
+  auto kept = filter_interactions(dup.rows, {kKeepEveryRating, "last", 0}, report);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].order, 0u);
+  kept = filter_interactions(dup.rows, {kKeepEveryRating, "first", 0}, report);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].time, 3);
 }

@@ -315,3 +315,62 @@ TEST(Slurm, ASearchGridRunsItsSearchAsTasksThatThenSubmitTheTunedCells) {
     EXPECT_EQ(json::parse(slurp(out + path))["chosen"], json::parse(slurp(local + path))["chosen"]) << row;
   }
 }
+
+namespace {
+
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+// A search grid submitted with --only, --cell and --shard: the search's tasks carry --only and --cell
+// (their rows), and the command they end with, which submits the tuned cells, carries all three (the
+// cells'); before, both commands carried none, so the whole grid was searched and submitted. A dry run:
+// no cluster needed.
+TEST(Slurm, ASearchScriptCarriesTheSelectionToTheSearchAndTheCells) {
+  const std::string dir = fresh_dir("search_selection"), out = dir + "/out", grid = dir + "/grid.yaml";
+  std::ofstream(grid) << recgrid::test::kSearchGrid;
+  const auto r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm --dry-run --search-tasks 2 "
+                                        "--only enhancers=none --cell planted-lightgcn-none-s2 --shard 1/2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(count_of(r.output, "--only 'enhancers=none'"), 2u) << r.output;
+  EXPECT_EQ(count_of(r.output, "--cell 'planted-lightgcn-none-s2'"), 2u) << r.output;
+  EXPECT_EQ(count_of(r.output, "--shard '1/2'"), 1u) << r.output;
+  // The search's line: its own shard of the trials, then the selection.
+  EXPECT_TRUE(has(r.output, "--no-progress --only 'enhancers=none' --cell 'planted-lightgcn-none-s2'")) << r.output;
+  EXPECT_TRUE(has(r.output, "--warn-before' '120' --only 'enhancers=none' --cell 'planted-lightgcn-none-s2' --shard '1/2'"))
+      << r.output;
+  EXPECT_EQ(recgrid::run_command({"bash", "-n", out + "/slurm/array-1.sh"}).exit_status, 0);
+}
+
+// The same on the cluster: `--only enhancers=none` searches that row only and then submits its two
+// cells only (the other row is neither searched nor run).
+TEST(Slurm, ASearchGridSubmittedWithOnlySearchesAndRunsTheSelectedRowsOnly) {
+  REQUIRE_CLUSTER();
+  const std::string dir = fresh_dir("search_only"), out = dir + "/out", grid = dir + "/grid.yaml";
+  std::ofstream(grid) << recgrid::test::kSearchGrid;
+  const auto r = recgrid::test::run_cli("run " + grid + " --out " + out + " --executor slurm --search-tasks 2 --only enhancers=none");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_TRUE(has(r.output, "its search submitted as job")) << r.output;
+  std::string seen;
+  ASSERT_TRUE(wait_for(out, 300, [&](const std::string& s) { return records(out).size() >= 2 && has(s, " 0 running"); }, seen))
+      << seen << slurp(out + "/slurm/submissions.jsonl");
+  std::vector<json> submissions;
+  {
+    std::ifstream f(out + "/slurm/submissions.jsonl");
+    for (std::string line; std::getline(f, line);) submissions.push_back(json::parse(line));
+  }
+  ASSERT_EQ(submissions.size(), 2u) << "the search, then the selected cells once";
+  EXPECT_EQ(submissions[1]["cells"], json({"planted-lightgcn-none-s1", "planted-lightgcn-none-s2"}));
+  std::set<std::string> recorded;
+  for (const json& rec : records(out)) recorded.insert(rec["cell"].get<std::string>());
+  EXPECT_EQ(recorded, (std::set<std::string>{"planted-lightgcn-none-s1", "planted-lightgcn-none-s2"}));
+  size_t other_trials = 0;
+  if (fs::exists(out + "/search/planted-lightgcn-rlmrec_con"))
+    for (const auto& e : fs::directory_iterator(out + "/search/planted-lightgcn-rlmrec_con"))
+      other_trials += e.is_directory();
+  EXPECT_EQ(other_trials, 0u) << "the row --only left out was searched";
+}

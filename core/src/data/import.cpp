@@ -119,8 +119,8 @@ RawData read_interactions(const std::string& path, const ReadOptions& o) {
       add_row(d, split_fields(line, sep), c, where);
     }
   }
-  d.has_rating = !d.rows.empty() && !std::isnan(d.rows.front().rating);
-  d.has_time = !d.rows.empty() && !std::isnan(d.rows.front().time);
+  d.has_rating = std::any_of(d.rows.begin(), d.rows.end(), [](const RawInteraction& r) { return !std::isnan(r.rating); });
+  d.has_time = std::any_of(d.rows.begin(), d.rows.end(), [](const RawInteraction& r) { return !std::isnan(r.time); });
   return d;
 }
 
@@ -146,9 +146,14 @@ size_t kcore(std::vector<RawInteraction>& rows, int k) {
   return rounds;
 }
 
-// Earlier first: by time when the input has times, then by file order.
+// Earlier first: rows with a time by time (equal times: file order), then rows without a time, in
+// file order. One rule for every pair (the key is (no time, time, order)), so it is a strict weak
+// ordering when only some rows have a time; comparing by time only when both had one was not
+// (a < b < c < a with an untimed b between two timed rows), which std::stable_sort may not be given.
 bool earlier(const RawInteraction& a, const RawInteraction& b) {
-  if (!std::isnan(a.time) && !std::isnan(b.time) && a.time != b.time) return a.time < b.time;
+  const bool a_timed = !std::isnan(a.time), b_timed = !std::isnan(b.time);
+  if (a_timed != b_timed) return a_timed;
+  if (a_timed && a.time != b.time) return a.time < b.time;
   return a.order < b.order;
 }
 
@@ -159,11 +164,7 @@ std::vector<RawInteraction> filter_interactions(std::vector<RawInteraction> rows
   if (o.duplicates != "first" && o.duplicates != "last")
     throw std::invalid_argument("--duplicates must be first or last, not '" + o.duplicates + "'");
   report.read = rows.size();
-  const size_t n = rows.size();
-  rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const RawInteraction& r) { return r.rating < o.min_rating; }),
-             rows.end());
-  report.below_rating = n - rows.size();
-  // Duplicates: order by (user, item, time, file order); keep the first or the last of each pair.
+  // Duplicates first: order by (user, item, time, file order); keep the first or the last of each pair.
   std::stable_sort(rows.begin(), rows.end(), [](const RawInteraction& a, const RawInteraction& b) {
     if (a.user != b.user) return a.user < b.user;
     if (a.item != b.item) return a.item < b.item;
@@ -176,6 +177,12 @@ std::vector<RawInteraction> filter_interactions(std::vector<RawInteraction> rows
     if (o.duplicates == "first" ? first_of_pair : last_of_pair) kept.push_back(rows[k]);
   }
   report.duplicates = rows.size() - kept.size();
+  // Then the threshold, on the interaction that stayed (NaN, no rating, fails it).
+  const size_t resolved = kept.size();
+  if (o.has_threshold())
+    kept.erase(std::remove_if(kept.begin(), kept.end(), [&](const RawInteraction& r) { return !(r.rating >= o.min_rating); }),
+               kept.end());
+  report.below_rating = resolved - kept.size();
   const size_t before_kcore = kept.size();
   report.kcore_rounds = kcore(kept, o.kcore);
   report.kcore_removed = before_kcore - kept.size();
@@ -241,6 +248,36 @@ std::vector<uint8_t> split_interactions(const std::vector<RawInteraction>& rows,
     for (size_t k = n - n_test - n_valid; k < n - n_test; ++k) split[list[k]] = 1;
   }
   return split;
+}
+
+std::vector<std::string> check_columns(const RawData& raw, const FilterOptions& filter, const SplitOptions& split,
+                                       const std::string& input) {
+  std::vector<std::string> warnings;
+  const size_t n = raw.rows.size();
+  if (filter.has_threshold()) {
+    if (!raw.has_rating)
+      throw std::invalid_argument(input + ": --min-rating needs a rating column, and the input has none (a column named "
+                                  "rating, overall or score; --columns user,item,rating,... for a file without a header): "
+                                  "drop --min-rating to keep every interaction");
+    const size_t unrated = static_cast<size_t>(
+        std::count_if(raw.rows.begin(), raw.rows.end(), [](const RawInteraction& r) { return std::isnan(r.rating); }));
+    if (unrated > 0)
+      warnings.push_back(input + ": " + std::to_string(unrated) + " of " + std::to_string(n) +
+                         " interactions have no rating: --min-rating drops them");
+  }
+  const bool by_time = split.mode == "loo-last" || split.mode == "temporal-user" || split.mode == "temporal-global";
+  if (by_time) {
+    if (!raw.has_time)
+      throw std::invalid_argument(input + ": --split " + split.mode + " orders interactions by time, and the input has no "
+                                  "timestamp column (a column named timestamp, time or unixReviewTime; --columns "
+                                  "user,item,rating,timestamp for a file without a header): use --split ratio or loo-random");
+    const size_t untimed = static_cast<size_t>(
+        std::count_if(raw.rows.begin(), raw.rows.end(), [](const RawInteraction& r) { return std::isnan(r.time); }));
+    if (untimed > 0)
+      warnings.push_back(input + ": " + std::to_string(untimed) + " of " + std::to_string(n) + " interactions have no "
+                         "timestamp: --split " + split.mode + " counts them as later than every timed one, in file order");
+  }
+  return warnings;
 }
 
 namespace {

@@ -39,7 +39,7 @@ struct RawInteraction {
 struct RawData {
   IdInterner users, items;
   std::vector<RawInteraction> rows;
-  bool has_rating = false, has_time = false;
+  bool has_rating = false, has_time = false;  // some row has one (Amazon reviews may lack a field)
 };
 
 // The input formats (`--format`):
@@ -59,12 +59,18 @@ struct FilterReport {
   size_t read = 0, below_rating = 0, duplicates = 0, kcore_removed = 0, kcore_rounds = 0;
 };
 
+// The --min-rating default: no threshold (rows without a rating are kept).
+inline constexpr double kKeepEveryRating = -1e300;
+
 struct FilterOptions {
-  double min_rating = -1e300;  // keep ratings >= this (implicit feedback); the default keeps all
+  double min_rating = kKeepEveryRating;  // keep ratings >= this (implicit feedback); a row without a rating fails it
   std::string duplicates = "first";  // first | last: which of a repeated (user, item) stays (by time, then file order)
   int kcore = 0;                     // users and items with fewer interactions are dropped, until none is
+  bool has_threshold() const { return min_rating > kKeepEveryRating; }
 };
-// Rating threshold, then duplicates, then iterated k-core on users and items.
+// Duplicates, then the rating threshold (on the interaction that stayed: with `last`, a later 1 after
+// an older 5 drops the pair), then iterated k-core on users and items. Time order: rows with a time by
+// time, then rows without one, in file order (import.cpp, earlier()).
 std::vector<RawInteraction> filter_interactions(std::vector<RawInteraction> rows, const FilterOptions& o,
                                                 FilterReport& report);
 
@@ -75,6 +81,14 @@ struct SplitOptions {
   uint64_t seed = 2023;
 };
 std::vector<uint8_t> split_interactions(const std::vector<RawInteraction>& rows, const SplitOptions& o);
+
+// What the options need from the input (`input` names it in messages): --min-rating a rating column;
+// the loo-last, temporal-user and temporal-global splits a timestamp column. Throws
+// std::invalid_argument naming the option and the missing column. Returns warnings for an input that
+// has the column on some rows only (Amazon reviews): rows without a rating fail --min-rating; rows
+// without a time count as later than every timed one, in file order.
+std::vector<std::string> check_columns(const RawData& raw, const FilterOptions& filter, const SplitOptions& split,
+                                       const std::string& input);
 
 // Writes train/valid/test.tsv (dense 0-based ids), user_map.tsv / item_map.tsv (index <-> original
 // id), item_text.tsv / user_text.tsv when texts are given, NAME.yaml (a dataset config `recgrid run` and grids can name) and summary.json; returns the

@@ -7,31 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "eval/ranking.hpp"  // the ranked lists the metrics are computed on
+
 namespace recgrid::eval {
-
-// The k highest scores of scores[0, n), best first. Ties go to the lower item index, so a ranking
-// is a pure function of the scores (torch.topk leaves tie order unspecified). NaN ranks last.
-// Writes min(k, n) indices to `out` and returns that count.
-int top_k(const float* scores, int64_t n, int k, int64_t* out);
-
-// top_k over scores that arrive in pieces (item tiles in increasing item order): the same result as
-// top_k over the whole row, with only k entries kept.
-class RunningTopK {
- public:
-  explicit RunningTopK(int k) : k_(k) { heap_.reserve(static_cast<size_t>(k)); }
-  // scores[0, n) are the items first_item .. first_item + n - 1.
-  void offer(const float* scores, int64_t n, int64_t first_item);
-  // The best min(k, items offered) items, best first, into `out`; returns the count.
-  int take(int64_t* out);
-
- private:
-  struct Entry {
-    float score;
-    int64_t item;
-  };
-  int k_;
-  std::vector<Entry> heap_;  // worst on top
-};
 
 // Sums of per-user Recall@K and NDCG@K over evaluation users.
 class MetricSums {

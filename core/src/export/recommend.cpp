@@ -1,11 +1,13 @@
 #include "export/recommend.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <limits>
 
 #include "data/delimited.hpp"
+#include "eval/ranking.hpp"
 #include "text/item_texts.hpp"
 #include "util/line_reader.hpp"
 
@@ -78,26 +80,44 @@ std::vector<data::UserItemIndex> seen_items(const data::Dataset& ds, Exclude exc
   return seen;
 }
 
+namespace {
+
+// One user's list from their score row: the items not excluded, offered to the shared ranking
+// (eval/ranking.hpp) in the runs between excluded ones, so that excluded items are never candidates.
+Ranked rank_row(const float* row, int64_t n_items, const std::vector<char>& excluded, int k, std::vector<int64_t>& buffer) {
+  eval::RunningTopK top(k);
+  for (int64_t lo = 0; lo < n_items;) {
+    while (lo < n_items && excluded[static_cast<size_t>(lo)]) ++lo;
+    int64_t hi = lo;
+    while (hi < n_items && !excluded[static_cast<size_t>(hi)]) ++hi;
+    if (hi > lo) top.offer(row + lo, hi - lo, lo);
+    lo = hi;
+  }
+  Ranked list;
+  list.items.assign(buffer.begin(), buffer.begin() + top.take(buffer.data()));
+  for (int64_t item : list.items) list.scores.push_back(row[item]);
+  return list;
+}
+
+}  // namespace
+
 std::vector<Ranked> top_k_block(const at::Tensor& users, const at::Tensor& items, int64_t begin, int64_t end,
                                 const std::vector<data::UserItemIndex>& seen, int64_t k) {
-  at::Tensor scores = users.narrow(0, begin, end - begin).mm(items.t()).to(at::kCPU, at::kFloat).contiguous();  // [B x N]
-  float* s = scores.data_ptr<float>();
+  const at::Tensor scores = users.narrow(0, begin, end - begin).mm(items.t()).to(at::kCPU, at::kFloat).contiguous();  // [B x N]
+  const float* s = scores.data_ptr<float>();
   const int64_t n_items = scores.size(1);
-  for (int64_t u = begin; u < end; ++u)
-    for (const data::UserItemIndex& index : seen)
-      for (const int64_t* it = index.begin(u); it != index.end(u); ++it)
-        s[(u - begin) * n_items + *it] = -std::numeric_limits<float>::infinity();
-  const auto [top_scores, top_items] = scores.topk(std::min(k, n_items), 1);
+  const int kk = static_cast<int>(std::max<int64_t>(0, std::min(k, n_items)));
   std::vector<Ranked> out(static_cast<size_t>(end - begin));
-  const float* ts = top_scores.data_ptr<float>();
-  const int64_t* ti = top_items.data_ptr<int64_t>();
-  const int64_t kk = top_items.size(1);
-  for (int64_t r = 0; r < end - begin; ++r)
-    for (int64_t j = 0; j < kk; ++j) {
-      if (ts[r * kk + j] == -std::numeric_limits<float>::infinity()) break;  // fewer candidates than k
-      out[static_cast<size_t>(r)].items.push_back(ti[r * kk + j]);
-      out[static_cast<size_t>(r)].scores.push_back(ts[r * kk + j]);
+  at::parallel_for(begin, end, 1, [&](int64_t u0, int64_t u1) {  // rows are independent: any split gives the same lists
+    std::vector<char> excluded(static_cast<size_t>(n_items));
+    std::vector<int64_t> buffer(static_cast<size_t>(kk));
+    for (int64_t u = u0; u < u1; ++u) {
+      std::fill(excluded.begin(), excluded.end(), 0);
+      for (const data::UserItemIndex& index : seen)
+        for (const int64_t* it = index.begin(u); it != index.end(u); ++it) excluded[static_cast<size_t>(*it)] = 1;
+      out[static_cast<size_t>(u - begin)] = rank_row(s + (u - begin) * n_items, n_items, excluded, kk, buffer);
     }
+  });
   return out;
 }
 

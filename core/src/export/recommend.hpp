@@ -33,7 +33,8 @@ struct Ranked {
 };
 
 // Scores every item for users [begin, end) by the dot product of their embeddings (what evaluation
-// ranks by), sets the excluded items to -inf, and keeps the k best of each user.
+// ranks by) and keeps the k best of each user that are not excluded, ranked as evaluation ranks
+// (eval/ranking.hpp: ties to the lower index, NaN last). Fewer than k when fewer items are left.
 std::vector<Ranked> top_k_block(const at::Tensor& users, const at::Tensor& items, int64_t begin, int64_t end,
                                 const std::vector<data::UserItemIndex>& seen, int64_t k);
 

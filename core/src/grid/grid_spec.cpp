@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "grid/search_checks.hpp"
+
 namespace recgrid::grid {
 
 namespace fs = std::filesystem;
@@ -353,6 +355,7 @@ GridSpec load_grid(const std::string& path, const std::vector<std::string>& sets
     spec.cells.push_back(std::move(cell));
   } while (next_combination(pick, axes));
   if (spec.cells.empty()) throw ConfigError(path + ": the grid has no cells (every cell is excluded)");
+  check_search_against_grid(spec, root, sets);
   return spec;
 }
 

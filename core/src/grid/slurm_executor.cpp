@@ -211,12 +211,27 @@ SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<
   return sub;
 }
 
+namespace {
+
+// The submitting command's --only and --cell (and, for the cells, its --shard) as arguments.
+std::string selection_args(const TaskCommand& t, bool with_shard) {
+  std::string args;
+  for (const std::string& f : t.only) args += " --only " + quoted(f);
+  for (const std::string& id : t.cell_ids) args += " --cell " + quoted(id);
+  if (with_shard && !t.shard.empty()) args += " --shard " + quoted(t.shard);
+  return args;
+}
+
+}  // namespace
+
 std::string search_script(const std::string& grid_name, int n_tasks, const TaskCommand& task, const SlurmOptions& o) {
   std::string submit_cells = "--executor slurm";
   for (const std::string& a : slurm_cli_args(o)) submit_cells += " " + quoted(a);
+  submit_cells += selection_args(task, true);  // the cells this command selected, not the whole grid
+  // The search's own --shard splits its trials among the tasks; --only / --cell choose its rows.
   const std::string search = "--search-only --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(n_tasks) +
                              "\" --jobs 1 --threads-per-cell \"${SLURM_CPUS_PER_TASK:-" + std::to_string(o.cpus_per_cell) +
-                             "}\" --no-progress";
+                             "}\" --no-progress" + selection_args(task, false);
   return "#!/bin/bash\n"
          "# Written by `recgrid run --executor slurm` at " + utc_now() + ": the search of grid " + grid_name + " as " +
          std::to_string(n_tasks) + " tasks\n# sharing its trials (docs/GRIDS.md, Tuning); the first task that finds "

@@ -29,6 +29,11 @@ struct TaskCommand {
   std::string recgrid_exe, grid_file, out_dir;  // absolute paths (tasks start in another folder)
   std::vector<std::string> sets;                // the grid's --set overrides
   std::vector<std::string> plugin_dirs;
+  // The submitting command's selection, which a search's tasks carry on (cell tasks name their cell):
+  // --only filters and --cell ids restrict the rows searched and the cells submitted after the search;
+  // --shard I/N of the cells ("" for all) the cells submitted.
+  std::vector<std::string> only, cell_ids;
+  std::string shard;
 };
 
 // The sbatch script of an array whose task k runs cell_ids[k].
@@ -51,8 +56,9 @@ SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<
                                 const TaskCommand& task, const SlurmOptions& o);
 
 // A grid's search (search_runner.hpp) as an array of `n_tasks` tasks sharing its trials, each running
-// `recgrid run GRID --search-only --shard K/n_tasks`; the first task to find every row chosen submits
-// the tuned cells with the same options (`recgrid run GRID --executor slurm ...`: the submission lock
+// `recgrid run GRID --search-only --shard K/n_tasks` with the task's --only / --cell; the first task to
+// find every row chosen submits the tuned cells with the same options and selection (`recgrid run
+// GRID --executor slurm ...` with --only, --cell and the cells' --shard: the submission lock
 // keeps the others from submitting them again). Nothing is submitted while a search task is queued or
 // running (sub.active counts them). The ids in submissions.jsonl are "search/K".
 SlurmSubmission submit_search_to_slurm(const std::string& grid_name, int n_tasks, const TaskCommand& task,
