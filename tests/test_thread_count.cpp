@@ -91,6 +91,7 @@ std::vector<nlohmann::json> planted_run(const std::string& model, int threads) {
     nlohmann::json m = nlohmann::json::parse(line);
     m.erase("train_time_s");
     m.erase("eval_time_s");
+    if (m.contains("untrained")) m["untrained"].erase("eval_time_s");
     lines.push_back(m);
   }
   return lines;
