@@ -189,13 +189,6 @@ void print_option(const rg_option_spec& o) {
   std::cout << "\n";
 }
 
-// A table cell's text with its '|' escaped (a range union "{0} | [2, inf)", a help's "|S|").
-std::string markdown_cell(const std::string& text) {
-  std::string out;
-  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
 // A plugin's options as the Markdown table its README carries (between the markers below).
 void print_option_table(const rg_plugin_info& info) {
   std::cout << "<!-- options: generated from the plugin's declaration by `recgrid plugins --markdown " << info.name
@@ -205,7 +198,7 @@ void print_option_table(const rg_plugin_info& info) {
     const auto value = nlohmann::json::parse(o.default_json);
     const std::string shown = value.is_string() ? value.get<std::string>() : std::string(o.default_json);  // as written
     std::cout << "| `" << o.name << "` | " << o.type << " | " << (shown.empty() ? "\"\"" : shown) << " | "
-              << markdown_cell(o.range ? o.range : "") << " | " << markdown_cell(o.help) << " |\n";
+              << (o.range && *o.range ? o.range : "") << " | " << o.help << " |\n";
   }
   std::cout << "<!-- end of options -->\n";
 }
