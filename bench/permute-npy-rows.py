@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Writes a copy of a 2-D .npy table with its rows permuted (seeded): text tables that disagree with
-the interactions while keeping every statistic of the table itself (the irllrec-ref reproducer,
-plugins/enhancers/irllrec/README.md). Standard library only: reads the .npy v1/v2 header, moves rows.
+"""Writes a copy of a 2-D .npy table with its rows permuted: row r takes row (7919 r + SHIFT) mod n
+(7919 is prime, so for any n it does not divide this is a permutation; the suite's
+IrllrecRef test applies the same one). Text tables that disagree with the interactions while keeping
+every statistic of the table itself (the irllrec-ref reproducer, plugins/enhancers/irllrec/README.md).
+Standard library only: reads the .npy v1/v2 header, moves rows.
 
-usage: permute-npy-rows.py IN.npy OUT.npy SEED
+usage: permute-npy-rows.py IN.npy OUT.npy SHIFT
 """
 import ast
-import random
 import struct
 import sys
 
@@ -27,8 +28,9 @@ def main(src, dst, seed):
     rows, cols = header["shape"]
     body = data[start + hlen:]
     width = len(body) // rows
-    order = list(range(rows))
-    random.Random(seed).shuffle(order)
+    if rows % 7919 == 0:
+        sys.exit(f"{src}: {rows} rows: 7919 divides it, not a permutation")
+    order = [(7919 * r + seed) % rows for r in range(rows)]
     with open(dst, "wb") as f:
         f.write(data[:start + hlen])
         f.write(b"".join(body[i * width:(i + 1) * width] for i in order))

@@ -11,8 +11,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <numeric>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -26,15 +24,14 @@ namespace {
 
 using recgrid::test::run_cli;
 
-// The table with its rows in a seeded random order.
-void permute_rows(const std::string& in, const std::string& out, uint32_t seed) {
+// The table with row r taking row (7919 r + shift) mod n (a permutation: 7919 is prime and does not
+// divide n here), as bench/permute-npy-rows.py does.
+void permute_rows(const std::string& in, const std::string& out, int64_t shift) {
   const recgrid::data::FloatTable t = recgrid::data::read_table_npy(in);
-  std::vector<int64_t> order(static_cast<size_t>(t.rows));
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  ASSERT_NE(t.rows % 7919, 0);
   recgrid::data::FloatTable p = t;
   for (int64_t r = 0; r < t.rows; ++r)
-    std::copy_n(t.values.begin() + order[r] * t.cols, t.cols, p.values.begin() + r * t.cols);
+    std::copy_n(t.values.begin() + ((7919 * r + shift) % t.rows) * t.cols, t.cols, p.values.begin() + r * t.cols);
   recgrid::data::write_table_npy(out, p);
 }
 
@@ -75,11 +72,12 @@ TEST(IrllrecRef, CollapsesWhenTheTextDisagreesWithTheInteractionsAndIntentPropag
   ASSERT_EQ(ref.size(), 5u);
   ASSERT_EQ(intents.size(), 5u);
   ASSERT_EQ(ref_own.size(), 5u);
-  // Measured (1 thread): irllrec-ref 0.0158 0.0192 0.0238 0.0198 0.0177 at epochs 0-12; with
-  // intent_propagation: intents 0.0163 -> 0.1368; irllrec-ref on the tables in their own rows learns.
-  EXPECT_LT(ref.back(), 0.03);
+  // Measured (1 thread): irllrec-ref 0.0165 0.0240 0.0290 0.0295 0.0255 at epochs 0-12; with
+  // intent_propagation: intents 0.0160 -> 0.1435; irllrec-ref on the tables in their own rows 0.0198
+  // -> 0.3300.
+  EXPECT_LT(ref.back(), 0.04);
   EXPECT_LT(ref.back(), *std::max_element(ref.begin(), ref.end()));  // falling again after its peak
   EXPECT_GT(intents.back(), 0.08);
-  EXPECT_GT(intents.back(), 3 * ref.back());
+  EXPECT_GT(intents.back(), 4 * ref.back());
   EXPECT_GT(ref_own.back(), 0.08);
 }
