@@ -69,49 +69,84 @@ at::Tensor lse_shifted(const at::Tensor& q, const at::Tensor& k, int64_t chunk) 
   return lse;
 }
 
-// Runs row_block(r0, rows, gk) for every block of `block` query rows, in parallel, and returns the
-// key gradient: each thread adds into its own [N x d] buffer `gk` (threads own fixed row ranges), and
-// the buffers are summed in thread order, so the result is deterministic. tiles_with_key_gradient
-// runs tile(r0, rows, start, m, gk) for every [rows x m] tile of kRowBlock-row blocks, key chunks in
-// order.
-template <class RowBlock>
-at::Tensor tiles_by_row_block(int64_t B, const at::Tensor& k, int64_t block, RowBlock&& row_block) {
-  std::vector<at::Tensor> parts(static_cast<size_t>(at::get_num_threads()));
-  at::parallel_for(0, row_blocks(B, block), 1, [&](int64_t lo, int64_t hi) {
+// The key gradient of the tiled products is a sum over query row blocks. Its order must not depend on
+// the thread count (a cell resumed with another --threads-per-cell must give the same numbers, and the
+// thread count is not in its hash): key row j's gradient is always the sum over row blocks in block
+// order, each block's tile added by one addmm_ of the same shape. With one thread that order comes for
+// free in the sweep over row blocks (`fused`: each tile is used for the query and the key gradient while
+// in cache). With several threads the query rows and the key rows are owned separately: a pass over row
+// blocks for the query side, then a pass over key chunks (each owned by one thread) that recomputes each
+// block's tile and adds it in block order. Per-thread buffers summed at the end (what this replaced)
+// covered row ranges that depend on the thread count, so their sum rounded differently.
+bool fused_key_gradient() { return at::get_num_threads() == 1; }
+
+// gk = sum over row blocks b, in order, of tile(b, chunk)^T factor(b), by key chunk in parallel.
+// tile(r0, rows, start, m) must give the [rows x m] tile the fused pass used, factor(r0, rows) the
+// [rows x d] right-hand side.
+template <class Tile, class Factor>
+at::Tensor key_gradient_by_key_chunk(int64_t B, const at::Tensor& k, int64_t block, int64_t chunk, Tile&& tile,
+                                     Factor&& factor) {
+  const int64_t n = k.size(0);
+  at::Tensor grad_k = at::zeros_like(k);
+  at::parallel_for(0, row_blocks(n, chunk), 1, [&](int64_t lo, int64_t hi) {
     at::NoGradGuard no_grad;  // grad mode is per thread: the workers' default is on
-    at::Tensor& gk = parts[static_cast<size_t>(at::get_thread_num())];
-    if (!gk.defined()) gk = at::zeros_like(k);
-    for (int64_t blk = lo; blk < hi; ++blk) {
-      const int64_t r0 = blk * block;
-      row_block(r0, std::min(block, B - r0), gk);
+    for (int64_t c = lo; c < hi; ++c) {
+      const int64_t start = c * chunk, m = std::min(chunk, n - start);
+      at::Tensor gk = grad_k.narrow(0, start, m);
+      for (int64_t r0 = 0; r0 < B; r0 += block) {
+        const int64_t rows = std::min(block, B - r0);
+        gk.addmm_(tile(r0, rows, start, m).t(), factor(r0, rows));
+      }
     }
   });
-  at::Tensor grad_k = at::zeros_like(k);
-  for (const at::Tensor& part : parts)
-    if (part.defined()) grad_k.add_(part);
   return grad_k;
 }
 
-template <class Tile>
-at::Tensor tiles_with_key_gradient(int64_t B, const at::Tensor& k, int64_t chunk, Tile&& tile) {
-  const int64_t n = k.size(0);
-  return tiles_by_row_block(B, k, kRowBlock, [&](int64_t r0, int64_t rows, at::Tensor& gk) {
-    for (int64_t start = 0; start < n; start += chunk) tile(r0, rows, start, std::min(chunk, n - start), gk);
+// Runs row_block(r0, rows) for every block of `block` query rows, in parallel (each block owned by one
+// thread).
+template <class RowBlock>
+void for_row_blocks(int64_t B, int64_t block, RowBlock&& row_block) {
+  at::parallel_for(0, row_blocks(B, block), 1, [&](int64_t lo, int64_t hi) {
+    at::NoGradGuard no_grad;
+    for (int64_t blk = lo; blk < hi; ++blk) {
+      const int64_t r0 = blk * block;
+      row_block(r0, std::min(block, B - r0));
+    }
   });
+}
+
+// grad_q rows += tile kc and grad_k += tile^T factor for every [kRowBlock x chunk] tile, key chunks in
+// order (see fused_key_gradient for the order of the key side).
+template <class Tile, class Factor>
+at::Tensor tiles_with_key_gradient(const at::Tensor& k, int64_t chunk, at::Tensor& grad_q, Tile&& tile,
+                                   Factor&& factor) {
+  const int64_t B = grad_q.size(0), n = k.size(0);
+  const bool fused = fused_key_gradient();
+  at::Tensor grad_k = fused ? at::zeros_like(k) : at::Tensor();
+  for_row_blocks(B, kRowBlock, [&](int64_t r0, int64_t rows) {
+    for (int64_t start = 0; start < n; start += chunk) {
+      const int64_t m = std::min(chunk, n - start);
+      const at::Tensor p = tile(r0, rows, start, m), kc = k.narrow(0, start, m);
+      grad_q.narrow(0, r0, rows).addmm_(p, kc);
+      if (fused) grad_k.narrow(0, start, m).addmm_(p.t(), factor(r0, rows));
+    }
+  });
+  if (fused) return grad_k;
+  return key_gradient_by_key_chunk(B, k, kRowBlock, chunk, tile, factor);
 }
 
 // p = softmax rows times g; grad_q = p k, grad_k = p^T q, tile by tile.
 void lse_backward_tiled(const at::Tensor& q, const at::Tensor& k, const at::Tensor& lse, const at::Tensor& g,
                         int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
-  grad_k = tiles_with_key_gradient(q.size(0), k, chunk, [&](int64_t r0, int64_t rows, int64_t start, int64_t m, at::Tensor& gk) {
-    const at::Tensor qb = q.narrow(0, r0, rows), kc = k.narrow(0, start, m);
-    const at::Tensor p = at::mm(qb, kc.t())
-                             .sub_(lse.narrow(0, r0, rows).unsqueeze(1))
-                             .exp_()
-                             .mul_(g.narrow(0, r0, rows).unsqueeze(1));
-    grad_q.narrow(0, r0, rows).addmm_(p, kc);
-    gk.narrow(0, start, m).addmm_(p.t(), qb);
-  });
+  grad_k = tiles_with_key_gradient(
+      k, chunk, grad_q,
+      [&](int64_t r0, int64_t rows, int64_t start, int64_t m) {
+        return at::mm(q.narrow(0, r0, rows), k.narrow(0, start, m).t())
+            .sub_(lse.narrow(0, r0, rows).unsqueeze(1))
+            .exp_()
+            .mul_(g.narrow(0, r0, rows).unsqueeze(1));
+      },
+      [&](int64_t r0, int64_t rows) { return q.narrow(0, r0, rows); });
 }
 
 // The same with the softmax normalisation folded out of the tiles: p_bj = exp(s_bj) w_b with
@@ -121,12 +156,12 @@ void lse_backward_tiled_folded(const at::Tensor& q, const at::Tensor& k, const a
                                int64_t chunk, at::Tensor& grad_q, at::Tensor& grad_k) {
   const at::Tensor w = (g * (-lse).exp()).unsqueeze(1);
   const at::Tensor qw = q * w;
-  grad_k = tiles_with_key_gradient(q.size(0), k, chunk, [&](int64_t r0, int64_t rows, int64_t start, int64_t m, at::Tensor& gk) {
-    const at::Tensor kc = k.narrow(0, start, m);
-    const at::Tensor e = at::mm(q.narrow(0, r0, rows), kc.t()).exp_();
-    grad_q.narrow(0, r0, rows).addmm_(e, kc);
-    gk.narrow(0, start, m).addmm_(e.t(), qw.narrow(0, r0, rows));
-  });
+  grad_k = tiles_with_key_gradient(
+      k, chunk, grad_q,
+      [&](int64_t r0, int64_t rows, int64_t start, int64_t m) {
+        return at::mm(q.narrow(0, r0, rows), k.narrow(0, start, m).t()).exp_();
+      },
+      [&](int64_t r0, int64_t rows) { return qw.narrow(0, r0, rows); });
   grad_q.mul_(w);  // the unscaled sums were accumulated above
 }
 
@@ -176,7 +211,8 @@ class LogSumExpSimilarity : public torch::autograd::Function<LogSumExpSimilarity
 // and the positive for NCE_B). Per block of kSweepRowBlock query rows the exponentials of all keys are
 // kept (a [kSweepRowBlock x N] block per thread: O(N), never O(B x N)); the rows' lse follow from their
 // sums, and the gradient products reuse them: one product and one exp per similarity instead of two of
-// each (the lse, then its backward's recomputation). Folded form: needs bound < kFoldSafe.
+// each (the lse, then its backward's recomputation). With several threads the key gradient's pass
+// recomputes them (fused_key_gradient: the order of its sums). Folded form: needs bound < kFoldSafe.
 struct Sweep {
   at::Tensor lse, grad_q, grad_k;  // gradients of sum_b c_b lse_b
 };
@@ -188,9 +224,11 @@ Sweep lse_sweep(const at::Tensor& q, const at::Tensor& k, int64_t chunk, RowWeig
   // A column of ones on the keys: e [k | 1] gives the unscaled query gradient sum_j e_bj k_j and the
   // row sum sum_j e_bj in one product, while e is still in cache.
   const at::Tensor k1 = at::cat({k, at::ones({n, 1}, k.options())}, 1);
-  Sweep out{at::empty({B}, q.options()), at::empty_like(q), at::Tensor()};
+  const bool fused = fused_key_gradient();  // else the key side is a second pass (fused_key_gradient)
+  Sweep out{at::empty({B}, q.options()), at::empty_like(q), fused ? at::zeros_like(k) : at::Tensor()};
+  const at::Tensor qw_all = fused ? at::Tensor() : at::empty_like(q);
   std::vector<std::vector<at::Tensor>> exp_tiles(static_cast<size_t>(at::get_num_threads()));
-  out.grad_k = tiles_by_row_block(B, k, kSweepRowBlock, [&](int64_t r0, int64_t rows, at::Tensor& gk) {
+  for_row_blocks(B, kSweepRowBlock, [&](int64_t r0, int64_t rows) {
     std::vector<at::Tensor>& tiles = exp_tiles[static_cast<size_t>(at::get_thread_num())];
     const at::Tensor qb = q.narrow(0, r0, rows);
     at::Tensor sums = at::zeros({rows, d + 1}, q.options());  // [sum_j e_bj k_j | sum_j e_bj]
@@ -206,11 +244,22 @@ Sweep lse_sweep(const at::Tensor& q, const at::Tensor& k, int64_t chunk, RowWeig
     const at::Tensor w = (row_weight(r0, lse_b) * (-lse_b).exp()).unsqueeze(1);  // d/d s_bj = w_b e_bj
     out.grad_q.narrow(0, r0, rows).copy_(sums.narrow(1, 0, d) * w);
     const at::Tensor qw = qb * w;
+    if (!fused) {
+      qw_all.narrow(0, r0, rows).copy_(qw);
+      return;
+    }
     for (int64_t start = 0, t = 0; start < n; start += chunk, ++t) {
       const int64_t m = std::min(chunk, n - start);
-      gk.narrow(0, start, m).addmm_(tiles[static_cast<size_t>(t)].narrow(0, 0, rows).t(), qw);
+      out.grad_k.narrow(0, start, m).addmm_(tiles[static_cast<size_t>(t)].narrow(0, 0, rows).t(), qw);
     }
   });
+  if (fused) return out;
+  out.grad_k = key_gradient_by_key_chunk(
+      B, k, kSweepRowBlock, chunk,
+      [&](int64_t r0, int64_t rows, int64_t start, int64_t m) {
+        return at::mm(q.narrow(0, r0, rows), k.narrow(0, start, m).t()).exp_();
+      },
+      [&](int64_t r0, int64_t rows) { return qw_all.narrow(0, r0, rows); });
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "recgrid/option_range.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -39,43 +40,64 @@ std::optional<double> number(const std::string& text) {
 
 }  // namespace
 
+OptionRange::Part OptionRange::parse_part(const std::string& raw, const std::string& whole) {
+  Part part;
+  const std::string text = trim(raw);
+  if (text.size() < 2) throw std::invalid_argument("range '" + whole + "' has an empty part");
+  const char open = text.front(), close = text.back();
+  const std::string inner = text.substr(1, text.size() - 2);
+  if (open == '{' && close == '}') {
+    std::stringstream ss(inner);
+    for (std::string c; std::getline(ss, c, ',');)
+      if (!trim(c).empty()) part.choices.push_back(trim(c));
+    if (part.choices.empty()) throw std::invalid_argument("range '" + whole + "' lists no choice");
+    return part;
+  }
+  const size_t comma = inner.find(',');
+  if ((open != '[' && open != '(') || (close != ']' && close != ')') || comma == std::string::npos)
+    throw std::invalid_argument("range '" + whole + "': expected an interval like [0, 1), choices like {a, b}, or a "
+                                "union of them like {0} | [2, inf)");
+  part.is_interval = true;
+  part.lo_closed = open == '[';
+  part.hi_closed = close == ']';
+  part.lo = bound(inner.substr(0, comma), whole);
+  part.hi = bound(inner.substr(comma + 1), whole);
+  if (part.lo > part.hi) throw std::invalid_argument("range '" + whole + "': the lower bound exceeds the upper one");
+  return part;
+}
+
 OptionRange OptionRange::parse(const std::string& raw) {
   OptionRange r;
   r.text_ = trim(raw);
   if (r.text_.empty()) return r;
-  const char open = r.text_.front(), close = r.text_.back();
-  const std::string inner = r.text_.substr(1, r.text_.size() - 2);
-  if (open == '{' && close == '}') {
-    std::stringstream ss(inner);
-    for (std::string c; std::getline(ss, c, ',');)
-      if (!trim(c).empty()) r.choices_.push_back(trim(c));
-    if (r.choices_.empty()) throw std::invalid_argument("range '" + r.text_ + "' lists no choice");
-    return r;
-  }
-  const size_t comma = inner.find(',');
-  if ((open != '[' && open != '(') || (close != ']' && close != ')') || comma == std::string::npos)
-    throw std::invalid_argument("range '" + r.text_ + "': expected an interval like [0, 1) or choices like {a, b}");
-  r.is_interval_ = true;
-  r.lo_closed_ = open == '[';
-  r.hi_closed_ = close == ']';
-  r.lo_ = bound(inner.substr(0, comma), r.text_);
-  r.hi_ = bound(inner.substr(comma + 1), r.text_);
-  if (r.lo_ > r.hi_) throw std::invalid_argument("range '" + r.text_ + "': the lower bound exceeds the upper one");
+  std::stringstream ss(r.text_);
+  for (std::string part; std::getline(ss, part, '|');) r.parts_.push_back(parse_part(part, r.text_));
+  if (r.text_.back() == '|') throw std::invalid_argument("range '" + r.text_ + "' has an empty part");
   return r;
+}
+
+bool OptionRange::Part::admits(const std::string& value) const {
+  if (!is_interval) return std::find(choices.begin(), choices.end(), value) != choices.end();
+  const std::optional<double> v = number(value);
+  if (!v || std::isnan(*v)) return false;
+  const bool above = lo_closed ? *v >= lo : *v > lo;
+  const bool below = hi_closed ? *v <= hi : *v < hi;
+  return above && below;
 }
 
 std::string OptionRange::check(const std::string& value) const {
   if (text_.empty()) return "";
-  if (!is_interval_) {
-    for (const std::string& c : choices_)
-      if (c == value) return "";
-    return "must be one of " + text_;
-  }
-  const std::optional<double> v = number(value);
-  if (!v || std::isnan(*v)) return "must be a number in " + text_;
-  const bool above = lo_closed_ ? *v >= lo_ : *v > lo_;
-  const bool below = hi_closed_ ? *v <= hi_ : *v < hi_;
-  return above && below ? "" : "must be in " + text_;
+  for (const Part& p : parts_)
+    if (p.admits(value)) return "";
+  if (parts_.size() == 1 && !parts_[0].is_interval) return "must be one of " + text_;
+  if (parts_.size() == 1 && !number(value)) return "must be a number in " + text_;
+  return "must be in " + text_;
+}
+
+bool OptionRange::lists(const std::string& word) const {
+  for (const Part& p : parts_)
+    if (!p.is_interval && std::find(p.choices.begin(), p.choices.end(), word) != p.choices.end()) return true;
+  return false;
 }
 
 }  // namespace recgrid

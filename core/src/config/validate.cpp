@@ -158,8 +158,9 @@ class Validator {
       const std::string key = join(prefix, s.name);
       const YAML::Node& given = static_cast<const YAML::Node&>(node)[s.name];
       if (given.IsDefined()) {
-        check_type(given, key, s.type);
-        check_range(given, key, OptionRange::parse(s.range ? s.range : ""));
+        const OptionRange range = OptionRange::parse(s.range ? s.range : "");
+        if (!given.IsScalar() || !range.lists(given.Scalar())) check_type(given, key, s.type);  // ("auto" of an int)
+        check_range(given, key, range);
       } else {
         node[s.name] = parse_yaml_text(s.default_json, std::string("default of ") + key);
       }

@@ -113,6 +113,10 @@ void save_checkpoint(const std::string& path, const NamedTensors& params, const 
   archive.write("state.bad_evals", scalar(static_cast<double>(s.bad_evals)), true);
   archive.write("state.elapsed_s", scalar(s.elapsed_s), true);
   if (s.mid.epoch >= 0) write_mid_epoch(archive, s.mid);
+  if (!s.untrained.empty())  // (a stop inside epoch 0 keeps it for that epoch's line)
+    archive.write("state.untrained", at::tensor(at::ArrayRef<uint8_t>(
+                                         reinterpret_cast<const uint8_t*>(s.untrained.data()), s.untrained.size())),
+                  true);
   save_archive(archive, path);
 }
 
@@ -138,6 +142,9 @@ LoopState read_checkpoint(const std::string& path, const NamedTensors& params, c
   s.bad_evals = static_cast<int64_t>(get("state.bad_evals"));
   s.elapsed_s = get("state.elapsed_s");
   s.mid = read_mid_epoch(archive);
+  at::Tensor untrained;
+  if (archive.try_read("state.untrained", untrained, true))
+    s.untrained.assign(reinterpret_cast<const char*>(untrained.data_ptr<uint8_t>()), static_cast<size_t>(untrained.numel()));
   return s;
 }
 

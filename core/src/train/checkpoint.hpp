@@ -40,6 +40,7 @@ struct LoopState {
   double best_recall = -1.0;   // best validation Recall@20 so far
   int64_t bad_evals = 0;       // consecutive evaluations without improvement
   double elapsed_s = 0;        // wall time spent before this checkpoint (all sessions)
+  std::string untrained;       // the untrained model's evaluation (JSON) until the first evaluated line holds it
   MidEpoch mid;
 };
 

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "config/config.hpp"
 #include "data/dataset.hpp"
@@ -31,7 +32,10 @@
 #include "data/synthetic.hpp"
 #include "eval/evaluator.hpp"
 #include "recgrid/version.hpp"
+#include "train/auto_options.hpp"
 #include "train/checkpoint.hpp"
+#include "train/grad_norms.hpp"
+#include "train/learning_check.hpp"
 #include "train/model_stack.hpp"
 #include "train/progress.hpp"
 #include "util/allocator.hpp"
@@ -282,6 +286,7 @@ double train_step(ModelStack& model, torch::optim::Optimizer& optimizer, const N
   }
   const double total_value = total.item<double>();
   check_step_loss(step_terms, total_value, cfg.train.loss_bound, epoch, step);
+  log_term_gradient_norms(epoch, step, terms, model.parameters());  // RECGRID_GRAD_NORMS (developers)
   total.backward();
   check_gradients(model.parameters(), epoch, step);
   optimizer.step();
@@ -354,36 +359,6 @@ struct EarlyStopping {
   bool should_stop() const { return state.bad_evals >= train.patience; }
 };
 
-// Why a finished run did not learn, from its metrics.jsonl (all evaluations, across resumes): the best
-// epoch is the first evaluation, or a BPR term moved less than 1 % from its first evaluated value
-// (0.6918 -> 0.6907 is 0.16 %; a run that learns slowly, 0.692 -> 0.679, moves 1.9 %). Runs of fewer
-// than 3 evaluations are not judged: a 2-epoch smoke test is too short to tell (the 26-cell test grid
-// of 2 epochs would all be flagged).
-std::vector<std::string> no_learning_reasons(const std::string& metrics_path, int64_t best_epoch) {
-  std::vector<nlohmann::json> evals;
-  for (const std::string& line : read_lines(metrics_path)) {
-    auto m = nlohmann::json::parse(line, nullptr, false);
-    if (!m.is_discarded() && m.contains("loss")) evals.push_back(std::move(m));
-  }
-  std::vector<std::string> reasons;
-  if (evals.size() < 3) return reasons;
-  const int64_t first = evals.front().value("epoch", int64_t{0});
-  if (best_epoch == first)
-    reasons.push_back("the best validation Recall@20 is the first evaluation's (epoch " + std::to_string(first) + ")");
-  for (const auto& [name, v0] : evals.front()["loss"].items()) {
-    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".bpr") != 0 || !evals.back()["loss"].contains(name)) continue;
-    const double a = v0.get<double>(), b = evals.back()["loss"][name].get<double>();
-    if (std::abs(b - a) < 0.01 * std::abs(a)) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "%s stayed at its starting value (%.4f at epoch %lld, %.4f at epoch %lld)",
-                    name.c_str(), a, static_cast<long long>(first), b,
-                    static_cast<long long>(evals.back().value("epoch", int64_t{0})));
-      reasons.push_back(buf);
-    }
-  }
-  return reasons;
-}
-
 // The device must exist in this LibTorch build before anything is put on it.
 at::Device checked_device(const std::string& name) {
   const at::Device device(name);
@@ -424,6 +399,7 @@ void build_model(ModelParts& p, const config::RunConfig& cfg, const plugin::Regi
   p.graph_list = data::graph_tensors(p.graph, ds, device);
   at::manual_seed(cfg.train.seed);
   p.model = std::make_unique<ModelStack>(registry, cfg, ds, p.graph_list, p.text);
+  for (const std::string& line : auto_sample_key_lines(cfg, registry, ds.n_users + ds.n_items)) log.info("{}", line);
 }
 
 void build_parts(RunParts& p, const config::RunConfig& cfg, const plugin::Registry& registry,
@@ -443,14 +419,17 @@ void build_parts(RunParts& p, const config::RunConfig& cfg, const plugin::Regist
   log.info("model {} with {} enhancer(s): {} trainable values", cfg.model.name, cfg.enhancers.size(), n_params);
 }
 
-// The metrics.jsonl line of one evaluated epoch.
+// The metrics.jsonl line of one evaluated epoch. The untrained model's evaluation (JSON text), when
+// `untrained` still holds it, goes on this line (the first evaluated one) and is taken out of it.
 nlohmann::json metrics_line(int64_t epoch, double train_s, double eval_s, const std::map<std::string, double>& valid,
-                            int64_t best_epoch, const EpochLosses& losses) {
+                            int64_t best_epoch, const EpochLosses& losses, std::string& untrained) {
   nlohmann::json loss = nlohmann::json::object();
   for (const auto& [name, mean] : losses.terms) loss[name] = mean;
   loss["total"] = losses.total;
-  return {{"epoch", epoch}, {"train_time_s", train_s}, {"eval_time_s", eval_s}, {"valid", valid},
-          {"best_epoch", best_epoch}, {"loss", loss}};
+  nlohmann::json line = {{"epoch", epoch}, {"train_time_s", train_s}, {"eval_time_s", eval_s}, {"valid", valid},
+                         {"best_epoch", best_epoch}, {"loss", loss}};
+  if (!untrained.empty()) line[kUntrainedKey] = nlohmann::json::parse(std::exchange(untrained, std::string()));
+  return line;
 }
 
 struct LoopOutcome {
@@ -461,12 +440,25 @@ struct LoopOutcome {
 
 // The stream of the final evaluation on validation, after loading best.pt (export uses it too).
 constexpr uint64_t kFinalValidStream = 1000000001ULL;
+// The stream of the untrained model's evaluation before epoch 0.
+constexpr uint64_t kUntrainedValidStream = 1000000003ULL;
 
 // One evaluation of the model's current state. The torch generator is seeded from the run seed and
 // `stream` first, so models with random encoders evaluate reproducibly (and a resumed run the same).
 std::map<std::string, double> evaluate(RunParts& p, const eval::Evaluator& ev, uint64_t seed, uint64_t stream) {
   at::manual_seed(derive_seed(seed, kEvalTorch, stream));
   return ev.run([&] { return p.model->eval_embeddings(); }, p.model->encode_per_eval_batch());
+}
+
+// The untrained model on validation, once before epoch 0: what "did not learn" is judged against
+// (learning_check.hpp). Its own evaluation stream; each epoch re-seeds the generator, so no later
+// number changes.
+nlohmann::json evaluate_untrained(RunParts& p, const config::RunConfig& cfg, spdlog::logger& log) {
+  const auto start = Clock::now();
+  const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, kUntrainedValidStream);
+  const double eval_s = seconds_since(start);
+  log.info("untrained model: valid {} ({:.2f} s eval)", format_metrics(valid, cfg.train.topk), eval_s);
+  return {{"valid", valid}, {"eval_time_s", eval_s}};
 }
 
 // A stop signal inside (or right after an unevaluated) epoch: checkpoint.pt with the position in
@@ -553,7 +545,7 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
     const bool improved = stopping.observe(epoch, valid.at("recall@20"));
     if (improved) save_tensors(best_path, p.model->parameters(), p.model->buffers());
     append_line_whole(o.out_dir + "/metrics.jsonl",
-                      metrics_line(epoch, train_s, eval_s, valid, state.best_epoch, losses).dump() + "\n");
+                      metrics_line(epoch, train_s, eval_s, valid, state.best_epoch, losses, state.untrained).dump() + "\n");
     state.elapsed_s = elapsed_before + seconds_since(session_start);
     save_checkpoint(ckpt, p.model->parameters(), p.model->buffers(), *p.optimizer, state);
     progress.clear();
@@ -601,11 +593,9 @@ nlohmann::json finish_run(RunParts& p, const config::RunConfig& cfg, const RunOp
   const auto test = evaluate(p, *p.test_eval, cfg.train.seed, 1000000002ULL);
   log.info("best epoch {}: valid {}", state.best_epoch, format_metrics(valid, cfg.train.topk));
   log.info("best epoch {}: test  {}", state.best_epoch, format_metrics(test, cfg.train.topk));
-  const std::vector<std::string> reasons = no_learning_reasons(o.out_dir + "/metrics.jsonl", state.best_epoch);
+  const std::vector<std::string> reasons = no_learning_reasons(read_metrics_lines(o.out_dir + "/metrics.jsonl"));
   for (const std::string& r : reasons) log.warn("this run did not learn: {}", r);
-  if (!reasons.empty())
-    log.warn("results.json says status: no_learning. Try a longer train.patience or train.min_epochs (the model may "
-             "start slowly), a larger train.lr, or smaller enhancer loss weights; then run again with --force");
+  if (!reasons.empty()) log.warn("results.json says status: no_learning. {}", no_learning_advice(cfg));
 
   nlohmann::json plugins = nlohmann::json::object();
   for (const auto& [name, version] : p.model->versions()) plugins[name] = version;
@@ -676,6 +666,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
                 state.best_epoch);
   } else {
     write_file_atomic(metrics_path, "");
+    state.untrained = evaluate_untrained(p, cfg, *log).dump();
   }
   const double elapsed_before = state.elapsed_s;
   const auto session_start = Clock::now();

@@ -49,8 +49,8 @@ struct Paused : std::runtime_error {
 constexpr int kExitPaused = 5;
 
 // Runs to early stopping (or train.epochs) and returns the content of results.json. Its "status" is
-// "ok", or "no_learning" when the best epoch is the first evaluation or the BPR term never moved
-// (a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
+// "ok", or "no_learning" when the best validation is not above the untrained model's (evaluated before
+// epoch 0) or the BPR term never moved (learning_check.hpp; a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
 nlohmann::json run_training(const config::RunConfig& config, const plugin::Registry& registry, const RunOptions& options);
 
 // `recgrid bench`: what training costs at a size, without training to the end (bench/growth.sh).

@@ -18,7 +18,8 @@ namespace {
 class SGL final : public recgrid::IdEmbeddingModel {
  public:
   struct Options {
-    int64_t layers, embedding_size, chunk, contrast_keys;
+    int64_t layers, embedding_size, chunk;
+    recgrid::SampleKeys contrast_keys;
     double keep_rate, cl_weight, temperature;
     template <class D>
     void declare(D& d) {
@@ -28,14 +29,15 @@ class SGL final : public recgrid::IdEmbeddingModel {
       d(cl_weight, "cl_weight", 0.1, "[0, inf)", "weight of the contrastive loss");
       d(temperature, "temperature", 0.2, "(0, inf)", "InfoNCE temperature τ");
       d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of the all-users/all-items InfoNCE");
-      d(contrast_keys, "contrast_keys", 0, "[0, inf)",
+      d(contrast_keys, "contrast_keys", "auto", recgrid::kSampleKeysRange,
         "0 = every user / item of view 2 as the InfoNCE keys (exact, batch x V work per step); k >= 2: a uniform "
-        "sample of k per side per step, the other keys' sum scaled up to all (for large graphs, README)");
+        "sample of k per side per step, the other keys' sum scaled up to all (for large graphs, README); auto: "
+        "exact up to 32,768 nodes, 4,096 above");
     }
   };
 
   static recgrid::PluginSpec spec() {
-    return {"sgl", "1.1.0",  // 1.1.0: contrast_keys
+    return {"sgl", "1.2.0",  // 1.1.0: contrast_keys; 1.2.0: its auto
             "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
             recgrid::declared_options<Options>()};
   }
@@ -48,10 +50,7 @@ class SGL final : public recgrid::IdEmbeddingModel {
         cl_weight_(o.cl_weight),
         tau_(o.temperature),
         chunk_(o.chunk),
-        contrast_keys_(o.contrast_keys) {
-    if (o.contrast_keys == 1)
-      throw std::invalid_argument("sgl: contrast_keys is 0 (every row) or a sample of at least 2 rows, not 1");
-  }
+        contrast_keys_(o.contrast_keys.resolve(ctx.n_nodes())) {}
 
   recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
     recgrid::NamedTensors out;

@@ -33,7 +33,8 @@ class Irllrec final : public recgrid::Enhancer {
   struct Options {
     std::string prototypes, intent_propagation, intent_view, pair_user_negatives, translation_source,
         translation_directions, itm_form, teacher_init, graph_teacher;
-    int64_t intents, chunk, translation_keys;
+    int64_t intents, chunk;
+    recgrid::SampleKeys translation_keys;
     bool intent_next_layer, pair_negative_term, translation_noise, ia, itm, graph_encoder, text_encoder;
     double pair_weight, pair_temperature, translation_weight, translation_scale, itm_weight, itm_alpha, momentum;
     template <class D>
@@ -56,9 +57,10 @@ class Irllrec final : public recgrid::Enhancer {
         "both (paper) | text_to_interaction (REF)");
       d(translation_scale, "translation_scale", 1.0, "(0, inf)", "η, similarity scale (cosine times η)");
       d(translation_noise, "translation_noise", true, "", "multiplicative Gaussian noise F + F⊙ε (eq. 14)");
-      d(translation_keys, "translation_keys", 0, "[0, inf)",
+      d(translation_keys, "translation_keys", "auto", recgrid::kSampleKeysRange,
         "0 = every node (exact, V² work per step); k >= 2: a uniform sample of k nodes per step, each sum's "
-        "other terms scaled by (V-1)/(k-1) (k² work; for large graphs, README)");
+        "other terms scaled by (V-1)/(k-1) (k² work; for large graphs, README); auto: exact up to 32,768 nodes, "
+        "4,096 above");
       d(itm_weight, "itm_weight", "1.0e-4", "[0, inf)", "λ3, weight of interaction-text matching (0: no ITM, no teacher)");
       d(itm_form, "itm_form", "similarity", "{similarity, feature}",
         "distillation: similarity (paper: cross-modal in-batch KL) | feature (REF: softmax over d)");
@@ -80,7 +82,7 @@ class Irllrec final : public recgrid::Enhancer {
 
   static recgrid::PluginSpec spec() {
     return {"irllrec",
-            "1.2.0",  // 1.1.0: eq. 17 mend, eq. 18 momentum graph encoder; 1.2.0: translation_keys
+            "1.3.0",  // 1.1.0: eq. 17 mend, eq. 18 momentum graph encoder; 1.2.0: translation_keys; 1.3.0: its auto
             "IRLLRec: intent alignment (pairwise + translation) and momentum-distilled matching of LLM text "
             "intents with graph interaction intents",
             recgrid::declared_options<Options>(),
@@ -99,7 +101,7 @@ class Irllrec final : public recgrid::Enhancer {
         teacher_intents_(ctx.graph, ctx.n_users, {o.intent_propagation == "intents", o.intent_next_layer, ""}),
         pair_{o.pair_temperature, o.pair_user_negatives == "all", o.pair_negative_term, o.chunk},
         translation_{o.translation_scale, o.translation_directions == "both", o.translation_noise, o.chunk,
-                     o.translation_keys},
+                     o.translation_keys.resolve(ctx.n_nodes())},
         lambda1_(o.pair_weight),
         lambda2_(o.translation_weight),
         lambda3_(o.itm_weight),
@@ -112,8 +114,6 @@ class Irllrec final : public recgrid::Enhancer {
         beta_(o.momentum),
         momentum_(beta_) {
     recgrid::require_same_width("irllrec", "intent_user", x_user_, "intent_item", x_item_);
-    if (o.translation_keys == 1)
-      throw std::invalid_argument("irllrec: translation_keys is 0 (every node) or a sample of at least 2 nodes, not 1");
     const int64_t d = recgrid::base_embedding_size(ctx, "irllrec");
     const auto options = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
     make_prototypes(ctx, o, d, options);

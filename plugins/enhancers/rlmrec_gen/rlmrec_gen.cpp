@@ -29,7 +29,8 @@ class RlmrecGen final : public recgrid::Enhancer {
   struct Options {
     double mask_ratio, recon_weight, recon_temperature;
     bool mask_forward;
-    int64_t chunk, seed_keys;
+    int64_t chunk;
+    recgrid::SampleKeys seed_keys;
     template <class D>
     void declare(D& d) {
       d(mask_ratio, "mask_ratio", 0.15, "(0, 1)", "share of all nodes masked each step");
@@ -37,15 +38,15 @@ class RlmrecGen final : public recgrid::Enhancer {
       d(recon_temperature, "recon_temperature", 0.5, "(0, inf)", "NCE_B temperature");
       d(mask_forward, "mask_forward", true, "", "feed the masked layer 0 to the base model (false: REF BIGCF-Gen)");
       d(chunk, "chunk", 2048, "[1, inf)", "negatives per streamed block");
-      d(seed_keys, "seed_keys", 0, "[0, inf)",
+      d(seed_keys, "seed_keys", "auto", recgrid::kSampleKeysRange,
         "0 = every seed contrasted with every seed (exact, |S|² work per step); k >= 2: k of the seeds, each "
-        "sum's other terms scaled up to all (for large graphs, README)");
+        "sum's other terms scaled up to all (for large graphs, README); auto: exact up to 32,768 nodes, 4,096 above");
     }
   };
 
   static recgrid::PluginSpec spec() {
     return {"rlmrec_gen",
-            "1.1.0",  // 1.1.0: seed_keys
+            "1.2.0",  // 1.1.0: seed_keys; 1.2.0: its auto
             "RLMRec-Gen: reconstruct LLM profiles of masked nodes from the CF embeddings",
             recgrid::declared_options<Options>(),
             {
@@ -64,12 +65,10 @@ class RlmrecGen final : public recgrid::Enhancer {
         tau_(o.recon_temperature),
         mask_forward_(o.mask_forward),
         chunk_(o.chunk),
-        seed_keys_(o.seed_keys),
+        seed_keys_(o.seed_keys.resolve(ctx.n_nodes())),
         mlp_(recgrid::base_embedding_size(ctx, "rlmrec_gen"), profile_user_.size(1),
              at::TensorOptions().dtype(at::kFloat).device(ctx.device)) {
     recgrid::require_same_width("rlmrec_gen", "profile_user", profile_user_, "profile_item", profile_item_);
-    if (o.seed_keys == 1)
-      throw std::invalid_argument("rlmrec_gen: seed_keys is 0 (every seed) or a sample of at least 2 seeds, not 1");
     const int64_t d = recgrid::base_embedding_size(ctx, "rlmrec_gen");
     token_ = register_parameter("mask_token", at::zeros({1, d}, at::TensorOptions().dtype(at::kFloat).device(ctx.device)));
     register_module("mlp_g", mlp_);

@@ -72,7 +72,9 @@ typedef struct rg_instance_s* rg_instance;      /* a plugin object */
 
 /* One option of a plugin: name, type ("int", "float", "bool", "string"), default as JSON text, help,
  * and the valid values: NULL or "" (any value of the type), an interval "[1, inf)", "(0, 1]" (square =
- * closed, round = open), or choices "{sum, mean}". The host checks every value against it before
+ * closed, round = open), choices "{sum, mean}", or a union of those separated by '|', e.g.
+ * "{auto} | {0} | [2, inf)" (0, 2 or more, or the word auto). A word a range lists is a valid value
+ * whatever the type (an "int" option may be `auto`). The host checks every value against it before
  * anything loads, and refuses a plugin whose default is outside its own range. */
 typedef struct rg_option_spec {
   const char* name;

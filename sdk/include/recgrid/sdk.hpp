@@ -31,6 +31,7 @@
 #include "recgrid/abi.h"
 #include "recgrid/graph.hpp"
 #include "recgrid/option_range.hpp"
+#include "recgrid/sample_keys.hpp"
 #include "recgrid/tensor_list.hpp"
 
 namespace recgrid {
@@ -96,13 +97,15 @@ struct Batch {
 //
 // The option table the host validates against (spec()), the typed values a plugin reads, `recgrid
 // plugins` and the README tables (`recgrid plugins --markdown NAME`) all come from declare().
-// Field types: int64_t ("int"), double ("float"), bool, std::string.
+// Field types: int64_t ("int"), double ("float"), bool, std::string, SampleKeys ("int" or auto,
+// sample_keys.hpp).
 
 namespace detail {
 
 template <class T>
 constexpr const char* option_type_name() {
   if constexpr (std::is_same_v<T, bool>) return "bool";
+  else if constexpr (std::is_same_v<T, SampleKeys>) return "int";  // or a word its range lists
   else if constexpr (std::is_same_v<T, std::string>) return "string";
   else if constexpr (std::is_integral_v<T>) return "int";
   else if constexpr (std::is_floating_point_v<T>) return "float";
