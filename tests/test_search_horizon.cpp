@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -100,12 +101,12 @@ json search_to_the_end(const std::string& grid_text, const std::string& name) {
   return read_json(out + "/search/planted-lightgcn-none/search.json");
 }
 
-// The epochs a trial trained (its log's epoch lines; a paused and resumed run logs each once).
-int epochs_trained(const std::string& trial_dir) {
-  const std::string log = slurp(trial_dir + "/log.txt");
-  int n = 0;
-  for (size_t at = log.find("  loss"); at != std::string::npos; at = log.find("  loss", at + 1)) ++n;
-  return n;
+// The epochs a run trained when early stopping ended it: one past its last validation (metrics.jsonl).
+int epochs_to_last_validation(const std::string& trial_dir) {
+  int last = -1;
+  std::ifstream f(trial_dir + "/metrics.jsonl");
+  for (std::string line; std::getline(f, line);) last = std::max(last, json::parse(line)["epoch"].get<int>());
+  return last + 1;
 }
 
 }  // namespace
@@ -131,15 +132,17 @@ TEST(SearchHorizon, ASlowSettingThatEndsBestIsChosenByAutoAndMissedByAShortFixed
   EXPECT_EQ(automatic["rungs"], json::array({horizon}));
   EXPECT_EQ(automatic["budget"]["epochs_per_trial"], horizon);
   EXPECT_GT(horizon, 6) << "the slow setting must need more than the fixed horizon";
-  // The fast trial trained under the same early stopping: it ended before the horizon or paused there.
-  const int run1 = epochs_trained(trial1);
-  EXPECT_LE(run1, horizon);
-  EXPECT_EQ(automatic["epochs_spent"], results0["epochs_run"].get<int>() + run1);
-  EXPECT_EQ(epochs_trained(trial0), results0["epochs_run"].get<int>());
+  // Both trained under the rows' early stopping (train.patience), which ended them before the horizon;
+  // the epochs spent are those they ran.
+  const json results1 = read_json(trial1 + "/results.json");
+  for (const json* r : {&results0, &results1}) EXPECT_EQ((*r)["stopped_by"], "early_stopping") << r->dump();
+  EXPECT_EQ(results0["epochs_run"].get<int>(), epochs_to_last_validation(trial0));
+  EXPECT_EQ(results1["epochs_run"].get<int>(), epochs_to_last_validation(trial1));
+  EXPECT_LT(results1["epochs_run"].get<int>(), horizon);
+  EXPECT_EQ(automatic["epochs_spent"], results0["epochs_run"].get<int>() + results1["epochs_run"].get<int>());
   // Trial 0's score at convergence, and the chosen one is it.
   EXPECT_TRUE(automatic["configured"]["converged"].get<bool>());
   EXPECT_DOUBLE_EQ(automatic["configured"]["metric"].get<double>(), automatic["chosen"]["metric"].get<double>());
-  // The fixed horizon cut its choice short (still improving at epoch 5 of 6); auto did not.
   EXPECT_FALSE(automatic["chosen"]["cut_short"].get<bool>());
 }
 
