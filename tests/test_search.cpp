@@ -297,6 +297,20 @@ TEST(Search, TwoShardsShareTheTrialsAndEndAsOneProcessDoes) {
   EXPECT_NE(md.find("## Tuning"), std::string::npos) << md;
   EXPECT_NE(md.find("| planted-lightgcn-none | halving | 4 | 8 of 16 | train.lr = "), std::string::npos) << md;
   EXPECT_NE(md.find("+ rlmrec_con ‡"), std::string::npos) << md;
+  // 4 epochs is deliberately too short: both chosen trials were still improving at their last epoch
+  // (the rung files say so), so both are marked cut short, with the footnote that says what to change.
+  for (const char* row : {"planted-lightgcn-none", "planted-lightgcn-rlmrec_con"}) {
+    const json s = json::parse(slurp(base + "/shared/search/" + row + "/search.json"));
+    const json& last = s["trials"][s["chosen"]["trial"].get<int>()]["rungs"]["4"];
+    EXPECT_EQ(last["best_epoch"], 3) << row;
+    EXPECT_EQ(last["last_valid_epoch"], 3) << row;
+    EXPECT_TRUE(s["chosen"]["cut_short"].get<bool>()) << row;
+    const size_t line = md.find("| " + std::string(row) + " | halving");
+    ASSERT_NE(line, std::string::npos) << md;
+    EXPECT_NE(md.substr(line, md.find('\n', line) - line).find(" † |"), std::string::npos) << md;
+  }
+  EXPECT_NE(md.find("† Cut short: the chosen trial's best validation was its last one"), std::string::npos) << md;
+  EXPECT_NE(md.find("Horizon: fixed, 4 epochs a trial"), std::string::npos) << md;
   EXPECT_TRUE(std::ifstream(base + "/shared/report/search.svg").good());
 }
 

@@ -78,6 +78,7 @@ std::string search_progress_line(const fs::path& row_dir, const nlohmann::json& 
   for (const auto& trial : fs::directory_iterator(row_dir))
     if (trial.is_directory() && fs::exists(trial.path() / "lock") && !CellLock::try_acquire(trial.path().string()))
       running += "; running " + trial.path().filename().string() + " (" + last_epoch(trial.path().string()) + ")";
+  if (summary["rungs"].empty()) reached = "measuring the horizon (epochs: auto: trial 0 of each row to early stopping)";
   return "  searching " + summary.value("row", row_dir.filename().string()) + ": " + reached + running + "\n";
 }
 

@@ -18,19 +18,26 @@ namespace recgrid::grid {
 
 namespace fs = std::filesystem;
 
-double best_metric_before(const std::string& metrics_path, const std::string& metric, int epochs) {
-  double best = -1;
+ValidationsBefore validations_before(const std::string& metrics_path, const std::string& metric, int epochs) {
+  ValidationsBefore v;
   for (const std::string& line : read_lines(metrics_path)) {
     try {
       const auto m = nlohmann::json::parse(line);
-      if (m.at("epoch").get<int>() >= epochs || !m.contains("valid")) continue;
+      const int epoch = m.at("epoch").get<int>();
+      if (epoch >= epochs || !m.contains("valid")) continue;
       if (!m["valid"].contains(metric))
         throw std::runtime_error(metrics_path + " has no validation " + metric + ": search.metric needs its K in train.topk");
-      best = std::max(best, m["valid"][metric].get<double>());
+      const double value = m["valid"][metric].get<double>();
+      if (value > v.best) v.best = value, v.best_epoch = epoch;  // ties: the first epoch (a plateau is not improving)
+      v.last_epoch = std::max(v.last_epoch, epoch);
     } catch (const nlohmann::json::exception&) {  // a torn last line from a kill: the rerun rewrites it
     }
   }
-  return best;
+  return v;
+}
+
+double best_metric_before(const std::string& metrics_path, const std::string& metric, int epochs) {
+  return validations_before(metrics_path, metric, epochs).best;
 }
 
 namespace {
@@ -45,6 +52,31 @@ struct Row {
 };
 
 std::string rung_path(const CellInfo& trial, int epochs) { return trial.dir + "/rung-" + std::to_string(epochs) + ".json"; }
+
+// epochs: auto: trial 0's run to early stopping, written when it ended.
+std::string converged_path(const CellInfo& trial) { return trial.dir + "/converged.json"; }
+
+nlohmann::json read_converged(const CellInfo& trial) {
+  const std::string path = converged_path(trial);
+  return fs::exists(path) ? nlohmann::json::parse(read_text(path)) : nlohmann::json(nullptr);
+}
+
+// Trial 0's run ended (finished or diverged): its best epoch (by the run's early-stopping metric),
+// epochs run, status, and its best search metric at convergence (the configured values' score).
+nlohmann::json record_converged(const CellInfo& trial, const SearchSpec& s) {
+  const auto results = nlohmann::json::parse(read_text(trial.dir + "/results.json"));
+  const ValidationsBefore v = validations_before(trial.dir + "/metrics.jsonl", s.metric, 1 << 30);
+  const std::string status = results.value("status", std::string("ok"));
+  const nlohmann::json converged = {
+      {"best_epoch", results.value("best_epoch", -1)},
+      {"epochs_run", results.contains("epochs_run") ? results["epochs_run"].get<int>() : results.value("last_good_epoch", -1) + 1},
+      {"status", status},
+      {"stopped_by", results.value("stopped_by", std::string())},
+      {"metric", status == "diverged" || v.best < 0 ? nlohmann::json(nullptr) : nlohmann::json(v.best)},
+      {"metric_epoch", v.best_epoch}};
+  write_file_atomic(converged_path(trial), converged.dump(2) + "\n");
+  return converged;
+}
 
 // The dimensions whose key the row's resolved configuration has; the trials' values.
 std::vector<size_t> row_dimensions(const SearchSpec& s, const YAML::Node& resolved) {
@@ -63,7 +95,9 @@ CellInfo make_trial(const GridSpec& spec, const config::Config& first_resolved, 
   for (size_t j = 0; j < row.dims.size(); ++j)
     cfg.set(s.space[row.dims[j]].key + "=" + row.values[k][j]);
   cfg.set("train.seed=" + std::to_string(s.seed));
-  cfg.set("train.epochs=" + std::to_string(s.epochs));
+  // epochs: auto: the row's own train.epochs and early stopping, paused at the rungs (which depend
+  // on trial 0's runs, so they cannot name the folder).
+  if (!s.auto_epochs) cfg.set("train.epochs=" + std::to_string(s.epochs));
   cfg.set("name=" + row.id + "-trial-" + std::to_string(k));
   try {
     config::resolve(cfg, registry.schema_lookup());
@@ -145,6 +179,8 @@ Standing read_standing(const Row& row, const SearchSpec& s) {
 double metric_of(const nlohmann::json& rung) { return rung["metric"].is_number() ? rung["metric"].get<double>() : -1.0; }
 
 // Writes the rung file of a trial whose run ended (finished, paused or diverged) with `epochs` allowed.
+// A run that went on past the rung (auto: trial 0, trained to early stopping first) stands there as
+// paused at the rung, judged on its validations before it like every other trial.
 nlohmann::json record_rung(const CellInfo& trial, const SearchSpec& s, int epochs) {
   nlohmann::json rung = {{"epochs", epochs}, {"status", "paused"}, {"epochs_run", epochs}};
   if (fs::exists(trial.dir + "/results.json")) {
@@ -152,9 +188,12 @@ nlohmann::json record_rung(const CellInfo& trial, const SearchSpec& s, int epoch
     rung["status"] = results.value("status", std::string("ok"));
     rung["epochs_run"] = results.contains("epochs_run") ? results["epochs_run"].get<int>()
                                                          : results.value("last_good_epoch", -1) + 1;
+    if (rung["epochs_run"].get<int>() > epochs) rung["status"] = "paused", rung["epochs_run"] = epochs;
   }
-  const double best = best_metric_before(trial.dir + "/metrics.jsonl", s.metric, epochs);
-  rung["metric"] = rung["status"] == "diverged" || best < 0 ? nlohmann::json(nullptr) : nlohmann::json(best);
+  const ValidationsBefore v = validations_before(trial.dir + "/metrics.jsonl", s.metric, epochs);
+  rung["metric"] = rung["status"] == "diverged" || v.best < 0 ? nlohmann::json(nullptr) : nlohmann::json(v.best);
+  rung["best_epoch"] = v.best_epoch;        // the epoch of that metric
+  rung["last_valid_epoch"] = v.last_epoch;  // equal: the run was still improving when the rung stopped it
   write_file_atomic(rung_path(trial, epochs), rung.dump(2) + "\n");
   return rung;
 }
@@ -217,13 +256,14 @@ nlohmann::json values_json(const Row& row, const SearchSpec& s, int k) {
 }
 
 // The budget curve: after each rung result (rung by rung, trials in order), the epochs spent so far
-// and the best metric seen so far.
-nlohmann::json budget_curve(const Standing& st, const SearchSpec& s, int& epochs_spent) {
+// and the best metric seen so far. auto: trial 0's run to early stopping is spent first.
+nlohmann::json budget_curve(const Standing& st, const SearchSpec& s, const nlohmann::json& converged, int& epochs_spent) {
   const std::vector<int> rungs = s.rungs();
   std::vector<int> spent(st.rungs.size(), 0);
   nlohmann::json curve = nlohmann::json::array();
   double best = -1;
   epochs_spent = 0;
+  if (!converged.is_null()) spent[0] = epochs_spent = std::max(0, converged["epochs_run"].get<int>());
   for (int e : rungs)
     for (size_t t = 0; t < st.rungs.size(); ++t) {
       const nlohmann::json& rung = st.at(t, e);
@@ -237,31 +277,98 @@ nlohmann::json budget_curve(const Standing& st, const SearchSpec& s, int& epochs
   return curve;
 }
 
-// OUT/search/<row>/search.json: the row's trials with their rung results, the budget spent, the
-// curve, and the choice (null while the search goes on).
+// epochs: auto: the horizon once every row's trial 0 converged (epochs 0 before), and the row whose
+// trial 0 needed the most epochs to its best.
+struct Horizon {
+  int epochs = 0;
+  int best_epoch = -1;
+  std::string row;
+};
+
+// The summary's account of the horizon: where the last rung is, and why there.
+nlohmann::json horizon_json(const SearchSpec& s, const Horizon& h) {
+  if (!s.auto_epochs) return {{"auto", false}, {"epochs", s.epochs}};
+  return {{"auto", true},
+          {"factor", s.horizon_factor},
+          {"epochs", h.epochs > 0 ? nlohmann::json(h.epochs) : nlohmann::json(nullptr)},
+          {"latest_best_epoch", h.epochs > 0 ? nlohmann::json(h.best_epoch) : nlohmann::json(nullptr)},
+          {"row", h.row}};
+}
+
+// Trial 0 (include_configured: the row's own values): its score where it stopped. With auto it ran to
+// early stopping (converged); else only its rungs are known, the last one it reached.
+nlohmann::json configured_json(const Row& row, const SearchSpec& s, const Standing& st, const nlohmann::json& converged) {
+  if (!s.include_configured) return nullptr;
+  nlohmann::json c = {{"trial", 0}, {"values", values_json(row, s, 0)}, {"converged", !converged.is_null()}};
+  if (!converged.is_null()) {
+    for (const char* k : {"metric", "best_epoch", "epochs_run", "stopped_by"}) c[k] = converged[k];
+    return c;
+  }
+  c["metric"] = nullptr;
+  for (const auto& [e, r] : st.rungs[0]) c["metric"] = r["metric"], c["epochs_run"] = r["epochs_run"];
+  return c;
+}
+
+// The chosen trial at the last rung; cut short when it trained the whole rung and its best validation
+// was the last one (still improving: a longer horizon might have found more, or chosen another trial).
+nlohmann::json chosen_json(const Row& row, const SearchSpec& s, const Standing& st, int chosen) {
+  const nlohmann::json& rung = st.at(static_cast<size_t>(chosen), s.rungs().back());
+  const int best_epoch = rung.value("best_epoch", -1), last = rung.value("last_valid_epoch", -1);
+  return {{"trial", chosen},
+          {"values", values_json(row, s, chosen)},
+          {"metric", metric_of(rung)},
+          {"best_epoch", best_epoch},
+          {"epochs_run", rung.value("epochs_run", 0)},
+          {"cut_short", rung.value("epochs_run", 0) >= s.rungs().back() && best_epoch >= 0 && best_epoch == last}};
+}
+
+// OUT/search/<row>/search.json: the row's trials with their rung results, the horizon, the budget
+// given and spent, the curve, trial 0's score (the configured values), and the choice (null while
+// the search goes on).
 nlohmann::json write_row_summary(const Row& row, const SearchSpec& s, const Standing& st, const RowPlan& plan,
-                                 const std::string& out_dir) {
+                                 const Horizon& horizon, const std::string& out_dir) {
+  const nlohmann::json converged = s.auto_epochs ? read_converged(row.trials[0]) : nlohmann::json(nullptr);
   nlohmann::json trials = nlohmann::json::array();
   for (size_t t = 0; t < row.trials.size(); ++t) {
     nlohmann::json rungs = nlohmann::json::object();
     for (const auto& [e, r] : st.rungs[t]) rungs[std::to_string(e)] = r;
     trials.push_back({{"trial", t}, {"values", values_json(row, s, static_cast<int>(t))},
                       {"folder", fs::path(row.trials[t].dir).filename().string()}, {"rungs", rungs}});
+    if (t == 0 && !converged.is_null()) trials.back()["converged"] = converged;
   }
   int spent = 0;
   nlohmann::json summary = {{"row", row.id},       {"method", s.method}, {"metric", "valid " + s.metric},
                             {"trials", trials},    {"rungs", s.rungs()}, {"seed", s.seed},
+                            {"horizon", horizon_json(s, horizon)},
                             {"budget", {{"trials", s.trials}, {"epochs_per_trial", s.epochs}}}};
-  summary["curve"] = budget_curve(st, s, spent);
+  summary["curve"] = budget_curve(st, s, converged, spent);
   summary["epochs_spent"] = spent;
-  summary["chosen"] = nullptr;
-  if (plan.chosen >= 0)
-    summary["chosen"] = {{"trial", plan.chosen}, {"values", values_json(row, s, plan.chosen)},
-                         {"metric", metric_of(st.at(plan.chosen, s.rungs().back()))}};
+  summary["configured"] = configured_json(row, s, st, converged);
+  summary["chosen"] = plan.chosen >= 0 ? chosen_json(row, s, st, plan.chosen) : nlohmann::json(nullptr);
   const std::string dir = (fs::path(out_dir) / "search" / row.id).string();
   fs::create_directories(dir);
   write_file_atomic(dir + "/search.json", summary.dump(2) + "\n");
   return summary;
+}
+
+// The hooks of trial 0's runs to early stopping (auto): done when converged.json exists.
+TaskHooks converge_hooks(const SearchSpec& s) {
+  TaskHooks hooks;
+  hooks.noun = "trials";
+  hooks.done = [](const CellInfo& t) { return fs::exists(converged_path(t)); };
+  hooks.ended = [&s](const CellInfo& t, int wstatus, double seconds, GridSummary& summary) -> std::string {
+    const int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+    if (code != 0 && code != train::kExitDiverged) return record_unfinished(t, wstatus, summary);
+    const nlohmann::json c = record_converged(t, s);
+    ++summary.finished_now;
+    char buf[240];
+    std::snprintf(buf, sizeof buf, "  trial %s (configured values, to early stopping): %d epochs (%s), best epoch %d, in %.0f s, "
+                  "best valid %s %s", t.id.c_str(), c["epochs_run"].get<int>(), c["status"].get<std::string>().c_str(),
+                  c["best_epoch"].get<int>(), seconds, s.metric.c_str(),
+                  c["metric"].is_number() ? std::to_string(c["metric"].get<double>()).c_str() : "none");
+    return buf;
+  };
+  return hooks;
 }
 
 // The hooks of trial tasks: done when the rung file exists; an ended run (finished, paused or
@@ -289,33 +396,76 @@ TaskHooks trial_hooks(const SearchSpec& s, const std::map<const CellInfo*, int>&
 namespace {
 
 // One round of a search: each undecided row's trials at its current rung (this shard's first), and
-// the choices made so far.
+// the choices made so far. auto: first a round of every row's trial 0 to early stopping.
 struct Round {
+  SearchSpec spec;              // the block, with its horizon once known (auto)
+  bool converging = false;      // auto: this round runs trial 0 of the rows that have not converged
   std::vector<CellInfo> tasks;  // copies of the trials, with the rung's pause
   std::map<const CellInfo*, int> rung_of;
   size_t undecided = 0;
 };
 
-Round plan_round(const std::vector<Row>& rows, const SearchSpec& s, const GridOptions& o, SearchOutcome& out) {
-  Round round;
-  std::vector<std::pair<const CellInfo*, int>> mine, others;
+Horizon measure_horizon(const std::vector<Row>& rows, const SearchSpec& s) {
+  Horizon h;
+  for (const Row& row : rows) {
+    const nlohmann::json c = read_converged(row.trials[0]);
+    if (c.is_null()) return Horizon{};
+    if (h.row.empty() || c["best_epoch"].get<int>() > h.best_epoch) h.best_epoch = c["best_epoch"].get<int>(), h.row = row.id;
+  }
+  h.epochs = s.horizon_for(h.best_epoch);
+  return h;
+}
+
+// auto, before the horizon is known: trial 0 of every row that has not converged (the rows a process
+// does not search too: the horizon is the grid's, the same for every row).
+void plan_convergence(const std::vector<Row>& rows, const GridOptions& o, Round& round,
+                      std::vector<std::pair<const CellInfo*, int>> (&lists)[2]) {
   size_t index = 0;
   for (const Row& row : rows) {
+    Standing none;
+    none.rungs.resize(row.trials.size());
+    write_row_summary(row, round.spec, none, RowPlan{}, Horizon{}, o.out_dir);
+    round.undecided += row.selected;
+    if (!fs::exists(converged_path(row.trials[0])))
+      lists[static_cast<int>(index++ % o.shard_count) == o.shard_index ? 0 : 1].emplace_back(&row.trials[0], 0);
+  }
+}
+
+Round plan_round(const std::vector<Row>& rows, const SearchSpec& block, const GridOptions& o, SearchOutcome& out) {
+  Round round;
+  round.spec = block;
+  Horizon horizon;
+  if (block.auto_epochs) {
+    horizon = measure_horizon(rows, block);
+    round.converging = horizon.epochs == 0;
+    if (!round.converging) round.spec = block.with_horizon(horizon.epochs);
+  }
+  const SearchSpec& s = round.spec;
+  std::vector<std::pair<const CellInfo*, int>> lists[2];  // this shard's, the others'
+  size_t index = 0;
+  if (round.converging) plan_convergence(rows, o, round, lists);
+  for (const Row& row : rows) {
+    if (round.converging) break;
+    if (s.auto_epochs)  // trial 0 ran to early stopping: its standing at every rung is known
+      for (int e : s.rungs())
+        if (!fs::exists(rung_path(row.trials[0], e))) record_rung(row.trials[0], s, e);
     Standing standing = read_standing(row, s);
     const RowPlan plan = plan_row(row, s, standing);
-    const nlohmann::json summary = write_row_summary(row, s, standing, plan, o.out_dir);
+    const nlohmann::json summary = write_row_summary(row, s, standing, plan, horizon, o.out_dir);
     if (plan.chosen >= 0) out.chosen[row.id] = summary["chosen"]["values"];
     if (!row.selected) continue;  // its choice if it has one; its trials are another process's
     if (plan.chosen < 0) ++round.undecided;
-    for (const auto& p : plan.pending) (static_cast<int>(index++ % o.shard_count) == o.shard_index ? mine : others).push_back(p);
+    for (const auto& p : plan.pending) lists[static_cast<int>(index++ % o.shard_count) == o.shard_index ? 0 : 1].push_back(p);
   }
   out.complete = round.undecided == 0;
-  round.tasks.reserve(mine.size() + others.size());  // (rung_of points into it)
-  for (const auto* list : {&mine, &others})
-    for (const auto& [trial, epochs] : *list) {
+  round.tasks.reserve(lists[0].size() + lists[1].size());  // (rung_of points into it)
+  for (const auto& list : lists)
+    for (const auto& [trial, epochs] : list) {
       round.tasks.push_back(*trial);
-      // The last rung runs to the end (results.json); earlier ones pause at their epoch.
-      if (epochs < s.epochs) round.tasks.back().sets = {"train.pause_after=" + std::to_string(epochs)};
+      // A fixed horizon's last rung runs to the end (results.json); other rungs pause at their epoch.
+      // Trial 0's run to early stopping (auto) is not paused.
+      if (!round.converging && (epochs < s.epochs || s.auto_epochs))
+        round.tasks.back().sets = {"train.pause_after=" + std::to_string(epochs)};
       round.rung_of[&round.tasks.back()] = epochs;
     }
   return round;
@@ -338,9 +488,11 @@ SearchOutcome run_search(const GridSpec& spec, const plugin::Registry& registry,
     if (out.complete) return out;
     std::vector<const CellInfo*> queue;
     for (const CellInfo& t : round.tasks) queue.push_back(&t);
+    const std::string what = round.converging ? ", the horizon: trial 0 of each row to early stopping" : "";
     const GridSummary got = run_tasks("search " + spec.name + " (round " + std::to_string(number) + ", " +
-                                          std::to_string(round.undecided) + " row(s) undecided)",
-                                      queue.size(), queue, o, trial_hooks(spec.search, round.rung_of));
+                                          std::to_string(round.undecided) + " row(s) undecided" + what + ")",
+                                      queue.size(), queue, o,
+                                      round.converging ? converge_hooks(round.spec) : trial_hooks(round.spec, round.rung_of));
     out.summary.finished_now += got.finished_now;
     out.summary.failed.insert(out.summary.failed.end(), got.failed.begin(), got.failed.end());
     out.summary.interrupted.insert(out.summary.interrupted.end(), got.interrupted.begin(), got.interrupted.end());

@@ -6,6 +6,7 @@
 // with what an uninterrupted one chooses:
 //   OUT/search/<row>/trial-<k>-<hash>/   trial k's run folder (its own checkpoint.pt, metrics.jsonl)
 //       rung-<E>.json                    written when the trial reached E epochs (or ended before)
+//       converged.json                   epochs: auto, trial 0: its run to early stopping ended
 //   OUT/search/<row>/search.json         the row's trials, rungs, budget spent, curve and choice
 // A trial goes from one rung to the next by resuming its run (train.pause_after), never by starting
 // over. Trials run like cells (`--jobs`, child processes, locks); shards share a rung's trials, and a
@@ -44,5 +45,13 @@ std::vector<CellInfo> prepare_tuned_cells(const GridSpec& spec, const plugin::Re
 
 // The best metric among a run's validations before `epochs` epochs (metrics.jsonl), or -1 for none.
 double best_metric_before(const std::string& metrics_path, const std::string& metric, int epochs);
+
+// The same with where it was: the (first) epoch of the best, and the last validated epoch (-1: none).
+struct ValidationsBefore {
+  double best = -1;
+  int best_epoch = -1;
+  int last_epoch = -1;
+};
+ValidationsBefore validations_before(const std::string& metrics_path, const std::string& metric, int epochs);
 
 }  // namespace recgrid::grid

@@ -16,8 +16,8 @@ namespace {
 
 int line_of(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
 
-const std::vector<std::string> kBlockKeys = {"method", "trials", "epochs", "min_epochs", "reduction",
-                                             "metric", "seed", "include_configured", "space"};
+const std::vector<std::string> kBlockKeys = {"method", "trials", "epochs", "min_epochs", "reduction", "metric",
+                                             "seed", "include_configured", "horizon_factor", "space"};
 const std::vector<std::string> kKinds = {"choice", "uniform", "log_uniform", "int"};
 
 class SearchReader {
@@ -92,17 +92,30 @@ void check_block_keys(const SearchReader& r, const YAML::Node& node) {
   }
 }
 
+// horizon_factor: only with epochs: auto, at least 1 (a horizon before trial 0's best epoch would cut
+// every row short).
+void read_horizon(const SearchReader& r, const YAML::Node& node, SearchSpec& s) {
+  if (!node["horizon_factor"]) return;
+  if (!s.auto_epochs) r.fail(node["horizon_factor"], "search.horizon_factor goes with epochs: auto (a fixed epochs has no horizon to scale)");
+  s.horizon_factor = r.number(node["horizon_factor"], "search.horizon_factor");
+  if (!(s.horizon_factor >= 1.0 && s.horizon_factor <= 100.0))
+    r.fail(node["horizon_factor"], "search.horizon_factor must be in [1, 100]: the horizon is this many times trial 0's epochs to its best");
+}
+
 void read_method(const SearchReader& r, const YAML::Node& node, SearchSpec& s) {
   if (node["method"]) s.method = node["method"].as<std::string>();
   if (s.method != "random" && s.method != "halving")
     r.fail(node["method"], "search.method is random or halving (successive halving over epochs), not '" + s.method + "'");
   if (node["trials"]) s.trials = static_cast<int>(r.integer(node["trials"], "trials", 1, 10000));
-  if (!node["epochs"]) r.fail(node, "search.epochs is required: the most epochs one trial trains");
-  s.epochs = static_cast<int>(r.integer(node["epochs"], "epochs", 1));
+  if (!node["epochs"]) r.fail(node, "search.epochs is required: the most epochs one trial trains, or auto");
+  s.auto_epochs = node["epochs"].IsScalar() && node["epochs"].Scalar() == "auto";
+  if (!s.auto_epochs) s.epochs = static_cast<int>(r.integer(node["epochs"], "epochs (a number or auto)", 1));
   if (node["reduction"]) s.reduction = static_cast<int>(r.integer(node["reduction"], "reduction", 2));
   if (node["min_epochs"]) s.min_epochs = static_cast<int>(r.integer(node["min_epochs"], "min_epochs", 1));
-  if (s.min_epochs > s.epochs) r.fail(node["min_epochs"], "search.min_epochs must not exceed search.epochs");
-  if (s.min_epochs == 0) s.min_epochs = std::max(1, s.epochs / (s.reduction * s.reduction));
+  s.min_epochs_given = node["min_epochs"].IsDefined();
+  if (!s.auto_epochs && s.min_epochs > s.epochs) r.fail(node["min_epochs"], "search.min_epochs must not exceed search.epochs");
+  if (!s.auto_epochs && s.min_epochs == 0) s.min_epochs = std::max(1, s.epochs / (s.reduction * s.reduction));
+  read_horizon(r, node, s);
   if (node["seed"]) s.seed = static_cast<uint64_t>(r.integer(node["seed"], "seed", 0, INT64_MAX));
   if (node["include_configured"]) {
     try {
@@ -111,6 +124,10 @@ void read_method(const SearchReader& r, const YAML::Node& node, SearchSpec& s) {
       r.fail(node["include_configured"], "search.include_configured expects true or false");
     }
   }
+  if (s.auto_epochs && node["include_configured"] && !s.include_configured)
+    r.fail(node["include_configured"], "search.epochs: auto measures the horizon on trial 0's configured values: "
+                                       "include_configured must be true (its default with auto)");
+  s.include_configured = s.include_configured || s.auto_epochs;
   if (node["metric"]) s.metric = node["metric"].as<std::string>();
   const size_t at = s.metric.find('@');
   const std::string name = s.metric.substr(0, at);
@@ -136,7 +153,20 @@ SearchSpec read_search(const YAML::Node& node, const std::string& file) {
   return s;
 }
 
+int SearchSpec::horizon_for(int latest_best_epoch) const {
+  return std::max(1, static_cast<int>(std::ceil(horizon_factor * (latest_best_epoch + 1) - 1e-9)));
+}
+
+SearchSpec SearchSpec::with_horizon(int horizon) const {
+  SearchSpec s = *this;
+  s.epochs = horizon;
+  if (!min_epochs_given) s.min_epochs = std::max(1, horizon / (reduction * reduction));
+  s.min_epochs = std::min(s.min_epochs, horizon);
+  return s;
+}
+
 std::vector<int> SearchSpec::rungs() const {
+  if (epochs == 0) return {};  // auto, before the horizon is known
   if (method == "random") return {epochs};
   std::vector<int> r;
   for (int64_t e = min_epochs; e < epochs; e *= reduction) r.push_back(static_cast<int>(e));

@@ -5,7 +5,8 @@
 //   search:
 //     method: halving             # random: every trial trains `epochs`; halving: successive halving
 //     trials: 9                   # per row
-//     epochs: 27                  # the most epochs one trial trains
+//     epochs: 27                  # the most epochs one trial trains; or auto (below)
+//     horizon_factor: 2           # epochs: auto: the last rung is this x trial 0's epochs to its best
 //     min_epochs: 3               # halving: the first rung; each next rung is `reduction` times longer
 //     reduction: 3                # halving: the best 1/reduction of a rung's trials go on to the next
 //     metric: recall@20           # on validation (the test split never chooses anything)
@@ -20,6 +21,12 @@
 // A key applies to the rows whose resolved configuration has it (an enhancer's options to the rows
 // that stack it); a key no row has is an error. Trial k draws each key's value from (seed, key, k)
 // alone, so every row that has a key tries the same values of it.
+//
+// `epochs: auto` puts the last rung where the rows converge: trial 0 of every row (its configured
+// values) first trains to early stopping like a seed run; the horizon H is horizon_factor x the most
+// epochs any row's trial 0 needed to its best validation (the same H for every row, so the budget
+// stays equal), the rungs are min_epochs, min_epochs x reduction, ... up to H, and every trial trains
+// under the rows' own early stopping, paused at the rungs.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -42,7 +49,10 @@ struct SearchSpec {
   bool enabled = false;
   std::string method = "random";  // random | halving
   int trials = 8;
-  int epochs = 0;       // the most one trial trains (required)
+  int epochs = 0;       // the most one trial trains (required; with auto_epochs, 0 until the horizon is known)
+  bool auto_epochs = false;     // epochs: auto
+  double horizon_factor = 2.0;  // auto: H = horizon_factor x (trial 0's best epoch + 1), the most over the rows
+  bool min_epochs_given = false;
   int min_epochs = 0;   // halving's first rung (0: epochs / reduction^2, at least 1)
   int reduction = 3;
   std::string metric = "recall@20";
@@ -51,6 +61,11 @@ struct SearchSpec {
   std::vector<SearchDimension> space;
   std::string file;
   int line = 0;  // of `search:`
+
+  // auto: the block with its horizon set (epochs = H; min_epochs, unless given, H / reduction^2).
+  SearchSpec with_horizon(int horizon) const;
+  // auto: the horizon for the rows' trial-0 best epochs (0-based), the most of them.
+  int horizon_for(int latest_best_epoch) const;
 
   // The epochs at which trials are compared, increasing, the last = epochs (random: just that one).
   std::vector<int> rungs() const;

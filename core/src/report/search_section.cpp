@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <cstdio>
 #include <filesystem>
 #include <vector>
@@ -40,18 +42,124 @@ std::vector<json> read_summaries(const std::string& run_dir) {
   return rows;
 }
 
-// One line per row: row, method, trials, epochs spent of the budget, chosen values, their metric.
-std::vector<std::vector<std::string>> table_rows(const std::vector<json>& rows) {
-  std::vector<std::vector<std::string>> out;
-  for (const json& s : rows) {
-    const int trials = s["budget"]["trials"].get<int>(), per_trial = s["budget"]["epochs_per_trial"].get<int>();
-    char spent[64], metric[32] = "–";
-    std::snprintf(spent, sizeof spent, "%d of %d", s["epochs_spent"].get<int>(), trials * per_trial);
-    if (!s["chosen"].is_null()) std::snprintf(metric, sizeof metric, "%.4f", s["chosen"]["metric"].get<double>());
-    out.push_back({s["row"].get<std::string>(), s["method"].get<std::string>(), std::to_string(trials), spent,
-                   chosen_text(s), metric});
+// The tuned cells' validation scores of a row (results.jsonl: the records with `tuned` whose cell is
+// the row's id and a seed).
+std::vector<double> seed_scores(const std::vector<json>& records, const std::string& row, const std::string& metric) {
+  std::vector<double> out;
+  for (const json& r : records) {
+    const std::string cell = r.value("cell", std::string());
+    if (!r.contains("tuned") || cell.rfind(row + "-", 0) != 0 || cell.find('-', row.size() + 1) != std::string::npos) continue;
+    if (r.value("status", std::string("ok")) == "ok" && r.contains("valid") && r["valid"].contains(metric))
+      out.push_back(r["valid"][metric].get<double>());
   }
   return out;
+}
+
+std::vector<json> read_records(const std::string& run_dir) {
+  std::vector<json> records;
+  const std::string path = (fs::path(run_dir) / "results.jsonl").string();
+  if (!fs::exists(path)) return records;
+  for (const std::string& line : read_lines(path))
+    if (!line.empty()) records.push_back(json::parse(line));
+  return records;
+}
+
+struct Marks {
+  bool cut_short = false, worse = false;
+};
+
+// "0.3312 (epoch 108, converged)": trial 0's score, where it stopped; "–" without include_configured.
+std::string configured_text(const json& s) {
+  const json& c = s.value("configured", json());
+  if (c.is_null() || !c["metric"].is_number()) return "–";
+  char buf[96];
+  if (c.value("converged", false))
+    std::snprintf(buf, sizeof buf, "%.4f (converged: best epoch %d of %d)", c["metric"].get<double>(), c["best_epoch"].get<int>(),
+                  c["epochs_run"].get<int>());
+  else
+    std::snprintf(buf, sizeof buf, "%.4f (after %d epochs)", c["metric"].get<double>(), c.value("epochs_run", 0));
+  return buf;
+}
+
+// The tuned row against its configured values: the chosen trial's score and the seeds' mean over
+// trial 0's (relative); ↓ when the seeds' mean is below a converged trial 0's.
+std::vector<std::string> versus_configured(const json& s, const std::vector<double>& seeds, Marks& marks) {
+  const json& c = s.value("configured", json());
+  const bool known = !c.is_null() && c["metric"].is_number();
+  const double configured = known ? c["metric"].get<double>() : 0;
+  char chosen[32] = "–", mean[96] = "–";
+  if (known && !s["chosen"].is_null() && configured > 0)
+    std::snprintf(chosen, sizeof chosen, "%+.1f %%", 100 * (s["chosen"]["metric"].get<double>() / configured - 1));
+  if (!seeds.empty()) {
+    double m = 0, ss = 0;
+    for (double v : seeds) m += v / static_cast<double>(seeds.size());
+    for (double v : seeds) ss += (v - m) * (v - m);
+    const double sd = seeds.size() > 1 ? std::sqrt(ss / static_cast<double>(seeds.size() - 1)) : 0;
+    const bool worse = known && c.value("converged", false) && m < configured;
+    marks.worse = marks.worse || worse;
+    if (known && configured > 0)
+      std::snprintf(mean, sizeof mean, "%.4f ± %.4f (%+.1f %%)%s", m, sd, 100 * (m / configured - 1), worse ? " ↓" : "");
+    else
+      std::snprintf(mean, sizeof mean, "%.4f ± %.4f", m, sd);
+  }
+  return {configured_text(s), chosen, mean};
+}
+
+// One line per row: row, method, trials, epochs spent of the budget, chosen values, their metric (†:
+// cut short), trial 0's, the chosen against it, the tuned seeds' mean.
+std::vector<std::vector<std::string>> table_rows(const std::vector<json>& rows, const std::vector<json>& records, Marks& marks) {
+  std::vector<std::vector<std::string>> out;
+  for (const json& s : rows) {
+    const int trials = s["budget"]["trials"].get<int>();
+    const int per_trial = s["budget"]["epochs_per_trial"].is_number() ? s["budget"]["epochs_per_trial"].get<int>() : 0;
+    char spent[64], metric[48] = "–";
+    std::snprintf(spent, sizeof spent, "%d of %d", s["epochs_spent"].get<int>(), trials * per_trial);
+    if (!s["chosen"].is_null()) {
+      const bool cut = s["chosen"].value("cut_short", false);
+      marks.cut_short = marks.cut_short || cut;
+      std::snprintf(metric, sizeof metric, "%.4f%s", s["chosen"]["metric"].get<double>(), cut ? " †" : "");
+    }
+    std::vector<std::string> line = {s["row"].get<std::string>(), s["method"].get<std::string>(), std::to_string(trials), spent,
+                                      chosen_text(s), metric};
+    const std::string name = s.value("metric", std::string("valid recall@20")).substr(6);  // after "valid "
+    for (std::string& cell : versus_configured(s, seed_scores(records, s["row"].get<std::string>(), name), marks))
+      line.push_back(std::move(cell));
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+// Where the last rung was and why: the same for every row (the horizon is the grid's).
+std::string horizon_text(const json& s) {
+  const json& h = s.value("horizon", json());
+  const int trials = s["budget"]["trials"].get<int>();
+  char buf[400];
+  if (!h.is_null() && h.value("auto", false) && h["epochs"].is_number())
+    std::snprintf(buf, sizeof buf, "Horizon (`epochs: auto`): the last rung at %d epochs, %g x the epochs trial 0 (the configured "
+                  "values, trained to early stopping) needed to its best validation in the row that needed the most (%d, %s); "
+                  "every row: %d trials x at most %d epochs, under the rows' own early stopping.",
+                  h["epochs"].get<int>(), h["factor"].get<double>(), h["latest_best_epoch"].get<int>() + 1,
+                  h["row"].get<std::string>().c_str(), trials, h["epochs"].get<int>());
+  else if (!h.is_null() && h.value("auto", false))
+    std::snprintf(buf, sizeof buf, "Horizon (`epochs: auto`): not known yet (trial 0 of each row is still training to early stopping).");
+  else
+    std::snprintf(buf, sizeof buf, "Horizon: fixed, %d epochs a trial (search.epochs; `epochs: auto` sets it from where the rows "
+                  "converge); every row: %d trials x at most %d epochs.",
+                  s["budget"]["epochs_per_trial"].get<int>(), trials, s["budget"]["epochs_per_trial"].get<int>());
+  return buf;
+}
+
+std::string footnotes(const Marks& marks) {
+  std::string text;
+  if (marks.cut_short)
+    text += "† Cut short: the chosen trial's best validation was its last one, at the end of its last rung; it was still "
+            "improving, so a longer horizon might score higher or choose another trial. Raise `search.epochs`, or use "
+            "`epochs: auto` (with a larger `horizon_factor` if it already is).\n\n";
+  if (marks.worse)
+    text += "↓ Tuning made this row worse: its tuned seeds' mean validation score is below trial 0's (its configured "
+            "values) at convergence. Compare it with the seeds' spread; if it is larger, report the row untuned, or "
+            "search again with a longer horizon or more trials.\n\n";
+  return text;
 }
 
 // The rows' ids without the part they all share up to a '-' ("scientific-lightgcn-"), so that the
@@ -89,7 +197,8 @@ std::string chart(const std::vector<json>& rows, const std::string& metric) {
   return render_svg(c);
 }
 
-const char* const kHeader[] = {"row", "method", "trials", "epochs spent (of the budget)", "chosen", "its best valid"};
+const char* const kHeader[] = {"row", "method", "trials", "epochs spent (of the budget)", "chosen", "its best valid",
+                               "configured (trial 0)", "chosen vs configured", "tuned seeds' mean valid (vs configured)"};
 
 }  // namespace
 
@@ -101,7 +210,10 @@ SearchSection search_section(const std::string& run_dir) {
   const std::string metric = rows.front().value("metric", std::string("valid recall@20"));
   const std::string intro = "Every row below was tuned with the same budget (trials x epochs per trial) on the validation "
                             "split, by the grid's `search:` block; its cells then ran with the chosen values (rows marked ‡ "
-                            "in the results). Per row: `search/<row>/search.json`.";
+                            "in the results). Per row: `search/<row>/search.json`. " + horizon_text(rows.front());
+  Marks marks;
+  const auto lines = table_rows(rows, read_records(run_dir), marks);
+  const std::string notes = footnotes(marks);
   out.svg = chart(rows, metric);
   out.markdown = "\n## Tuning\n\n" + intro + "\n\n|";
   out.html = "<h2>Tuning</h2>\n<p class=\"note\">" + xml_escape(intro) + "</p>\n<table class=\"search\"><tr>";
@@ -109,9 +221,11 @@ SearchSection search_section(const std::string& run_dir) {
     out.markdown += std::string(" ") + h + " |";
     out.html += std::string("<th>") + h + "</th>";
   }
-  out.markdown += "\n|---|---|---|---|---|---|\n";
+  out.markdown += "\n|";
+  for (size_t k = 0; k < std::size(kHeader); ++k) out.markdown += "---|";
+  out.markdown += "\n";
   out.html += "</tr>\n";
-  for (const auto& cells : table_rows(rows)) {
+  for (const auto& cells : lines) {
     out.markdown += "|";
     out.html += "<tr>";
     for (const std::string& c : cells) {
@@ -121,8 +235,13 @@ SearchSection search_section(const std::string& run_dir) {
     out.markdown += "\n";
     out.html += "</tr>\n";
   }
-  out.markdown += "\n![search](report/search.svg)\n";
-  out.html += "</table>\n<div class=\"figs\"><figure>" + out.svg + "</figure></div>\n";
+  out.markdown += "\n" + notes + "![search](report/search.svg)\n";
+  out.html += "</table>\n";
+  for (size_t at = 0, next; at < notes.size(); at = next + 2) {
+    next = notes.find("\n\n", at);
+    out.html += "<p class=\"note\">" + xml_escape(notes.substr(at, next - at)) + "</p>\n";
+  }
+  out.html += "<div class=\"figs\"><figure>" + out.svg + "</figure></div>\n";
   return out;
 }
 
