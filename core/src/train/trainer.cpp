@@ -32,6 +32,7 @@
 #include "eval/evaluator.hpp"
 #include "recgrid/version.hpp"
 #include "train/checkpoint.hpp"
+#include "train/fitted_run.hpp"
 #include "train/model_stack.hpp"
 #include "train/progress.hpp"
 #include "util/allocator.hpp"
@@ -651,6 +652,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     make_logger(o.out_dir)->info("{} already finished; its results are unchanged", o.out_dir);
     return results;
   }
+  if (is_fitted_model(cfg, registry)) return run_fitted(cfg, registry, o);  // no SGD loop
   const at::Device device = checked_device(cfg.train.device);
   const bool resuming = prepare_run_dir(o);
   keep_freed_memory_for_reuse();
