@@ -1,7 +1,7 @@
 // EASE^R (Steck 2019): the closed-form item-item linear autoencoder with a zero diagonal (README.md).
 #include <ATen/ATen.h>
 
-#include "../common/interactions.hpp"
+#include "recgrid/interactions.hpp"
 #include "recgrid/sdk.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "../common/interactions.hpp"
+#include "recgrid/interactions.hpp"
 #include "recgrid/sdk.hpp"
 
 namespace {

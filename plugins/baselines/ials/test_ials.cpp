@@ -4,7 +4,7 @@
 
 #include <ATen/ATen.h>
 
-#include "../common/baseline_test_support.hpp"
+#include "baseline_support.hpp"
 
 using namespace recgrid;
 

@@ -1,6 +1,7 @@
-// What the baselines share: the training interactions as CSR (users -> items, items -> users), item
-// neighbourhoods (sparse item x item rows), and scoring a tile of users x items from them without a
-// users x items matrix: score(u, j) = sum over the user's training items i of W[i, j].
+// What fitted models (the baselines in plugins/baselines) share: the training interactions as CSR
+// (users -> items, items -> users), item neighbourhoods (sparse item x item rows), and scoring a tile
+// of users x items from them without a users x items matrix: score(u, j) = sum over the user's
+// training items i of W[i, j].
 #pragma once
 
 #include <ATen/ATen.h>
