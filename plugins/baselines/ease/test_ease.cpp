@@ -18,7 +18,9 @@ TEST(EASE, BIsTheClosedFormWithAZeroDiagonal) {
   const at::Tensor got = model->buffers().at("B").to(at::kDouble);
   EXPECT_TRUE(at::allclose(got.diagonal(), at::zeros({12}, at::kDouble), 0, 1e-6));
   EXPECT_TRUE(at::allclose(got, b, 1e-4, 1e-6));
-  EXPECT_TRUE(at::allclose(test::all_scores(*model, 30, 12), x.mm(b), 1e-4, 1e-5)) << (test::all_scores(*model, 30, 12) - x.mm(b)).abs().max();
+  // The scores are X B with the plugin's own B (sums of float rows; B's float rounding is checked above:
+  // summed with cancellation it can exceed a tolerance relative to the small sums).
+  EXPECT_TRUE(at::allclose(test::all_scores(*model, 30, 12), x.mm(got), 1e-5, 1e-5));
   // The plugin's B minimises |X - XB|^2 + lambda |B|^2 under diag(B) = 0: the gradient is 0 off the diagonal.
   const at::Tensor grad = x.t().mm(x.mm(got) - x) + 3.0 * got;
   EXPECT_LT((grad - at::diag(grad.diagonal())).abs().max().item<double>(), 1e-4);
