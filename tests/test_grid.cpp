@@ -10,8 +10,8 @@
 #include <set>
 
 #include "config/config.hpp"
-#include "grid/fitted_cells.hpp"
 #include "grid/cell_lock.hpp"
+#include "grid/fitted_cells.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_spec.hpp"
 #include "report/stats.hpp"
