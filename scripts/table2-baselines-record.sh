@@ -23,7 +23,7 @@ done
   for r in results/table2-base/*/results.json; do
     jq -c '{grid: "table2-base", cell: (.model + "-" + .dataset), dataset, model, enhancers, seed, status,
             valid, test, best_epoch, epochs_run, stopped_by, wall_time_s, median_epoch_train_s, median_eval_s,
-            peak_rss_mib, threads}' "$r"
+            peak_rss_mib, threads} | with_entries(select(.value != null))' "$r"
   done
 } > "$out/with-base/results.jsonl"
 "$recgrid" report "$out/with-base" --highlight none --reference configs/reference/irllrec-table2.yaml > /dev/null

@@ -60,7 +60,7 @@ bool is_baseline(const Grouped& g, const std::string& model) {
   for (const auto& [key, s] : g.settings)
     if (std::get<1>(key) == model)
       for (const auto& [seed, r] : s.by_seed)
-        if (r.value("stopped_by", std::string()) == "fitted") return true;
+        if (r.contains("stopped_by") && r["stopped_by"] == "fitted") return true;
   return false;
 }
 
