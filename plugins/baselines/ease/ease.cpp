@@ -37,6 +37,9 @@ class Ease : public recgrid::FittedModel {
     // P = G^-1 through its Cholesky factor (G is symmetric positive definite), each step in place of the last.
     at::Tensor p = at::cholesky_inverse(at::linalg_cholesky(g));
     g = at::Tensor();
+    // LAPACK hands back column-major storage: make it row-major before B's columns are divided (B is
+    // not symmetric; scoring reads its rows from memory).
+    p = p.contiguous();
     // B = I - P diag(1/diag(P)): off the diagonal B_ij = -P_ij / P_jj; the diagonal is 0.
     const at::Tensor diag = p.diagonal().clone();
     p.div_(diag.neg().unsqueeze(0));

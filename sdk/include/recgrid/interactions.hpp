@@ -140,6 +140,7 @@ inline at::Tensor score_rows(const Csr& x, const SparseRows& w, const at::Tensor
 inline at::Tensor score_dense_rows(const Csr& x, const at::Tensor& w, const at::Tensor& users, int64_t lo, int64_t hi) {
   const at::Tensor u = users.to(at::kCPU, at::kLong).contiguous();
   const int64_t b = u.numel(), n = hi - lo, n_cols = w.size(1);
+  TORCH_CHECK(w.is_contiguous() && w.scalar_type() == at::kFloat, "score_dense_rows: W must be a contiguous float matrix");
   at::Tensor out = at::zeros({b, n}, at::kFloat);
   float* s = out.data_ptr<float>();
   const float* wp = w.data_ptr<float>();
