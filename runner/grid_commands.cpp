@@ -4,6 +4,7 @@
 #include <iostream>
 #include <set>
 
+#include "grid/fitted_cells.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
 #include "grid/search_runner.hpp"
@@ -200,6 +201,14 @@ po::options_description slurm_run_options() {
   return d;
 }
 
+// The cells a grid does not run because they pair a fitted model with enhancers: said, never silent.
+static void report_dropped_cells(const grid::GridSpec& spec, const std::vector<std::string>& dropped) {
+  if (dropped.empty()) return;
+  std::cerr << "grid " << spec.name << ": " << dropped.size()
+            << " cell(s) pair a fitted model with enhancers; only the fitted models' base rows run:\n";
+  for (const std::string& line : dropped) std::cerr << "  " << line << "\n";
+}
+
 int run_grid_file(const std::string& file, const std::vector<std::string>& sets, const po::variables_map& vm,
                   const plugin::Registry& registry) {
   if (vm.count("resume") || vm.count("force"))
@@ -207,7 +216,8 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
   const std::string executor = vm["executor"].as<std::string>();
   if (executor != "local" && executor != "slurm")
     throw std::invalid_argument("--executor " + executor + ": expected local or slurm");
-  const grid::GridSpec spec = grid::load_grid(file, sets);
+  grid::GridSpec spec = grid::load_grid(file, sets);
+  report_dropped_cells(spec, grid::drop_fitted_with_enhancers(spec, registry));
   grid::GridOptions o;
   o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
   grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);

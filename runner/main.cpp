@@ -48,6 +48,7 @@
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
+#include "train/fitted_run.hpp"
 #include "train/trainer.hpp"
 #include "util/allocator.hpp"
 #include "util/torch_error.hpp"
@@ -121,6 +122,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (grid::is_grid_file(experiment)) return run_grid_file(experiment, sets, vm, registry);
   config::Config cfg = config::load_layers(experiment, sets);
   const config::RunConfig run = config::resolve(cfg, registry.schema_lookup()).run;
+  train::check_fitted_pairing(run, registry);  // refused here, before a run folder is made
 
   train::RunOptions options;
   std::string label = run.name;
@@ -207,7 +209,8 @@ void print_option_table(const rg_plugin_info& info) {
 }
 
 void print_plugin(const plugin::LoadedPlugin& p) {
-  std::cout << "  " << p.info->name << " " << p.info->version << " (" << plugin::kind_name(p.info->kind) << ") - "
+  const char* kind = p.is_fitted() ? "fitted base model, no enhancers" : plugin::kind_name(p.info->kind);
+  std::cout << "  " << p.info->name << " " << p.info->version << " (" << kind << ") - "
             << p.info->description << "\n    file: " << p.path << "\n    options:\n";
   if (p.info->n_options == 0) std::cout << "      (none)\n";
   for (uint32_t k = 0; k < p.info->n_options; ++k) print_option(p.info->options[k]);

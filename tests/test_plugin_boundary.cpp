@@ -66,6 +66,7 @@ TEST(PluginLoader, RefusesAnotherLibTorchOrCxxAbi) {
 TEST(PluginLoader, AnOlderDescriptorLoadsAndALargerOneIsRefused) {
   const plugin::LoadedPlugin& older = plugin::load_plugin(test::test_plugin_path("older_descriptor_enhancer"));
   EXPECT_EQ(older.info->struct_size, offsetof(rg_plugin_info, text_side));
+  EXPECT_FALSE(older.is_fitted());  // its `fitted` field lies beyond struct_size and is never read
   test::HostContext host(test::tiny_dataset());
   auto e = host.create(older, {});
   EXPECT_TRUE(e->text_side().empty());  // its text_side pointer would abort if called

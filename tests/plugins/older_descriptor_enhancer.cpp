@@ -28,6 +28,8 @@ extern "C" __attribute__((visibility("default"))) const rg_plugin_info* recgrid_
 #else
     i.struct_size = offsetof(rg_plugin_info, text_side);
     i.text_side = &never_called;  // beyond struct_size: a host that read it would abort here
+    static const rg_fitted_model_api garbage{nullptr, nullptr};
+    i.fitted = &garbage;  // beyond struct_size too: a host that read it would take this for a fitted model
 #endif
     return i;
   }();

@@ -19,6 +19,11 @@ namespace recgrid::eval {
 // Final user [M x d] and item [N x d] embeddings to score with.
 using Embeddings = std::pair<at::Tensor, at::Tensor>;
 using EncodeFn = std::function<Embeddings()>;
+// The scores of rows [r_lo, r_lo + m) of one user batch for items [lo, lo + n): [m x n] float.
+using TileFn = std::function<at::Tensor(int64_t r_lo, int64_t m, int64_t lo, int64_t n)>;
+// Prepares the scoring of one user batch (`users`: int64 [b] on the CPU, valid for that batch only)
+// and returns its tile function: embeddings' dot products, or a fitted model's score() call.
+using BatchScorer = std::function<TileFn(const at::Tensor& users)>;
 
 class Evaluator {
  public:
@@ -28,6 +33,8 @@ class Evaluator {
             int64_t tile_items = 0);
   // Encodes once per pass, or once per user batch when `encode_per_batch` (random encoders).
   std::map<std::string, double> run(const EncodeFn& encode, bool encode_per_batch = false) const;
+  // The same pass with any tile scorer (a model that has no embeddings, e.g. EASE^R's X.B).
+  std::map<std::string, double> run_scorer(const BatchScorer& scorer) const;
   int64_t n_users() const { return static_cast<int64_t>(users_.size()); }
 
   // A score tile is at most kTileRows users x (kTileBytes of floats / kTileRows) items: 256 x 8192, 8 MiB.
@@ -38,13 +45,13 @@ class Evaluator {
 
  private:
   int64_t tile_items(int64_t batch, int64_t n_items) const;
-  void rank_batch(const Embeddings& emb, int64_t start, int64_t b, int k_max, std::vector<int64_t>& ranked,
+  void rank_batch(const TileFn& tile_scores, int64_t start, int64_t b, int k_max, std::vector<int64_t>& ranked,
                   std::vector<int>& n_ranked) const;
 
   std::vector<int64_t> users_;  // evaluation users: at least one ground-truth item
   data::UserItemIndex truth_, train_;
   std::vector<int> ks_;
-  int64_t batch_users_, tile_items_;
+  int64_t batch_users_, tile_items_, n_items_;
 };
 
 }  // namespace recgrid::eval

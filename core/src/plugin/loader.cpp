@@ -68,7 +68,10 @@ void check_descriptor(const rg_plugin_info* info, const std::string& path) {
     throw PluginError("plugin " + path + " was built with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(info->cxx11_abi) +
                       ", but this host uses " + std::to_string(_GLIBCXX_USE_CXX11_ABI));
   const bool base = info->kind == RG_KIND_BASE_MODEL, enh = info->kind == RG_KIND_ENHANCER;
-  if ((!base && !enh) || (base && !info->base_model) || (enh && !info->enhancer) || !info->create ||
+  const bool fitted = info->struct_size >= offsetof(rg_plugin_info, fitted) + sizeof(info->fitted) && info->fitted;
+  // A base model has exactly one of the SGD calls and the fitted calls, each complete.
+  const bool base_ok = fitted ? !info->base_model && info->fitted->fit && info->fitted->score : info->base_model != nullptr;
+  if ((!base && !enh) || (base && !base_ok) || (enh && (!info->enhancer || fitted)) || !info->create ||
       !info->destroy || !info->last_error || !info->parameters || !info->buffers || !info->name)
     throw PluginError("plugin " + path + ": incomplete descriptor (kind " + std::to_string(info->kind) + ")");
   check_option_ranges(info, path);
@@ -164,6 +167,11 @@ const LoadedPlugin& Registry::get(const std::string& name, rg_plugin_kind kind) 
   throw PluginError(msg);
 }
 
+const rg_fitted_model_api* LoadedPlugin::fitted_api() const {
+  const bool covered = info->struct_size >= offsetof(rg_plugin_info, fitted) + sizeof(info->fitted);
+  return covered ? info->fitted : nullptr;
+}
+
 // ---- Instance ----
 
 Instance::Instance(const LoadedPlugin& plugin, const rg_context& context, const std::string& options_json)
@@ -190,6 +198,12 @@ const rg_base_model_api& Instance::base(const char* call) const {
 const rg_enhancer_api& Instance::enhancer(const char* call) const {
   if (!plugin_.info->enhancer) throw PluginError("plugin '" + name_ + "' is not an enhancer; cannot call " + call + "()");
   return *plugin_.info->enhancer;
+}
+
+const rg_fitted_model_api& Instance::fitted(const char* call) const {
+  const rg_fitted_model_api* api = plugin_.fitted_api();
+  if (!api) throw PluginError("plugin '" + name_ + "' is not a fitted model; cannot call " + call + "()");
+  return *api;
 }
 
 NamedTensors Instance::parameters() {
@@ -254,6 +268,27 @@ NamedTensors Instance::text_side() {
   rg_tensor_list out;
   check(info.text_side(handle_, &out), "text_side");
   return out.items;
+}
+
+}  // namespace recgrid::plugin
+
+namespace recgrid::plugin {
+
+NamedTensors Instance::fit() {
+  rg_tensor_list out;
+  check(fitted("fit").fit(handle_, &out), "fit");
+  return out.items;
+}
+
+at::Tensor Instance::score(const at::Tensor& users, int64_t item_begin, int64_t item_end) {
+  rg_tensor_list in, out;
+  in.items.add("users", users);
+  check(fitted("score").score(handle_, &in, item_begin, item_end, &out), "score");
+  const at::Tensor s = out.items.at("scores");
+  if (s.dim() != 2 || s.size(0) != users.size(0) || s.size(1) != item_end - item_begin)
+    throw PluginError("plugin '" + name_ + "' returned scores of shape " + std::string(c10::str(s.sizes())) + " from score(), expected [" +
+                      std::to_string(users.size(0)) + ", " + std::to_string(item_end - item_begin) + "]");
+  return s;
 }
 
 }  // namespace recgrid::plugin

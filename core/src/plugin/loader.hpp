@@ -24,6 +24,10 @@ struct LoadedPlugin {
   const rg_plugin_info* info = nullptr;
   std::string name() const { return info->name; }
   bool is_base_model() const { return info->kind == RG_KIND_BASE_MODEL; }
+  // A base model fitted in one call (abi.h rg_fitted_model_api), not trained by the SGD loop.
+  bool is_fitted() const { return fitted_api() != nullptr; }
+  // The descriptor's `fitted` calls, or NULL (also for a plugin built before the field was appended).
+  const rg_fitted_model_api* fitted_api() const;
 };
 
 // Loads `path` (once; libraries stay loaded for the life of the process) and checks the ABI version,
@@ -86,11 +90,16 @@ class Instance {
   void after_step();
   // The plugin's text-side embeddings (export); empty when it has none or predates the call.
   NamedTensors text_side();
+  // Fitted model calls: fit() returns "sweep.loss" [S] when the fit is iterative (else nothing);
+  // score() the [B x (item_end - item_begin)] scores of `users`.
+  NamedTensors fit();
+  at::Tensor score(const at::Tensor& users, int64_t item_begin, int64_t item_end);
 
  private:
   void check(rg_status status, const char* call) const;
   const rg_base_model_api& base(const char* call) const;
   const rg_enhancer_api& enhancer(const char* call) const;
+  const rg_fitted_model_api& fitted(const char* call) const;
 
   const LoadedPlugin& plugin_;
   std::string name_;

@@ -55,6 +55,15 @@ struct Grouped {
   std::map<std::tuple<std::string, std::string, std::string>, Setting> settings;
 };
 
+// A fitted model's records say `stopped_by: fitted` (abi.h rg_fitted_model_api: the baselines).
+bool is_baseline(const Grouped& g, const std::string& model) {
+  for (const auto& [key, s] : g.settings)
+    if (std::get<1>(key) == model)
+      for (const auto& [seed, r] : s.by_seed)
+        if (r.contains("stopped_by") && r["stopped_by"] == "fitted") return true;
+  return false;
+}
+
 Grouped group(const std::vector<json>& records) {
   Grouped g;
   auto add_unique = [](std::vector<std::string>& v, const std::string& s) {
@@ -81,6 +90,8 @@ Grouped group(const std::vector<json>& records) {
   }
   for (auto& [model, rows] : g.rows_of_model)  // the base row first, the rest as they came
     std::stable_partition(rows.begin(), rows.end(), [](const std::string& r) { return r == "none" || r.rfind("none [", 0) == 0; });
+  // The baselines (fitted models) first: the rows every other row is read against.
+  std::stable_partition(g.models.begin(), g.models.end(), [&](const std::string& m) { return is_baseline(g, m); });
   return g;
 }
 
@@ -234,12 +245,15 @@ TableCell improvement_cell(const Grouped& g, const ReportOptions& o, const std::
   auto chosen = g.settings.find({d, model, highlight});
   const Setting* rival = nullptr;
   double rival_mean = -1;
-  for (const auto& row : g.rows_of_model.at(model)) {
-    if (row == highlight) continue;
-    auto it = g.settings.find({d, model, row});
-    if (it == g.settings.end()) continue;
-    const double v = mean(values(it->second, o.split, m));
-    if (std::isfinite(v) && v > rival_mean) rival_mean = v, rival = &it->second;
+  for (const auto& other : g.models) {  // the group's other rows, and every baseline's rows
+    if (other != model && !is_baseline(g, other)) continue;
+    for (const auto& row : g.rows_of_model.at(other)) {
+      if (other == model && row == highlight) continue;
+      auto it = g.settings.find({d, other, row});
+      if (it == g.settings.end()) continue;
+      const double v = mean(values(it->second, o.split, m));
+      if (std::isfinite(v) && v > rival_mean) rival_mean = v, rival = &it->second;
+    }
   }
   if (chosen == g.settings.end() || !rival) return {"–", false, ""};
   const double ours = mean(values(chosen->second, o.split, m));
@@ -255,7 +269,7 @@ TableCell improvement_cell(const Grouped& g, const ReportOptions& o, const std::
   const bool sig = std::isfinite(test.p) && test.p < 0.05;
   ++count.compared;
   count.significant += sig;
-  const std::string note = "vs " + rival->row + ": paired t-test over " + std::to_string(test.n) + " seeds, t = " +
+  const std::string note = "vs " + rival->model + " " + rival->row + ": paired t-test over " + std::to_string(test.n) + " seeds, t = " +
                            fixed(test.t, 3) + ", p = " + (std::isfinite(test.p) ? fixed(test.p, 4) : "n/a");
   return {std::string(buf) + (sig ? "*" : ""), false, note};
 }
@@ -280,7 +294,7 @@ Table main_table(const Grouped& g, const ReportOptions& o, const std::string& hi
   }
   if (count.compared)
     footnote = "Improv.: the relative difference between **" + highlight +
-               "** and the best other row of the same base model (the base row included); * = p < 0.05 in a "
+               "** and the best other row of the same base model (the base row included) or of any baseline; * = p < 0.05 in a "
                "two-sided paired t-test across seeds (" + std::to_string(count.significant) + " of " +
                std::to_string(count.compared) + " comparisons).";
   return t;

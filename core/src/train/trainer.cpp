@@ -36,6 +36,7 @@
 #include "train/checkpoint.hpp"
 #include "train/grad_norms.hpp"
 #include "train/learning_check.hpp"
+#include "train/fitted_run.hpp"
 #include "train/model_stack.hpp"
 #include "train/progress.hpp"
 #include "util/allocator.hpp"
@@ -641,6 +642,7 @@ nlohmann::json run_training(const config::RunConfig& cfg, const plugin::Registry
     make_logger(o.out_dir)->info("{} already finished; its results are unchanged", o.out_dir);
     return results;
   }
+  if (is_fitted_model(cfg, registry)) return run_fitted(cfg, registry, o);  // no SGD loop
   const at::Device device = checked_device(cfg.train.device);
   const bool resuming = prepare_run_dir(o);
   keep_freed_memory_for_reuse();

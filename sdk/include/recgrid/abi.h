@@ -145,6 +145,23 @@ typedef struct rg_enhancer_api {
   rg_status (*after_step)(rg_instance self);
 } rg_enhancer_api;
 
+/* Calls only a fitted base model has: a model fitted to the training interactions in one call (closed
+ * form, neighbourhoods, alternating least squares), not trained by the host's SGD loop. Such a plugin
+ * has kind RG_KIND_BASE_MODEL, `base_model` NULL and `fitted` non-NULL; the host then skips the epoch
+ * loop: it calls fit() once, evaluates once (validation and test) through score(), and saves buffers()
+ * as the model's state. A fitted model takes no enhancer (they act on layer-0 embeddings and SGD).
+ *  fit:   fits to the context's "train.user" / "train.item" (and the adjacency). out <- optional
+ *         "sweep.loss" float [S]: the training objective after each of S iterations (iALS sweeps),
+ *         which the host writes to metrics.jsonl as epochs 0..S-1.
+ *  score: out <- "scores" float [B x (item_end - item_begin)]: the scores of `users` (int64 [B]) for
+ *         items item_begin .. item_end-1. The host calls it tile by tile (a few hundred users times a
+ *         few thousand items), never for a users x items matrix, and masks training items itself. */
+typedef struct rg_fitted_model_api {
+  rg_status (*fit)(rg_instance self, rg_tensor_list* out);
+  rg_status (*score)(rg_instance self, const rg_tensor_list* users, int64_t item_begin, int64_t item_end,
+                     rg_tensor_list* out);
+} rg_fitted_model_api;
+
 /* The descriptor. Field order is part of the ABI; `abi_version` stays first forever. */
 typedef struct rg_plugin_info {
   uint32_t abi_version;
@@ -173,13 +190,17 @@ typedef struct rg_plugin_info {
    * (run state that is not a weight, e.g. cached activations). */
   rg_status (*buffers)(rg_instance self, rg_tensor_list* out);
 
-  const rg_base_model_api* base_model; /* non-NULL iff kind == RG_KIND_BASE_MODEL */
+  const rg_base_model_api* base_model; /* non-NULL iff kind == RG_KIND_BASE_MODEL (NULL for a fitted one) */
   const rg_enhancer_api* enhancer;     /* non-NULL iff kind == RG_KIND_ENHANCER */
 
   /* Added within ABI 2: the host reads it only when `struct_size` covers it; NULL = none.
    * out <- the plugin's own text-side embeddings at the current weights, for `recgrid export`
    * (e.g. "user" [M x d'], "item" [N x d']: an enhancer's projection of the text tables). */
   rg_status (*text_side)(rg_instance self, rg_tensor_list* out);
+
+  /* Added within ABI 2: the host reads it only when `struct_size` covers it; NULL = an SGD-trained
+   * base model or an enhancer. Non-NULL (with `base_model` NULL): a fitted base model, see above. */
+  const rg_fitted_model_api* fitted;
 } rg_plugin_info;
 
 typedef const rg_plugin_info* (*rg_plugin_entry_fn)(void);

@@ -222,6 +222,17 @@ class BaseModel : public Module {
   virtual NamedTensors loss(const Batch& batch, const NamedTensors& encoding) = 0;
 };
 
+// A base model fitted in one call to the training interactions (ctx.train_user / ctx.train_item),
+// not trained by SGD: MostPop, item neighbourhoods, EASE^R, iALS. Its state goes in buffers().
+class FittedModel : public Module {
+ public:
+  static constexpr rg_plugin_kind kind = RG_KIND_BASE_MODEL;
+  // Fits the model; returns the objective after each sweep (an iterative fit), or an undefined tensor.
+  virtual at::Tensor fit() = 0;
+  // Scores of `users` (int64 [B]) for items [item_begin, item_end): float [B x (end - begin)].
+  virtual at::Tensor score(const at::Tensor& users, int64_t item_begin, int64_t item_end) = 0;
+};
+
 class Enhancer : public Module {
  public:
   static constexpr rg_plugin_kind kind = RG_KIND_ENHANCER;
@@ -345,6 +356,16 @@ struct Glue {
   static rg_status text_side(rg_instance h, rg_tensor_list* out) {
     return guarded([&] { out->items = self<T>(h).text_side(); });
   }
+  // Fitted model calls.
+  static rg_status fit(rg_instance h, rg_tensor_list* out) {
+    return guarded([&] {
+      const at::Tensor losses = self<T>(h).fit();
+      if (losses.defined()) out->items.add("sweep.loss", losses);
+    });
+  }
+  static rg_status score(rg_instance h, const rg_tensor_list* users, int64_t begin, int64_t end, rg_tensor_list* out) {
+    return guarded([&] { out->items.add("scores", self<T>(h).score(users->items.at("users"), begin, end)); });
+  }
 };
 
 template <class T>
@@ -369,6 +390,16 @@ const rg_enhancer_api* enhancer_api() {
 }
 
 template <class T>
+const rg_fitted_model_api* fitted_api() {
+  if constexpr (std::is_base_of_v<FittedModel, T>) {
+    static const rg_fitted_model_api api = {&Glue<T>::fit, &Glue<T>::score};
+    return &api;
+  } else {
+    return nullptr;
+  }
+}
+
+template <class T>
 auto text_side_fn() -> decltype(rg_plugin_info::text_side) {
   if constexpr (std::is_base_of_v<Enhancer, T>) return &Glue<T>::text_side;
   else return nullptr;
@@ -376,8 +407,9 @@ auto text_side_fn() -> decltype(rg_plugin_info::text_side) {
 
 template <class T>
 const rg_plugin_info* describe() {
-  static_assert(std::is_base_of_v<BaseModel, T> != std::is_base_of_v<Enhancer, T>,
-                "a plugin derives from exactly one of BaseModel, Enhancer");
+  static_assert(int(std::is_base_of_v<BaseModel, T>) + int(std::is_base_of_v<Enhancer, T>) +
+                        int(std::is_base_of_v<FittedModel, T>) == 1,
+                "a plugin derives from exactly one of BaseModel, FittedModel, Enhancer");
   static const PluginSpec spec = T::spec();
   static const rg_plugin_info info = {
       RECGRID_ABI_VERSION,
@@ -402,6 +434,7 @@ const rg_plugin_info* describe() {
       base_model_api<T>(),
       enhancer_api<T>(),
       text_side_fn<T>(),
+      fitted_api<T>(),
   };
   return &info;
 }
