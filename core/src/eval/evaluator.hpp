@@ -19,6 +19,10 @@ namespace recgrid::eval {
 // Final user [M x d] and item [N x d] embeddings to score with.
 using Embeddings = std::pair<at::Tensor, at::Tensor>;
 using EncodeFn = std::function<Embeddings()>;
+// Sees every evaluation user's ranked top max(K) (n_ranked items, best first) and its sorted ground
+// truth, in user order: what the final evaluation's further metrics accumulate (eval/list_analysis.hpp).
+using RankedListFn = std::function<void(int64_t user, const int64_t* ranked, int n_ranked, const int64_t* truth_begin,
+                                        const int64_t* truth_end)>;
 
 class Evaluator {
  public:
@@ -27,8 +31,12 @@ class Evaluator {
   Evaluator(const data::Dataset& ds, const data::Interactions& truth, std::vector<int> ks, int64_t batch_users,
             int64_t tile_items = 0);
   // Encodes once per pass, or once per user batch when `encode_per_batch` (random encoders).
-  std::map<std::string, double> run(const EncodeFn& encode, bool encode_per_batch = false) const;
+  // `on_list`, when given, sees each user's ranked list after its Recall/NDCG are added.
+  std::map<std::string, double> run(const EncodeFn& encode, bool encode_per_batch = false,
+                                    const RankedListFn& on_list = {}) const;
   int64_t n_users() const { return static_cast<int64_t>(users_.size()); }
+  const std::vector<int>& ks() const { return ks_; }
+  const std::vector<int64_t>& users() const { return users_; }
 
   // A score tile is at most kTileRows users x (kTileBytes of floats / kTileRows) items: 256 x 8192, 8 MiB.
   // Measured with bench/eval_bench.cpp (10x and 100x amazon, 1024-user batches): tiles of 1024 x
