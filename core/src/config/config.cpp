@@ -22,6 +22,9 @@ std::string without_execution_keys(const std::string& resolved_yaml) {
   // train.pause_after is where a search pauses a trial; its later rungs resume the same run.
   for (const char* key : {"threads", "pause_after"})
     if (n["train"] && n["train"][key]) n["train"].remove(key);
+  // eval.* chooses what the final evaluation records, not what is trained: a run's name and resume check
+  // ignore it (and folders made before the section existed keep their names).
+  if (n["eval"]) n.remove("eval");
   YAML::Emitter out;
   out << n;
   return out.c_str();

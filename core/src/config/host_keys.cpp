@@ -94,6 +94,20 @@ const std::vector<HostKey>& host_keys() {
                 "0 = never; N: the run stops after epoch N-1 with checkpoint.pt and exits with status 5, and "
                 "--resume continues it (how a grid's search promotes a trial; like train.threads it does not name a run)"),
       RG_STORED(train.device, "string", "cpu", "", "cpu, cuda, cuda:1, ... (needs a CUDA build of LibTorch)"),
+      RG_SECTION("eval",
+                 "what the final evaluation (best epoch, valid and test) records beside Recall/NDCG@K in results.json "
+                 "and the per-user files (docs/METRICS.md); these keys do not name a run: changing them reruns nothing"),
+      RG_STORED(eval.metrics, "string_list", "[coverage, gini, novelty, arp]", "{coverage, gini, novelty, arp}",
+                "beyond-accuracy metrics at every K of train.topk: catalog coverage, Gini index of item exposure, "
+                "novelty (mean self-information -log2 of training popularity), average recommendation popularity"),
+      RG_STORED(eval.per_user_valid, "bool", "false", "",
+                "also write per_user_valid.tsv.gz (per_user_test.tsv.gz is always written)"),
+      RG_STORED(eval.user_groups, "int", "4", "[1, 100]",
+                "user groups: quantile buckets of the evaluation users' training interactions (the lowest is "
+                "\"sparse\"; equal edges merge)"),
+      RG_STORED(eval.head_share, "float", "0.2", "(0, 1)",
+                "item groups: head = the most popular items that together hold this share of the training "
+                "interactions, tail = the rest"),
       RG_SECTION("model", "the base model: its name and its options (`recgrid plugins`)"),
       RG_STORED(model.name, "string", "lightgcn", "", "a base-model plugin"),
       RG_DERIVED("enhancers", "string_list", "[]", "", "stacked in order, e.g. [rlmrec_con, irllrec]"),

@@ -34,6 +34,14 @@ struct TrainConfig {
   std::string device;
 };
 
+// What the final evaluation records beside Recall/NDCG (docs/METRICS.md); not part of a run's identity.
+struct EvalConfig {
+  std::vector<std::string> metrics;  // beyond-accuracy metrics: coverage, gini, novelty, arp
+  bool per_user_valid = false;       // also write per_user_valid.tsv.gz
+  int64_t user_groups = 4;           // quantile buckets of the users' training interactions
+  double head_share = 0.2;           // head items hold this share of the training interactions
+};
+
 struct PluginChoice {
   std::string name;
   nlohmann::json options;  // every declared option, resolved
@@ -44,6 +52,7 @@ struct RunConfig {
   DatasetConfig dataset;
   TextConfig text;
   TrainConfig train;
+  EvalConfig eval;
   PluginChoice model;
   std::vector<PluginChoice> enhancers;  // in stacking order
 };

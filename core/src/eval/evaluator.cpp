@@ -56,7 +56,7 @@ void Evaluator::rank_batch(const TileFn& tile_scores, int64_t start, int64_t b, 
   for (int64_t r = 0; r < b; ++r) n_ranked[r] = tops[r].take(ranked.data() + r * k_max);
 }
 
-std::map<std::string, double> Evaluator::run_scorer(const BatchScorer& scorer) const {
+std::map<std::string, double> Evaluator::run_scorer(const BatchScorer& scorer, const RankedListFn& on_list) const {
   c10::NoGradGuard no_grad;
   const int k_max = *std::max_element(ks_.begin(), ks_.end());
   const int64_t n_eval = n_users();
@@ -70,13 +70,15 @@ std::map<std::string, double> Evaluator::run_scorer(const BatchScorer& scorer) c
     for (int64_t r = 0; r < b; ++r) {  // merged in row order: deterministic sums
       const int64_t u = users_[start + r];
       total.add_user(ranked.data() + r * k_max, n_ranked[r], truth_.begin(u), truth_.end(u));
+      if (on_list) on_list(u, ranked.data() + r * k_max, n_ranked[r], truth_.begin(u), truth_.end(u));
     }
   }
   return total.means();
 }
 
 // Embeddings score a tile as the dot products of its user rows (gathered once per batch) with its items.
-std::map<std::string, double> Evaluator::run(const EncodeFn& encode, bool encode_per_batch) const {
+std::map<std::string, double> Evaluator::run(const EncodeFn& encode, bool encode_per_batch,
+                                             const RankedListFn& on_list) const {
   c10::NoGradGuard no_grad;
   Embeddings emb;
   if (!encode_per_batch) emb = encode();

@@ -24,6 +24,10 @@ using TileFn = std::function<at::Tensor(int64_t r_lo, int64_t m, int64_t lo, int
 // Prepares the scoring of one user batch (`users`: int64 [b] on the CPU, valid for that batch only)
 // and returns its tile function: embeddings' dot products, or a fitted model's score() call.
 using BatchScorer = std::function<TileFn(const at::Tensor& users)>;
+// Sees every evaluation user's ranked top max(K) (n_ranked items, best first) and its sorted ground
+// truth, in user order: what the final evaluation's further metrics accumulate (eval/list_analysis.hpp).
+using RankedListFn = std::function<void(int64_t user, const int64_t* ranked, int n_ranked, const int64_t* truth_begin,
+                                        const int64_t* truth_end)>;
 
 class Evaluator {
  public:
@@ -32,10 +36,14 @@ class Evaluator {
   Evaluator(const data::Dataset& ds, const data::Interactions& truth, std::vector<int> ks, int64_t batch_users,
             int64_t tile_items = 0);
   // Encodes once per pass, or once per user batch when `encode_per_batch` (random encoders).
-  std::map<std::string, double> run(const EncodeFn& encode, bool encode_per_batch = false) const;
+  // `on_list`, when given, sees each user's ranked list after its Recall/NDCG are added.
+  std::map<std::string, double> run(const EncodeFn& encode, bool encode_per_batch = false,
+                                    const RankedListFn& on_list = {}) const;
   // The same pass with any tile scorer (a model that has no embeddings, e.g. EASE^R's X.B).
-  std::map<std::string, double> run_scorer(const BatchScorer& scorer) const;
+  std::map<std::string, double> run_scorer(const BatchScorer& scorer, const RankedListFn& on_list = {}) const;
   int64_t n_users() const { return static_cast<int64_t>(users_.size()); }
+  const std::vector<int>& ks() const { return ks_; }
+  const std::vector<int64_t>& users() const { return users_; }
 
   // A score tile is at most kTileRows users x (kTileBytes of floats / kTileRows) items: 256 x 8192, 8 MiB.
   // Measured with bench/eval_bench.cpp (10x and 100x amazon, 1024-user batches): tiles of 1024 x

@@ -8,12 +8,11 @@ namespace recgrid::eval {
 
 MetricSums::MetricSums(std::vector<int> ks) : ks_(std::move(ks)), recall_(ks_.size(), 0.0), ndcg_(ks_.size(), 0.0) {}
 
-void MetricSums::add_user(const int64_t* ranked, int n_ranked, const int64_t* truth_begin, const int64_t* truth_end) {
+void user_recall_ndcg(const std::vector<int>& ks, const int64_t* ranked, int n_ranked, const int64_t* truth_begin,
+                      const int64_t* truth_end, double* recall, double* ndcg) {
   const int64_t n_truth = truth_end - truth_begin;
-  if (n_truth <= 0) return;
-  ++users_;
-  for (size_t q = 0; q < ks_.size(); ++q) {
-    const int K = std::min(ks_[q], n_ranked);
+  for (size_t q = 0; q < ks.size(); ++q) {
+    const int K = std::min(ks[q], n_ranked);
     double hits = 0, dcg = 0, idcg = 0;
     for (int j = 0; j < K; ++j) {
       if (std::binary_search(truth_begin, truth_end, ranked[j])) {
@@ -21,9 +20,20 @@ void MetricSums::add_user(const int64_t* ranked, int n_ranked, const int64_t* tr
         dcg += 1.0 / std::log2(j + 2.0);
       }
     }
-    for (int64_t j = 0; j < std::min<int64_t>(ks_[q], n_truth); ++j) idcg += 1.0 / std::log2(j + 2.0);
-    recall_[q] += hits / static_cast<double>(n_truth);
-    ndcg_[q] += idcg > 0 ? dcg / idcg : 0.0;
+    for (int64_t j = 0; j < std::min<int64_t>(ks[q], n_truth); ++j) idcg += 1.0 / std::log2(j + 2.0);
+    recall[q] = hits / static_cast<double>(n_truth);
+    ndcg[q] = idcg > 0 ? dcg / idcg : 0.0;
+  }
+}
+
+void MetricSums::add_user(const int64_t* ranked, int n_ranked, const int64_t* truth_begin, const int64_t* truth_end) {
+  if (truth_end - truth_begin <= 0) return;
+  ++users_;
+  std::vector<double> recall(ks_.size()), ndcg(ks_.size());
+  user_recall_ndcg(ks_, ranked, n_ranked, truth_begin, truth_end, recall.data(), ndcg.data());
+  for (size_t q = 0; q < ks_.size(); ++q) {
+    recall_[q] += recall[q];
+    ndcg_[q] += ndcg[q];
   }
 }
 

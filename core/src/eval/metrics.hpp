@@ -11,6 +11,13 @@
 
 namespace recgrid::eval {
 
+// One user's Recall@K (hits in the top K / |T|) and NDCG@K (binary relevance, DCG over the top K, ideal
+// DCG over min(K, |T|) positions) for every K of `ks`, into recall[q] and ndcg[q] (docs/METRICS.md).
+// `ranked` holds the user's top max(ks) items (n_ranked of them); [truth_begin, truth_end) the sorted,
+// non-empty ground truth T.
+void user_recall_ndcg(const std::vector<int>& ks, const int64_t* ranked, int n_ranked, const int64_t* truth_begin,
+                      const int64_t* truth_end, double* recall, double* ndcg);
+
 // Sums of per-user Recall@K and NDCG@K over evaluation users.
 class MetricSums {
  public:

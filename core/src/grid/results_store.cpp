@@ -48,7 +48,7 @@ nlohmann::json make_record(const std::string& grid_name, const CellInfo& cell, c
       {"finished_at", utc_now()},
       {"config", config::to_json(YAML::Load(cell.resolved_yaml))},
   };
-  for (const char* key : {"dataset", "model", "enhancers", "seed", "status", "no_learning", "error", "valid", "test",
+  for (const char* key : {"dataset", "model", "enhancers", "seed", "status", "no_learning", "error", "valid", "test", "groups",
                           "best_epoch", "epochs_run",
                           "stopped_by", "wall_time_s", "setup_time_s", "median_epoch_train_s", "median_eval_s",
                           "peak_rss_mib", "threads", "recgrid_version", "plugins"})

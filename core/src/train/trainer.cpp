@@ -31,6 +31,7 @@
 #include "data/table_tensor.hpp"
 #include "data/synthetic.hpp"
 #include "eval/evaluator.hpp"
+#include "eval/final_evaluation.hpp"
 #include "recgrid/version.hpp"
 #include "train/auto_options.hpp"
 #include "train/checkpoint.hpp"
@@ -169,7 +170,8 @@ bool prepare_run_dir(const RunOptions& o) {
   const bool has_checkpoint = fs::exists(dir / "checkpoint.pt");
   const bool has_results = fs::exists(dir / "results.json");
   if (o.force && fs::exists(dir)) {
-    for (const char* f : {"checkpoint.pt", "best.pt", "results.json", "metrics.jsonl", "config.yaml", "log.txt"})
+    for (const char* f : {"checkpoint.pt", "best.pt", "results.json", "metrics.jsonl", "config.yaml", "log.txt",
+                          "per_user_test.tsv.gz", "per_user_valid.tsv.gz"})
       fs::remove(dir / f);
   } else if (!o.resume && (has_checkpoint || has_results)) {
     throw std::runtime_error(o.out_dir + " already holds a" + std::string(has_results ? " finished" : "n unfinished") +
@@ -462,6 +464,17 @@ nlohmann::json evaluate_untrained(RunParts& p, const config::RunConfig& cfg, spd
   return {{"valid", valid}, {"eval_time_s", eval_s}};
 }
 
+// The final evaluation of the best parameters on one split, as evaluate() with the same stream, plus
+// the eval.* metrics, the groups and (when `per_user_file` is not empty) the per-user results file.
+eval::FinalEvaluation evaluate_final(RunParts& p, const eval::Evaluator& ev, const config::RunConfig& cfg,
+                                     uint64_t stream, const std::string& per_user_file) {
+  at::manual_seed(derive_seed(cfg.train.seed, kEvalTorch, stream));
+  const eval::AnalysisOptions options{cfg.eval.metrics, static_cast<int>(cfg.eval.user_groups), cfg.eval.head_share,
+                                      per_user_file};
+  return eval::evaluate_with_analysis(ev, p.dataset, options, [&] { return p.model->eval_embeddings(); },
+                                      p.model->encode_per_eval_batch());
+}
+
 // A stop signal inside (or right after an unevaluated) epoch: checkpoint.pt with the position in
 // state.mid, then Interrupted.
 [[noreturn]] void stop_here(RunParts& p, const RunOptions& o, LoopState& state, double epoch_train_s, double elapsed_s,
@@ -590,8 +603,11 @@ nlohmann::json finish_run(RunParts& p, const config::RunConfig& cfg, const RunOp
                           const LoopOutcome& loop, double wall, double setup_s, int threads, spdlog::logger& log) {
   if (state.best_epoch < 0) throw std::runtime_error("no validation happened: train.epochs is smaller than 1?");
   load_tensors(o.out_dir + "/best.pt", p.model->parameters(), p.model->buffers());
-  const auto valid = evaluate(p, *p.valid_eval, cfg.train.seed, kFinalValidStream);
-  const auto test = evaluate(p, *p.test_eval, cfg.train.seed, 1000000002ULL);
+  const std::string valid_file = cfg.eval.per_user_valid ? o.out_dir + "/per_user_valid.tsv.gz" : "";
+  const auto final_valid = evaluate_final(p, *p.valid_eval, cfg, kFinalValidStream, valid_file);
+  const auto final_test = evaluate_final(p, *p.test_eval, cfg, 1000000002ULL, o.out_dir + "/per_user_test.tsv.gz");
+  const auto& valid = final_valid.metrics;
+  const auto& test = final_test.metrics;
   log.info("best epoch {}: valid {}", state.best_epoch, format_metrics(valid, cfg.train.topk));
   log.info("best epoch {}: test  {}", state.best_epoch, format_metrics(test, cfg.train.topk));
   const std::vector<std::string> reasons = no_learning_reasons(read_metrics_lines(o.out_dir + "/metrics.jsonl"));
@@ -621,6 +637,7 @@ nlohmann::json finish_run(RunParts& p, const config::RunConfig& cfg, const RunOp
       {"recgrid_version", RECGRID_VERSION},
       {"plugins", plugins},
   };
+  results["groups"] = {{"valid", final_valid.groups}, {"test", final_test.groups}};
   if (!reasons.empty()) results["no_learning"] = reasons;
   for (const auto& e : cfg.enhancers) results["enhancers"].push_back(e.name);
   write_file_atomic(o.out_dir + "/results.json", results.dump(2) + "\n");

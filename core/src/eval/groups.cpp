@@ -1,0 +1,53 @@
+#include "eval/groups.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace recgrid::eval {
+
+UserBuckets UserBuckets::quantiles(std::vector<int64_t> n_train, int buckets) {
+  UserBuckets b;
+  if (n_train.empty()) return b;
+  std::sort(n_train.begin(), n_train.end());
+  const size_t n = n_train.size();
+  b.lower.push_back(n_train.front());
+  for (int q = 1; q < buckets; ++q) {
+    const int64_t edge = n_train[static_cast<size_t>(q) * n / static_cast<size_t>(buckets)];
+    if (edge > b.lower.back()) b.lower.push_back(edge);
+  }
+  b.largest = n_train.back();
+  return b;
+}
+
+int UserBuckets::bucket_of(int64_t n_train) const {
+  const auto it = std::upper_bound(lower.begin(), lower.end(), n_train);
+  return std::max(0, static_cast<int>(it - lower.begin()) - 1);
+}
+
+std::string UserBuckets::name(int bucket) { return bucket == 0 ? "sparse" : "g" + std::to_string(bucket + 1); }
+
+int64_t UserBuckets::upper(int bucket) const {
+  return bucket + 1 < size() ? lower[static_cast<size_t>(bucket) + 1] - 1 : largest;
+}
+
+ItemGroups ItemGroups::by_share(const std::vector<int64_t>& item_counts, double share) {
+  ItemGroups g;
+  g.share = share;
+  g.is_head.assign(item_counts.size(), 0);
+  g.total_interactions = std::accumulate(item_counts.begin(), item_counts.end(), int64_t{0});
+  std::vector<int64_t> order(item_counts.size());
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return item_counts[static_cast<size_t>(a)] > item_counts[static_cast<size_t>(b)];
+  });
+  const double target = share * static_cast<double>(g.total_interactions);
+  for (int64_t i : order) {
+    if (g.total_interactions == 0 || static_cast<double>(g.head_interactions) >= target) break;
+    g.is_head[static_cast<size_t>(i)] = 1;
+    ++g.head_items;
+    g.head_interactions += item_counts[static_cast<size_t>(i)];
+  }
+  return g;
+}
+
+}  // namespace recgrid::eval

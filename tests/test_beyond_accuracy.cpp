@@ -1,0 +1,153 @@
+// Beyond-accuracy metrics and the user / item groups against hand-computed small cases
+// (docs/METRICS.md). Each case is chosen so that a plausible wrong formula gives another number: Gini
+// normalised by n - 1 or without the never-recommended items, novelty over all interactions or with
+// natural logarithms, popularity averaged over slots instead of users, group recall over all users.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "eval/beyond_accuracy.hpp"
+#include "eval/group_metrics.hpp"
+#include "eval/groups.hpp"
+
+using namespace recgrid::eval;
+
+namespace {
+
+// Five items with 4, 2, 1, 1, 0 training interactions among 4 users.
+TrainingCounts five_items() {
+  TrainingCounts c;
+  c.per_item = {4, 2, 1, 1, 0};
+  c.per_user = {2, 2, 2, 2};
+  c.users_with_train = 4;
+  c.total = 8;
+  return c;
+}
+
+}  // namespace
+
+TEST(BeyondAccuracy, GiniIndexHandComputed) {
+  // sorted 0, 0, 1, 3 (n = 4): (1 * 1 + 3 * 3) / (4 * 4).
+  EXPECT_NEAR(gini_index({3, 0, 1, 0}), 10.0 / 16.0, 1e-12);
+  EXPECT_NEAR(gini_index({2, 2, 2}), 0.0, 1e-12);      // equal exposure
+  EXPECT_NEAR(gini_index({0, 0, 0, 5}), 3.0 / 4.0, 1e-12);  // all on one item: (n - 1) / n
+  EXPECT_EQ(gini_index({0, 0}), 0.0);                   // nothing recommended
+}
+
+TEST(BeyondAccuracy, SelfInformationOfTrainingPopularity) {
+  EXPECT_NEAR(self_information(1, 8), 3.0, 1e-12);  // -log2(1/8)
+  EXPECT_NEAR(self_information(8, 8), 0.0, 1e-12);
+  EXPECT_NEAR(self_information(0, 8), 3.0, 1e-12);  // never in training: counted as one interaction
+}
+
+// Users' lists (ks 1, 2): A [0, 1], B [0, 2], C [3, 0], D [4, 3], E [1] (a short list).
+// Self-information -log2(c / 4): items 0..4 -> 0, 1, 2, 2, 2 (item 4: no training interaction -> 1).
+TEST(BeyondAccuracy, HandComputedCase) {
+  const TrainingCounts counts = five_items();
+  BeyondAccuracy m({1, 2}, counts, {"coverage", "gini", "novelty", "arp"});
+  ASSERT_EQ(m.per_user_names(), (std::vector<std::string>{"novelty", "arp"}));
+  const std::vector<std::vector<int64_t>> lists = {{0, 1}, {0, 2}, {3, 0}, {4, 3}, {1}};
+  std::vector<std::vector<double>> per_user;
+  for (const auto& l : lists) {
+    std::vector<double> v(4);
+    m.add_user(l.data(), static_cast<int>(l.size()), v.data());
+    per_user.push_back(v);
+  }
+  // Per user (K-major: novelty@1, arp@1, novelty@2, arp@2). D: novelty@2 (2 + 2) / 2, arp@2 (0 + 1) / 2.
+  EXPECT_EQ(per_user[3], (std::vector<double>{2.0, 0.0, 2.0, 0.5}));
+  EXPECT_EQ(per_user[4], (std::vector<double>{1.0, 2.0, 1.0, 2.0}));  // E's list holds one item at K = 2
+  const auto r = m.means();
+  // K = 1 exposure: items 0, 0, 3, 4, 1 -> counts 2, 1, 0, 1, 1: 4 of 5 items; sorted 0 1 1 1 2:
+  // (-2 * 1 + 0 * 1 + 2 * 1 + 4 * 2) / (5 * 5).
+  EXPECT_NEAR(r.at("coverage@1"), 0.8, 1e-12);
+  EXPECT_NEAR(r.at("gini@1"), 8.0 / 25.0, 1e-12);
+  // K = 2: counts 3, 2, 1, 2, 1: every item; sorted 1 1 2 2 3: (-4 - 2 + 0 + 4 + 12) / (5 * 9).
+  EXPECT_NEAR(r.at("coverage@2"), 1.0, 1e-12);
+  EXPECT_NEAR(r.at("gini@2"), 10.0 / 45.0, 1e-12);
+  // Novelty, the mean over users of each list's mean: K = 1: (0 + 0 + 2 + 2 + 1) / 5; K = 2: (0.5 + 1 + 1 + 2 + 1) / 5
+  // (over the 9 slots it would be 10 / 9).
+  EXPECT_NEAR(r.at("novelty@1"), 1.0, 1e-12);
+  EXPECT_NEAR(r.at("novelty@2"), 1.1, 1e-12);
+  // ARP: K = 1: (4 + 4 + 1 + 0 + 2) / 5; K = 2: (3 + 2.5 + 2.5 + 0.5 + 2) / 5 (over slots: 19 / 9).
+  EXPECT_NEAR(r.at("arp@1"), 2.2, 1e-12);
+  EXPECT_NEAR(r.at("arp@2"), 2.1, 1e-12);
+}
+
+TEST(BeyondAccuracy, OnlyTheSelectedMetricsAndUnknownNamesRefused) {
+  const TrainingCounts counts = five_items();
+  BeyondAccuracy m({1}, counts, {"arp"});
+  const int64_t list[] = {1};
+  double v = 0;
+  m.add_user(list, 1, &v);
+  EXPECT_EQ(v, 2.0);
+  EXPECT_EQ(m.means(), (std::map<std::string, double>{{"arp@1", 2.0}}));
+  EXPECT_THROW(BeyondAccuracy({1}, counts, {"serendipity"}), std::invalid_argument);
+}
+
+TEST(Groups, UserBucketsFromQuantilesMergeEqualEdges) {
+  // Sorted 1 1 1 1 2 3 5 8, 4 buckets: edges at positions 2, 4, 6 -> 1 (merged with the minimum), 2, 5.
+  const UserBuckets b = UserBuckets::quantiles({8, 1, 3, 1, 5, 1, 2, 1}, 4);
+  ASSERT_EQ(b.lower, (std::vector<int64_t>{1, 2, 5}));
+  EXPECT_EQ(b.bucket_of(1), 0);
+  EXPECT_EQ(b.bucket_of(2), 1);
+  EXPECT_EQ(b.bucket_of(4), 1);
+  EXPECT_EQ(b.bucket_of(5), 2);
+  EXPECT_EQ(b.bucket_of(8), 2);
+  EXPECT_EQ(b.upper(0), 1);
+  EXPECT_EQ(b.upper(1), 4);
+  EXPECT_EQ(b.upper(2), 8);
+  EXPECT_EQ(UserBuckets::name(0), "sparse");
+  EXPECT_EQ(UserBuckets::name(2), "g3");
+  // Distinct counts, 2 buckets: the lower half and the upper half.
+  EXPECT_EQ(UserBuckets::quantiles({1, 2, 3, 4}, 2).lower, (std::vector<int64_t>{1, 3}));
+}
+
+TEST(Groups, HeadItemsHoldTheShareOfTrainingInteractions) {
+  // Counts 4, 2, 1, 1, 0 (8 interactions).
+  const std::vector<int64_t> counts = {1, 4, 0, 2, 1};
+  const ItemGroups g20 = ItemGroups::by_share(counts, 0.2);  // 1.6: item 1 alone
+  EXPECT_EQ(g20.is_head, (std::vector<char>{0, 1, 0, 0, 0}));
+  EXPECT_EQ(g20.head_interactions, 4);
+  EXPECT_EQ(ItemGroups::by_share(counts, 0.5).head_items, 1);  // exactly 4 of 8: still item 1 alone
+  const ItemGroups g60 = ItemGroups::by_share(counts, 0.6);    // 4.8: items 1 and 3
+  EXPECT_EQ(g60.is_head, (std::vector<char>{0, 1, 0, 1, 0}));
+  // Ties go to the lower item index: the first of 0 and 4 (one interaction each).
+  EXPECT_EQ(ItemGroups::by_share(counts, 0.8).is_head, (std::vector<char>{1, 1, 0, 1, 0}));
+}
+
+// Three users, K = 2, item 0 the only head item; user buckets [1, 3) "sparse" and [3, 5] "g2".
+//   X: n_train 1, list [0, 1], truth {1, 2}    Y: n_train 4, list [2, 3], truth {0, 3}
+//   Z: n_train 3, list [0, 2], truth {0}
+TEST(Groups, HandComputedGroupMetrics) {
+  UserBuckets buckets;
+  buckets.lower = {1, 3};
+  buckets.largest = 5;
+  ItemGroups items;
+  items.is_head = {1, 0, 0, 0};
+  items.head_items = 1;
+  GroupMetrics g({2}, buckets, items);
+  const int64_t lx[] = {0, 1}, tx[] = {1, 2}, ly[] = {2, 3}, ty[] = {0, 3}, lz[] = {0, 2}, tz[] = {0};
+  const double rx = 0.5, nx = 0.3, ry = 0.5, ny = 0.2, rz = 1.0, nz = 1.0;  // given per-user values
+  g.add_user(1, lx, 2, tx, tx + 2, &rx, &nx);
+  g.add_user(4, ly, 2, ty, ty + 2, &ry, &ny);
+  g.add_user(3, lz, 2, tz, tz + 1, &rz, &nz);
+  const auto j = g.to_json();
+  const auto& ub = j["user_groups"]["buckets"];
+  ASSERT_EQ(ub.size(), 2u);
+  EXPECT_EQ(ub[0]["name"], "sparse");
+  EXPECT_EQ(ub[0]["n_train_min"], 1);
+  EXPECT_EQ(ub[0]["n_train_max"], 2);
+  EXPECT_EQ(ub[0]["users"], 1);
+  EXPECT_NEAR(ub[0]["recall@2"].get<double>(), 0.5, 1e-12);
+  EXPECT_NEAR(ub[1]["recall@2"].get<double>(), 0.75, 1e-12);
+  EXPECT_NEAR(ub[1]["ndcg@2"].get<double>(), 0.6, 1e-12);
+  EXPECT_EQ(ub[1]["n_train_max"], 5);
+  const auto& ig = j["item_groups"]["groups"];
+  // Slots: head X 1, Z 1; tail 4 of 6.
+  EXPECT_NEAR(ig[0]["slot_share@2"].get<double>(), 2.0 / 6.0, 1e-12);
+  EXPECT_NEAR(ig[1]["slot_share@2"].get<double>(), 4.0 / 6.0, 1e-12);
+  // Head recall over Y (0 of 1) and Z (1 of 1); tail recall over X (1 of 2) and Y (1 of 1).
+  EXPECT_EQ(ig[0]["users_with_truth"], 2);
+  EXPECT_NEAR(ig[0]["recall@2"].get<double>(), 0.5, 1e-12);
+  EXPECT_NEAR(ig[1]["recall@2"].get<double>(), 0.75, 1e-12);
+}
