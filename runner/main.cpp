@@ -10,6 +10,7 @@
 //   recgrid status GRID_DIR
 //   recgrid cancel GRID_DIR
 //   recgrid report RUN_DIR [--reference FILE] [--highlight STACK] [--metrics LIST] [--split test|valid]
+//                  [--test t|wilcoxon] [--correction holm|bh]
 //   recgrid plugins
 //   recgrid synth --out DIR [generator options]
 //   recgrid bench [CONFIG] [--steps N] [--eval-users N] [--set KEY=VALUE]...
@@ -168,7 +169,11 @@ int cmd_report(const std::vector<std::string>& args) {
       "reference", po::value<std::string>(&o.reference), "a reference table to compare with, e.g. configs/reference/irllrec-table2.yaml")(
       "highlight", po::value<std::string>(&o.highlight), "the enhancer stack of the Improv. row (default irllrec; none = no row)")(
       "metrics", po::value<std::string>(&metrics)->default_value("recall@20,ndcg@20"), "table columns per dataset")(
-      "split", po::value<std::string>(&o.split)->default_value("test"), "test or valid");
+      "split", po::value<std::string>(&o.split)->default_value("test"), "test or valid")(
+      "test", po::value<std::string>(&o.test)->default_value("t"),
+      "the per-user test a star stands for: t (paired t-test) or wilcoxon (signed-rank)")(
+      "correction", po::value<std::string>(&o.correction)->default_value("holm"),
+      "over every comparison of the report: holm (Holm-Bonferroni) or bh (Benjamini-Hochberg)");
   po::options_description hidden;
   hidden.add_options()("dir", po::value<std::string>(&o.run_dir), "grid folder");
   po::positional_options_description pos;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -23,6 +24,7 @@
 
 #include "grid/cell_lock.hpp"
 #include "report/stats.hpp"
+#include "report_folders.hpp"
 #include "process_support.hpp"
 #include "test_support.hpp"
 
@@ -98,7 +100,7 @@ void expect_complete_once(const std::string& out) {
 }
 
 // Opens a copy of the page, with a checking script appended, in headless Chromium: returns what the
-// script found ("rows=N charts=M") and every console line Chromium logged.
+// script found ("rows=N charts=M bars=B") and every console line Chromium logged.
 struct PageCheck {
   std::string found;
   std::vector<std::string> console;
@@ -115,7 +117,12 @@ window.addEventListener('load', () => {
     const line = svg.querySelector('polyline.series');
     if (line && line.getTotalLength() > 0 && svg.getBoundingClientRect().width > 0) charts++;
   }
-  document.body.setAttribute('data-check', 'rows=' + rows + ' charts=' + charts);
+  let bars = 0;  // the gain-by-user-group charts: a drawn bar each
+  for (const svg of document.querySelectorAll('svg.chart.bars')) {
+    const bar = svg.querySelector('rect.bar');
+    if (bar && bar.getBBox().height > 0 && svg.getBoundingClientRect().width > 0) bars++;
+  }
+  document.body.setAttribute('data-check', 'rows=' + rows + ' charts=' + charts + ' bars=' + bars);
 });
 </script>)";
   page.insert(page.rfind("</body>"), script);
@@ -249,7 +256,10 @@ TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
 
   if (!have_chromium()) FAIL() << "chromium is not installed: run scripts/setup.sh --tests";
   const PageCheck page = check_in_chromium(out + "/report.html");
-  EXPECT_EQ(page.found, "rows=8 charts=12");  // 2 x (3 rows + Improv.); 6 settings x 2 charts
+  // 2 x (3 rows + Improv.); 6 settings x 2 charts; a gain-by-user-group chart per base model when the
+  // runs wrote per-user files.
+  const bool per_user = fs::exists(cell_dirs(out).front() / "per_user_test.tsv.gz");
+  EXPECT_EQ(page.found, std::string("rows=8 charts=12 bars=") + (per_user ? "2" : "0"));
   EXPECT_TRUE(page.console.empty()) << page.console.front();
 }
 
@@ -260,9 +270,47 @@ TEST(GridCli, TheHtmlCheckSeesConsoleErrorsAndMissingCharts) {
   std::ofstream(page) << "<!DOCTYPE html><html><body><table class=\"results\"><tbody><tr><td>1</td></tr></tbody></table>"
                          "<script>notAFunction();</script></body></html>";
   const PageCheck r = check_in_chromium(page);
-  EXPECT_EQ(r.found, "rows=1 charts=0");
+  EXPECT_EQ(r.found, "rows=1 charts=0 bars=0");
   ASSERT_FALSE(r.console.empty());
   EXPECT_NE(r.console.front().find("notAFunction"), std::string::npos);
+}
+
+TEST(GridCli, TheReportOfPerUserRunsShowsTheSignificanceAndGroupSectionsInChromium) {
+  // A grid folder made by hand (report_folders.hpp): per-user files, beyond-accuracy and group keys.
+  const std::string dir = fresh_dir("per_user_report");
+  std::vector<recgrid::test::FakeRun> runs;
+  for (const std::string seed : {"1", "2", "3"})
+    for (const std::string stack : {"none", "irllrec"}) {
+      recgrid::test::FakeRun r{"lightgcn", stack, seed};
+      for (int u = 0; u < 40; ++u) {
+        r.users.push_back(u), r.n_train.push_back(1 + u % 10);
+        const double hit = ((u * 31 + std::stoi(seed)) % 5) / 4.0;
+        r.recall.push_back(stack == "none" ? hit : std::min(1.0, hit + (u % 3 == 0 ? 0.25 : 0.0)));
+        r.ndcg.push_back(r.recall.back() / 2);
+      }
+      r.extra_test = {{"coverage@20", 0.3}, {"gini@20", 0.7}, {"novelty@20", 9.5}, {"arp@20", 41.0}};
+      r.test_groups = {
+          {"user_groups", {{"by", "n_train"}, {"buckets", {{{"name", "sparse"}, {"n_train_min", 1}, {"n_train_max", 5},
+                                                            {"recall@20", 0.2}, {"ndcg@20", 0.1}},
+                                                           {{"name", "g2"}, {"n_train_min", 6}, {"n_train_max", 10},
+                                                            {"recall@20", 0.3}, {"ndcg@20", 0.15}}}}}},
+          {"item_groups", {{"head_share", 0.2}, {"groups", {{{"name", "head"}, {"slot_share@20", 0.8}, {"recall@20", 0.4}},
+                                                            {{"name", "tail"}, {"slot_share@20", 0.2}, {"recall@20", 0.05}}}}}}};
+      runs.push_back(r);
+    }
+  recgrid::test::write_fake_grid(dir, runs);
+  ASSERT_EQ(std::system((recgrid::test::binary_dir() + "/bin/recgrid report " + dir + " > /dev/null").c_str()), 0);
+  const std::string md = read_text_for_test(dir + "/report.md");
+  for (const char* section : {"## Significance", "## Beyond accuracy", "## Groups", "### Gain by user group"})
+    EXPECT_NE(md.find(section), std::string::npos) << section << "\n" << md;
+  EXPECT_NE(md.find("| lightgcn | (base) | 0.3000 ± 0.0000 | 0.7000 ± 0.0000 | 9.5000 ± 0.0000 | 41.0000 ± 0.0000 |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| 0.2000 | 0.3000 | 0.1000 | 0.1500 | 0.8000 | 0.2000 | 0.4000 | 0.0500 |"), std::string::npos) << md;
+  EXPECT_TRUE(fs::exists(dir + "/report/gain-toy-lightgcn.svg"));
+  if (!have_chromium()) FAIL() << "chromium is not installed: run scripts/setup.sh --tests";
+  const PageCheck page = check_in_chromium(dir + "/report.html");
+  EXPECT_EQ(page.found, "rows=3 charts=0 bars=1");  // base, irllrec, Improv.; no curves (no metrics.jsonl), one gain chart
+  EXPECT_TRUE(page.console.empty()) << page.console.front();
 }
 
 TEST(GridCli, ShardsAndAnOverlappingProcessShareOneFolderWithoutRunningACellTwice) {

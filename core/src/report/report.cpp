@@ -11,9 +11,13 @@
 #include <stdexcept>
 
 #include "grid/results_store.hpp"
+#include "report/records.hpp"
+#include "report/group_section.hpp"
 #include "report/search_section.hpp"
+#include "report/significance.hpp"
 #include "report/stats.hpp"
 #include "report/svg_chart.hpp"
+#include "report/table.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
 
@@ -24,161 +28,11 @@ using nlohmann::json;
 
 namespace {
 
-// ------------------------------------------------------------------------------------------------
-// The records, grouped: one Setting per (dataset, base model, row) with a value per seed.
-
-struct Setting {
-  std::string dataset, model, row;      // row: the enhancer stack ("none" = the base model) [+ sweep]
-  std::string reference_key;            // model[+enhancer plugin...], as reference tables name rows
-  std::map<std::string, json> by_seed;  // seed -> record
-};
-
-// r[key], or an empty object/array when r has no such key (a reference, safe to iterate).
-const json& field(const json& r, const char* key) {
-  static const json empty_object = json::object();
-  return r.contains(key) ? r[key] : empty_object;
-}
-
-std::string axis_or(const json& r, const char* axis, const std::string& fallback) {
-  if (r.contains("axes") && r["axes"].contains(axis)) return r["axes"][axis].get<std::string>();
-  return fallback;
-}
-
-std::string seed_of(const json& r) {
-  if (r.contains("axes") && r["axes"].contains("seed")) return r["axes"]["seed"].get<std::string>();
-  return r.contains("seed") ? r["seed"].dump() : "0";
-}
-
-struct Grouped {
-  std::vector<std::string> datasets, models;
-  std::map<std::string, std::vector<std::string>> rows_of_model;  // model -> row labels, "none" first
-  std::map<std::tuple<std::string, std::string, std::string>, Setting> settings;
-};
-
-// A fitted model's records say `stopped_by: fitted` (abi.h rg_fitted_model_api: the baselines).
-bool is_baseline(const Grouped& g, const std::string& model) {
-  for (const auto& [key, s] : g.settings)
-    if (std::get<1>(key) == model)
-      for (const auto& [seed, r] : s.by_seed)
-        if (r.contains("stopped_by") && r["stopped_by"] == "fitted") return true;
-  return false;
-}
-
-Grouped group(const std::vector<json>& records) {
-  Grouped g;
-  auto add_unique = [](std::vector<std::string>& v, const std::string& s) {
-    if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
-  };
-  for (const json& r : records) {
-    const std::string dataset = axis_or(r, "dataset", r.value("dataset", std::string("dataset")));
-    const std::string model = axis_or(r, "model", r.value("model", std::string("model")));
-    std::string plugins;
-    for (const auto& e : field(r, "enhancers")) plugins += (plugins.empty() ? "" : "+") + e.get<std::string>();
-    std::string row = axis_or(r, "enhancers", plugins.empty() ? "none" : plugins);
-    std::string sweep;
-    for (const auto& [axis, value] : field(r, "axes").items())
-      if (axis != "dataset" && axis != "model" && axis != "enhancers" && axis != "seed")
-        sweep += (sweep.empty() ? "" : ", ") + axis + "=" + value.get<std::string>();
-    if (!sweep.empty()) row += " [" + sweep + "]";
-    add_unique(g.datasets, dataset);
-    add_unique(g.models, model);
-    add_unique(g.rows_of_model[model], row);
-    Setting& s = g.settings[{dataset, model, row}];
-    s.dataset = dataset, s.model = r.value("model", model), s.row = row;
-    s.reference_key = s.model + (plugins.empty() ? "" : "+" + plugins);
-    s.by_seed[seed_of(r)] = r;
-  }
-  for (auto& [model, rows] : g.rows_of_model)  // the base row first, the rest as they came
-    std::stable_partition(rows.begin(), rows.end(), [](const std::string& r) { return r == "none" || r.rfind("none [", 0) == 0; });
-  // The baselines (fitted models) first: the rows every other row is read against.
-  std::stable_partition(g.models.begin(), g.models.end(), [&](const std::string& m) { return is_baseline(g, m); });
-  return g;
-}
-
-double metric_of(const json& record, const std::string& split, const std::string& metric) {
-  if (!record.contains(split) || !record[split].contains(metric)) return std::nan("");
-  return record[split][metric].get<double>();
-}
-
-// A record that is a result: not diverged, and not flagged as a run that never learned.
-bool is_result(const json& record) { return record.value("status", std::string("ok")) == "ok"; }
-
-// The seeds' values of the records that are results (flagged ones are listed apart, never averaged).
-std::vector<double> values(const Setting& s, const std::string& split, const std::string& metric) {
-  std::vector<double> v;
-  for (const auto& [seed, r] : s.by_seed)
-    if (is_result(r)) v.push_back(metric_of(r, split, metric));
-  return v;
-}
-
 // "†2" when two seeds of the setting are flagged, else "".
 std::string flag_mark(const Setting& s) {
   size_t flagged = 0;
   for (const auto& [seed, r] : s.by_seed) flagged += !is_result(r);
   return flagged ? " †" + std::to_string(flagged) : "";
-}
-
-std::string fixed(double v, int digits = 4) {
-  if (!std::isfinite(v)) return "–";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-std::string mean_std(const std::vector<double>& v) {
-  if (v.empty()) return "–";
-  return v.size() == 1 ? fixed(v[0]) : fixed(mean(v)) + " ± " + fixed(sample_std(v));
-}
-
-std::string short_metric(const std::string& m) {
-  std::string s = m;
-  if (s.rfind("recall", 0) == 0) s = "R" + s.substr(6);
-  if (s.rfind("ndcg", 0) == 0) s = "N" + s.substr(4);
-  return s;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Tables as rows of cells, rendered to Markdown or HTML.
-
-struct TableCell {
-  std::string text;
-  bool bold = false;
-  std::string note;  // HTML title (a tooltip): p-values and the like
-};
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<TableCell>> rows;
-  std::vector<bool> separator_before;  // a rule above this row (a new base-model group)
-};
-
-std::string to_markdown(const Table& t) {
-  std::string md = "|";
-  for (const auto& h : t.header) md += " " + h + " |";
-  md += "\n|";
-  for (size_t k = 0; k < t.header.size(); ++k) md += k < 2 ? " :-- |" : " --: |";
-  md += "\n";
-  for (const auto& row : t.rows) {
-    md += "|";
-    for (const auto& c : row) md += " " + (c.bold && c.text != "–" ? "**" + c.text + "**" : c.text) + " |";
-    md += "\n";
-  }
-  return md;
-}
-
-std::string to_html(const Table& t, const std::string& css_class) {
-  std::string h = "<table class=\"" + css_class + "\">\n<thead><tr>";
-  for (const auto& c : t.header) h += "<th>" + xml_escape(c) + "</th>";
-  h += "</tr></thead>\n<tbody>\n";
-  for (size_t r = 0; r < t.rows.size(); ++r) {
-    h += r < t.separator_before.size() && t.separator_before[r] ? "<tr class=\"group\">" : "<tr>";
-    for (const auto& c : t.rows[r]) {
-      h += "<td";
-      if (!c.note.empty()) h += " title=\"" + xml_escape(c.note) + "\"";
-      h += ">" + (c.bold ? "<b>" + xml_escape(c.text) + "</b>" : xml_escape(c.text)) + "</td>";
-    }
-    h += "</tr>\n";
-  }
-  return h + "</tbody></table>\n";
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -233,70 +87,34 @@ void add_setting_rows(Table& t, const Grouped& g, const ReportOptions& o, const 
   }
 }
 
-// How many Improv. cells were compared, and how many of those were significant.
-struct ImprovementCount {
-  int compared = 0, significant = 0;
-};
-
-// The highlighted stack against the best other row of the group in one column, with the paired
-// t-test over the seeds both ran as the cell's note.
-TableCell improvement_cell(const Grouped& g, const ReportOptions& o, const std::string& model, const std::string& highlight,
-                           const std::string& d, const std::string& m, ImprovementCount& count) {
-  auto chosen = g.settings.find({d, model, highlight});
-  const Setting* rival = nullptr;
-  double rival_mean = -1;
-  for (const auto& other : g.models) {  // the group's other rows, and every baseline's rows
-    if (other != model && !is_baseline(g, other)) continue;
-    for (const auto& row : g.rows_of_model.at(other)) {
-      if (other == model && row == highlight) continue;
-      auto it = g.settings.find({d, other, row});
-      if (it == g.settings.end()) continue;
-      const double v = mean(values(it->second, o.split, m));
-      if (std::isfinite(v) && v > rival_mean) rival_mean = v, rival = &it->second;
-    }
-  }
-  if (chosen == g.settings.end() || !rival) return {"–", false, ""};
-  const double ours = mean(values(chosen->second, o.split, m));
-  std::vector<double> a, b;  // paired by seed: only seeds both settings ran
-  for (const auto& [seed, r] : chosen->second.by_seed)
-    if (auto it = rival->by_seed.find(seed); it != rival->by_seed.end() && is_result(r) && is_result(it->second)) {
-      a.push_back(metric_of(r, o.split, m));
-      b.push_back(metric_of(it->second, o.split, m));
-    }
-  const PairedTest test = paired_t_test(a, b);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%+.2f %%", 100 * (ours - rival_mean) / rival_mean);
-  const bool sig = std::isfinite(test.p) && test.p < 0.05;
-  ++count.compared;
-  count.significant += sig;
-  const std::string note = "vs " + rival->model + " " + rival->row + ": paired t-test over " + std::to_string(test.n) + " seeds, t = " +
-                           fixed(test.t, 3) + ", p = " + (std::isfinite(test.p) ? fixed(test.p, 4) : "n/a");
-  return {std::string(buf) + (sig ? "*" : ""), false, note};
-}
-
 // The Table 2 layout: a group of rows per base model, and an Improv. row under each group that has
-// the highlighted stack.
-Table main_table(const Grouped& g, const ReportOptions& o, const std::string& highlight, std::string& footnote) {
+// the highlighted stack (its cells: the comparisons of significance.hpp, tested and corrected).
+Table main_table(const Grouped& g, const ReportOptions& o, const std::string& highlight,
+                 const std::vector<Comparison>& comparisons, std::string& footnote) {
   Table t;
   t.header = {"base model", "enhancer"};
   for (const auto& d : g.datasets)
     for (const auto& m : o.metrics) t.header.push_back(d + " " + short_metric(m));
-  ImprovementCount count;
+  int compared = 0, significant = 0;
   for (const std::string& model : g.models) {
     add_setting_rows(t, g, o, model);
     const auto& rows = g.rows_of_model.at(model);
     if (highlight.empty() || std::find(rows.begin(), rows.end(), highlight) == rows.end()) continue;
     std::vector<TableCell> cells = {{"", false, ""}, {"Improv. (" + highlight + ")", false, ""}};
     for (const auto& d : g.datasets)
-      for (const auto& m : o.metrics) cells.push_back(improvement_cell(g, o, model, highlight, d, m, count));
+      for (const auto& m : o.metrics) {
+        const Comparison* c = find_improv(comparisons, d, model, m);
+        cells.push_back(improvement_cell(c));
+        compared += c != nullptr, significant += c && c->star;
+      }
     t.separator_before.push_back(false);
     t.rows.push_back(cells);
   }
-  if (count.compared)
+  if (compared)
     footnote = "Improv.: the relative difference between **" + highlight +
-               "** and the best other row of the same base model (the base row included) or of any baseline; * = p < 0.05 in a "
-               "two-sided paired t-test across seeds (" + std::to_string(count.significant) + " of " +
-               std::to_string(count.compared) + " comparisons).";
+               "** and the best other row of the same base model (the base row included) or of any baseline, on the seeds both ran "
+               "and the users of both runs' per-user files; * = corrected p < 0.05 (" + std::to_string(significant) +
+               " of " + std::to_string(compared) + " Improv. cells; the test and correction: see Significance).";
   return t;
 }
 
@@ -484,8 +302,9 @@ std::string choose_highlight(const Grouped& g, const std::string& asked) {
 
 // Everything the two pages show, computed once.
 struct ReportParts {
-  std::string grid_name, summary, footnote, ref_title;
-  Table main, flagged, ref;
+  std::string grid_name, summary, footnote, ref_title, significance_note;
+  Table main, flagged, ref, significance;
+  GroupSection groups;
   std::vector<Curves> charts;
   SearchSection search;
 };
@@ -495,6 +314,10 @@ std::string markdown_page(const ReportParts& p, const ReportOptions& o) {
   fs::create_directories(fs::path(o.run_dir) / "report");
   std::string md = "# Grid " + p.grid_name + "\n\n" + p.summary + "\n\n## Results\n\n" + to_markdown(p.main) + "\n";
   if (!p.footnote.empty()) md += p.footnote + "\n";
+  if (!p.significance.rows.empty())
+    md += "\n## Significance\n\n" + p.significance_note + "\n\n" + to_markdown(p.significance);
+  md += p.groups.markdown;
+  for (const auto& [name, svg] : p.groups.svgs) write_file_atomic(o.run_dir + "/report/" + name, svg);
   if (!p.flagged.rows.empty())
     md += "\n" + std::string(kFlaggedNote) + "\n\n## Runs that are not results\n\n" + to_markdown(p.flagged);
   if (!o.reference.empty()) {
@@ -521,6 +344,10 @@ std::string html_page(const ReportParts& p, const ReportOptions& o) {
                      "</h1>\n<p class=\"note\">" + md_bold_to_html(p.summary) + "</p>\n<h2>Results</h2>\n" +
                      to_html(p.main, "results");
   if (!p.footnote.empty()) html += "<p class=\"note\">" + md_bold_to_html(p.footnote) + " Hover an Improv. cell for its test.</p>\n";
+  if (!p.significance.rows.empty())
+    html += "<h2>Significance</h2>\n<p class=\"note\">" + md_bold_to_html(p.significance_note) + "</p>\n" +
+            to_html(p.significance, "significance");
+  html += p.groups.html;
   if (!p.flagged.rows.empty())
     html += "<p class=\"note\">" + md_bold_to_html(kFlaggedNote) + "</p>\n<h2>Runs that are not results</h2>\n" +
             to_html(p.flagged, "flagged");
@@ -565,7 +392,13 @@ ReportFiles write_report(const ReportOptions& o) {
   const Grouped g = group(records);
   ReportParts p;
   p.grid_name = records.front().value("grid", fs::path(o.run_dir).filename().string());
-  p.main = main_table(g, o, choose_highlight(g, o.highlight), p.footnote);
+  SignificanceOptions so{o.run_dir, o.split, o.metrics, choose_highlight(g, o.highlight), correction_from_name(o.correction), o.test};
+  if (o.test != "t" && o.test != "wilcoxon") throw std::invalid_argument("--test must be t or wilcoxon");
+  const std::vector<Comparison> comparisons = compare_all(g, so);
+  p.main = main_table(g, o, so.highlight, comparisons, p.footnote);
+  p.significance = significance_table(comparisons);
+  p.significance_note = significance_note(comparisons, so);
+  p.groups = group_section(g, GroupOptions{o.run_dir, o.split, o.metrics});
   p.flagged = flagged_table(g);
   if (!o.reference.empty()) p.ref = reference_table(g, o, p.ref_title);
   p.charts = curves(g, o.run_dir);

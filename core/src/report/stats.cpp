@@ -30,7 +30,7 @@ double beta_fraction(double x, double a, double b) {
   if (std::fabs(d) < tiny) d = tiny;
   d = 1 / d;
   double f = d;
-  for (int m = 1; m <= 500; ++m) {
+  for (int m = 1; m <= 5000; ++m) {  // ~sqrt(max(a, b)) steps suffice
     // Even step: d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m)).
     double num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
     d = 1 + num * d;
@@ -66,24 +66,41 @@ double incomplete_beta(double x, double a, double b) {
 }
 
 double student_t_p_two_sided(double t, double df) {
-  if (!std::isfinite(t)) return 0;
+  if (std::isnan(t) || !(df > 0)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(t)) return 0;
   return incomplete_beta(df / (df + t * t), df / 2, 0.5);
+}
+
+double normal_p_two_sided(double z) {
+  if (std::isnan(z)) return std::numeric_limits<double>::quiet_NaN();
+  return std::erfc(std::fabs(z) / std::sqrt(2.0));
 }
 
 PairedTest paired_t_test(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) throw std::invalid_argument("paired_t_test: the samples differ in length");
-  PairedTest r;
-  r.n = static_cast<int>(a.size());
-  if (r.n < 2) {
-    r.p = std::numeric_limits<double>::quiet_NaN();
-    return r;
-  }
   std::vector<double> d(a.size());
   for (size_t k = 0; k < a.size(); ++k) d[k] = a[k] - b[k];
+  return one_sample_t_test(d);
+}
+
+PairedTest one_sample_t_test(const std::vector<double>& d) {
+  PairedTest r;
+  r.n = static_cast<int>(d.size());
+  r.t = r.p = std::numeric_limits<double>::quiet_NaN();
+  for (double v : d)
+    if (!std::isfinite(v)) {
+      r.why_none = "a value is NaN or infinite";
+      return r;
+    }
+  if (r.n < 2) {
+    r.why_none = "fewer than 2 pairs";
+    return r;
+  }
   const double m = mean(d), s = sample_std(d);
-  if (s == 0) {  // every pair differs by the same amount
-    r.t = m == 0 ? 0 : std::copysign(std::numeric_limits<double>::infinity(), m);
-    r.p = m == 0 ? 1 : 0;
+  // Every pair differs by the same amount (exactly, or to float precision: 0.31 - 0.3 and 0.21 - 0.2
+  // differ in the 17th digit): t would be +-inf or 0/0, or ~1e15 from rounding alone; not evidence.
+  if (s == 0 || s <= 1e-12 * std::fabs(m)) {
+    r.why_none = m == 0 ? "every difference is zero" : "zero variance (every pair differs by the same amount)";
     return r;
   }
   r.t = m / (s / std::sqrt(static_cast<double>(r.n)));
