@@ -11,7 +11,7 @@
 namespace recgrid::eval {
 
 FinalEvaluation evaluate_with_analysis(const Evaluator& ev, const data::Dataset& ds, const AnalysisOptions& o,
-                                       const EncodeFn& encode, bool encode_per_batch) {
+                                       const EvaluationPass& pass) {
   const TrainingCounts counts = TrainingCounts::of(ds);
   const std::vector<int>& ks = ev.ks();
   std::vector<int64_t> n_train;
@@ -29,11 +29,16 @@ FinalEvaluation evaluate_with_analysis(const Evaluator& ev, const data::Dataset&
     if (file) file->add_row(u, n_tr, truth_end - truth_begin, recall.data(), ndcg.data(), extra.data());
   };
   FinalEvaluation r;
-  r.metrics = ev.run(encode, encode_per_batch, on_list);
+  r.metrics = pass(on_list);
   for (const auto& [name, value] : beyond.means()) r.metrics[name] = value;
   r.groups = groups.to_json();
   if (file) file->commit();
   return r;
+}
+
+FinalEvaluation evaluate_with_analysis(const Evaluator& ev, const data::Dataset& ds, const AnalysisOptions& o,
+                                       const EncodeFn& encode, bool encode_per_batch) {
+  return evaluate_with_analysis(ev, ds, o, [&](const RankedListFn& on_list) { return ev.run(encode, encode_per_batch, on_list); });
 }
 
 }  // namespace recgrid::eval

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct FinalEvaluation {
   nlohmann::json groups;                  // GroupMetrics::to_json()
 };
 
+// One evaluation pass of `ev` that hands every ranked list to its argument (Evaluator::run or run_scorer).
+using EvaluationPass = std::function<std::map<std::string, double>(const RankedListFn& on_list)>;
+
+FinalEvaluation evaluate_with_analysis(const Evaluator& ev, const data::Dataset& ds, const AnalysisOptions& o,
+                                       const EvaluationPass& pass);
+// The pass of a model with embeddings.
 FinalEvaluation evaluate_with_analysis(const Evaluator& ev, const data::Dataset& ds, const AnalysisOptions& o,
                                        const EncodeFn& encode, bool encode_per_batch = false);
 

@@ -18,6 +18,7 @@
 #include "data/graph_builder.hpp"
 #include "data/synthetic.hpp"
 #include "eval/evaluator.hpp"
+#include "eval/final_evaluation.hpp"
 #include "recgrid/version.hpp"
 #include "train/checkpoint.hpp"
 #include "util/files.hpp"
@@ -66,14 +67,21 @@ void prepare_folder(const RunOptions& o) {
   write_file_atomic((dir / "metrics.jsonl").string(), "");
 }
 
-// The model's scores through the evaluator's tiles: one score() call per tile of a user batch.
-std::map<std::string, double> evaluate_fitted(plugin::Instance& model, const eval::Evaluator& ev, const at::Device& device) {
-  return ev.run_scorer([&](const at::Tensor& users) -> eval::TileFn {
+// The model's scores through the evaluator's tiles: one score() call per tile of a user batch; the
+// eval.* metrics, groups and per-user file as a trained run's final evaluation has them.
+eval::FinalEvaluation evaluate_fitted(plugin::Instance& model, const eval::Evaluator& ev, const data::Dataset& ds,
+                                      const config::RunConfig& cfg, const at::Device& device,
+                                      const std::string& per_user_file) {
+  const eval::AnalysisOptions options{cfg.eval.metrics, static_cast<int>(cfg.eval.user_groups), cfg.eval.head_share,
+                                      per_user_file};
+  const auto scorer = [&](const at::Tensor& users) -> eval::TileFn {
     const at::Tensor on_device = users.to(device, /*non_blocking=*/false, /*copy=*/true);
     return [&model, on_device](int64_t r_lo, int64_t m, int64_t lo, int64_t n) {
       return model.score(on_device.narrow(0, r_lo, m), lo, lo + n);
     };
-  });
+  };
+  return eval::evaluate_with_analysis(ev, ds, options,
+                                      [&](const eval::RankedListFn& on_list) { return ev.run_scorer(scorer, on_list); });
 }
 
 // metrics.jsonl: one line per sweep of an iterative fit (its objective; the fit's time shared evenly,
@@ -179,16 +187,20 @@ nlohmann::json run_fitted(const config::RunConfig& cfg, const plugin::Registry& 
 
   t0 = Clock::now();
   const eval::Evaluator valid_eval(f.dataset, f.dataset.valid, cfg.train.topk, cfg.train.eval_batch);
-  const auto valid = evaluate_fitted(*f.model, valid_eval, device);
+  const std::string valid_file = cfg.eval.per_user_valid ? o.out_dir + "/per_user_valid.tsv.gz" : "";
+  const auto final_valid = evaluate_fitted(*f.model, valid_eval, f.dataset, cfg, device, valid_file);
   const double eval_s = seconds_since(t0);
   const eval::Evaluator test_eval(f.dataset, f.dataset.test, cfg.train.topk, cfg.train.eval_batch);
-  const auto test = evaluate_fitted(*f.model, test_eval, device);
+  const auto final_test = evaluate_fitted(*f.model, test_eval, f.dataset, cfg, device, o.out_dir + "/per_user_test.tsv.gz");
+  const auto& valid = final_valid.metrics;
+  const auto& test = final_test.metrics;
   write_metrics(o.out_dir + "/metrics.jsonl", sweep_loss, fit_s, eval_s, valid);
   const double wall = seconds_since(wall_start);
   const nlohmann::json times = {{"wall_time_s", wall}, {"setup_time_s", setup_s}, {"fit_time_s", fit_s},
                                 {"median_epoch_train_s", fit_s / static_cast<double>(epochs)},
                                 {"median_eval_s", eval_s}};
-  const nlohmann::json results = fitted_results(cfg, f, epochs, valid, test, times, threads);
+  nlohmann::json results = fitted_results(cfg, f, epochs, valid, test, times, threads);
+  results["groups"] = {{"valid", final_valid.groups}, {"test", final_test.groups}};
   write_file_atomic(o.out_dir + "/results.json", results.dump(2) + "\n");
   const auto r20 = [](const std::map<std::string, double>& m) { return m.count("recall@20") ? m.at("recall@20") : 0.0; };
   log->info("valid R@20 {:.4f}, test R@20 {:.4f}; results written to {}/results.json ({:.1f} s)", r20(valid), r20(test),
