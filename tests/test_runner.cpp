@@ -259,7 +259,7 @@ TEST(PluginReadmes, OptionTablesMatchTheDeclarations) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 10);  // five base models, five enhancers
+  EXPECT_EQ(checked, 15);  // five base models, five enhancers, five baselines
 }
 
 TEST(Runner, EnhancerTextInputsComeFromTheDatasetConfig) {
@@ -294,7 +294,7 @@ TEST(Runner, SynthWritesADatasetThatTrains) {
   EXPECT_GT(read_json(out + "/results.json")["test"]["recall@20"].get<double>(), 0.0);
   r = run_cli("synth --out " + data + " --noise 2");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.output.find("noise in [0, 1]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("noise = 2: must be in [0, 1]"), std::string::npos) << r.output;
 }
 
 // Issue 4's pairing check: every base model x {rlmrec_con, irllrec (paper), irllrec-ref = [rlmrec_con,

@@ -88,7 +88,7 @@ std::map<std::string, double> Evaluator::run(const EncodeFn& encode, bool encode
     return [user_emb, item_emb](int64_t r_lo, int64_t m, int64_t lo, int64_t n) {
       return user_emb.narrow(0, r_lo, m).mm(item_emb.narrow(0, lo, n).t());
     };
-  });
+  }, on_list);
 }
 
 }  // namespace recgrid::eval
