@@ -221,7 +221,9 @@ TEST(GridCli, KilledPartWayAndRerunEveryCellFinishesExactlyOnce) {
       const std::string label = stack == "none" ? "(base)" : "+ " + stack;
       // The row of this stack carries that value (bold or not).
       bool found = false;
-      std::istringstream lines(md);
+      // Only the Results table: the later sections (beyond accuracy, groups) have rows of the same labels.
+      const size_t results_at = md.find("## Results");
+      std::istringstream lines(md.substr(results_at, md.find("\n## ", results_at + 1) - results_at));
       std::string current_model;
       for (std::string line; std::getline(lines, line);) {
         if (line.rfind("| " + model + " |", 0) == 0) current_model = model;
