@@ -113,6 +113,8 @@ TEST(Groups, HeadItemsHoldTheShareOfTrainingInteractions) {
   EXPECT_EQ(g60.is_head, (std::vector<char>{0, 1, 0, 1, 0}));
   // Ties go to the lower item index: the first of 0 and 4 (one interaction each).
   EXPECT_EQ(ItemGroups::by_share(counts, 0.8).is_head, (std::vector<char>{1, 1, 0, 1, 0}));
+  // 0.07 x 100 is 7.000000000000001 in floating point: the head is still the 7 items holding 7 %.
+  EXPECT_EQ(ItemGroups::by_share(std::vector<int64_t>(100, 1), 0.07).head_items, 7);
 }
 
 // Three users, K = 2, item 0 the only head item; user buckets [1, 3) "sparse" and [3, 5] "g2".

@@ -188,3 +188,29 @@ TEST(ReportSignificance, OldRunFoldersReportSeedLevelOnlyAndFloatEqualShiftsGetN
   EXPECT_NE(md.find("No per-user files in these runs."), std::string::npos);
   EXPECT_EQ(table_line(md, "Improv. (irllrec)").find('*'), std::string::npos);
 }
+
+// Per-user files that share fewer than 2 users give no per-user test: the comparison falls back to the
+// seed-level test, and says why.
+TEST(ReportSignificance, FilesWithoutCommonUsersFallBackToTheSeedLevelTest) {
+  const std::string dir = ::testing::TempDir() + "/report_disjoint";
+  std::vector<FakeRun> runs;
+  for (const std::string seed : {"1", "2", "3"})
+    for (const std::string stack : {"none", "irllrec"}) {
+      FakeRun r = fake_run(stack, seed, stack == "none" ? 0 : 0.2, stack == "none" ? 1 : 2);
+      const int first = (std::stoi(seed) - 1) * 100;  // seed 1: users 0-99, seed 2: 100-199, ...
+      FakeRun part{r.model, r.stack, r.seed};
+      for (size_t k = 0; k < r.users.size(); ++k)
+        if (r.users[k] >= first && r.users[k] < first + 100)
+          part.users.push_back(r.users[k]), part.n_train.push_back(r.n_train[k]), part.recall.push_back(r.recall[k]),
+              part.ndcg.push_back(r.ndcg[k]);
+      runs.push_back(part);
+    }
+  recgrid::test::write_fake_grid(dir, runs);
+  const auto all = comparisons_of(dir);
+  ASSERT_FALSE(all.empty());
+  for (const auto& c : all) {
+    EXPECT_EQ(c.no_users, "fewer than 2 users are in every per-user file") << c.row << " " << c.metric;
+    EXPECT_EQ(c.tested_by, "seed-level t-test");
+    EXPECT_TRUE(std::isfinite(c.p)) << c.row << " " << c.metric;
+  }
+}

@@ -40,7 +40,9 @@ ItemGroups ItemGroups::by_share(const std::vector<int64_t>& item_counts, double 
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return item_counts[static_cast<size_t>(a)] > item_counts[static_cast<size_t>(b)];
   });
-  const double target = share * static_cast<double>(g.total_interactions);
+  // share x total can round up past a whole number (0.07 x 100 = 7.000000000000001): a relative
+  // tolerance keeps the head the smallest prefix holding the share.
+  const double target = share * static_cast<double>(g.total_interactions) * (1 - 1e-12);
   for (int64_t i : order) {
     if (g.total_interactions == 0 || static_cast<double>(g.head_interactions) >= target) break;
     g.is_head[static_cast<size_t>(i)] = 1;

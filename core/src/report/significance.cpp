@@ -92,6 +92,10 @@ PairedUsers paired_users(const Setting& a, const Setting& b, const std::string& 
   std::vector<const PerUserTable*> all = ta;
   all.insert(all.end(), tb.begin(), tb.end());
   p.users = users_in_all(all);
+  if (p.users.size() < 2) {  // files that share no users: the seed-level test still holds
+    p.why_none = "fewer than 2 users are in every per-user file";
+    return p;
+  }
   p.a = mean_over_seeds(ta, p.users, metric);
   p.b = mean_over_seeds(tb, p.users, metric);
   p.n_train.resize(p.users.size());

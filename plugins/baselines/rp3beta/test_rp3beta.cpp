@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <recgrid/interactions.hpp>
+
 #include "baseline_support.hpp"
 
 using namespace recgrid;
@@ -44,4 +46,22 @@ TEST(RP3beta, EachRowKeepsItsKLargestStepsRowNormalised) {
   const at::Tensor kept = full * (w != 0);
   EXPECT_TRUE(at::allclose(w, kept / kept.sum(1, true), 1e-6, 1e-7));  // each row sums to 1
   EXPECT_TRUE(at::allclose(test::all_scores(*model, 25, 12), x.mm(w), 1e-5, 1e-6));
+}
+
+// A user weight of exactly 0 ((1/n_u)^alpha underflows at a large alpha) must not list a neighbour
+// twice: each row's candidates are distinct, and their sums are the weighted co-occurrences.
+TEST(RP3beta, AZeroUserWeightListsEachNeighbourOnce) {
+  // Users 0 and 1 weigh 0, user 2 weighs 1; all three hold items 0 and 1, user 2 also item 2.
+  const at::Tensor users = at::tensor({0, 0, 1, 1, 2, 2, 2}, at::kLong), items = at::tensor({0, 1, 0, 1, 0, 1, 2}, at::kLong);
+  const baselines::Csr by_user = baselines::csr_of(users, items, 3), by_item = baselines::csr_of(items, users, 3);
+  std::vector<std::vector<int64_t>> rows(3);
+  std::vector<std::vector<double>> sums(3);
+  baselines::for_each_cooccurrence_row(by_user, by_item, {0.0, 0.0, 1.0},
+                                       [&](int64_t i, const std::vector<int64_t>& touched, std::vector<double>& acc) {
+                                         rows[i] = touched;
+                                         for (int64_t j : touched) sums[i].push_back(acc[j]);
+                                       });
+  EXPECT_EQ(rows[0], (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(sums[0], (std::vector<double>{1, 1, 1}));
+  EXPECT_EQ(rows[2], (std::vector<int64_t>{0, 1, 2}));
 }

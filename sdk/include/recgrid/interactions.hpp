@@ -64,17 +64,20 @@ inline void for_each_cooccurrence_row(const Csr& by_user, const Csr& by_item, co
   const int64_t n_items = by_item.rows();
   at::parallel_for(0, n_items, 64, [&](int64_t i0, int64_t i1) {
     std::vector<double> acc(static_cast<size_t>(n_items), 0.0);
+    // Membership apart from the sum: a weight that is 0 (RP3beta's (1/n_u)^alpha underflows at a large
+    // alpha) would otherwise list an item once per such user.
+    std::vector<char> seen(static_cast<size_t>(n_items), 0);
     std::vector<int64_t> touched;
     for (int64_t i = i0; i < i1; ++i) {
       touched.clear();
       for (const int64_t* u = by_item.begin(i); u != by_item.end(i); ++u)
         for (const int64_t* j = by_user.begin(*u); j != by_user.end(*u); ++j) {
-          if (acc[*j] == 0.0) touched.push_back(*j);
+          if (!seen[static_cast<size_t>(*j)]) seen[static_cast<size_t>(*j)] = 1, touched.push_back(*j);
           acc[*j] += user_weight[*u];
         }
       std::sort(touched.begin(), touched.end());
       row_done(i, touched, acc);
-      for (int64_t j : touched) acc[j] = 0.0;
+      for (int64_t j : touched) acc[j] = 0.0, seen[static_cast<size_t>(j)] = 0;
     }
   });
 }
