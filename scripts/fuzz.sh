@@ -5,7 +5,7 @@
 # Builds with clang into build-fuzz/ (installing scripts/packages/{main,fuzz}.txt if missing), seeds
 # each corpus from tests/fixtures/, configs/ and fuzz/seeds/, runs each target for SECONDS, and
 # prints executions and coverage per target. A crashing input is saved under build-fuzz/crashes/;
-# copy it to fuzz/regressions/<target>/ once fixed, where the ctest suite replays it for good.
+# copy it to tests/fixtures/fuzz-regressions/<target>/ once fixed, where the ctest suite replays it for good.
 # Exit 1 when a target found a crash. Parallel targets: FUZZ_JOBS=2 (default: one at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ seed_corpus() {  # seed_corpus TARGET DIR
     grid) for f in configs/grids/*.yaml; do cp -n "$f" "$dir/$(basename "$f")"; done ;;
     *) cp -n fuzz/seeds/"$t"/* "$dir"/ ;;
   esac
-  [ -d fuzz/regressions/"$t" ] && cp -n fuzz/regressions/"$t"/* "$dir"/ 2>/dev/null || true
+  [ -d tests/fixtures/fuzz-regressions/"$t" ] && cp -n tests/fixtures/fuzz-regressions/"$t"/* "$dir"/ 2>/dev/null || true
 }
 
 run_target() {  # run_target TARGET -> build-fuzz/logs/TARGET.log
