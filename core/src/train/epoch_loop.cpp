@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "train/early_stopping.hpp"
@@ -18,6 +19,7 @@
 #include "train/stop_signal.hpp"
 #include "train/train_epoch.hpp"
 #include "util/files.hpp"
+#include "util/test_hooks.hpp"
 
 namespace recgrid::train {
 
@@ -50,10 +52,8 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
                        spdlog::logger& log) {
   const std::string ckpt = o.out_dir + "/checkpoint.pt", best_path = o.out_dir + "/best.pt";
   Progress progress(o.progress);
-  const char* abort_env = std::getenv("RECGRID_ABORT_AFTER_EPOCH");  // tests: simulate a crash
-  const int64_t abort_after = abort_env ? std::atoll(abort_env) : -1;
-  // RECGRID_TRACE=FILE: a Chrome trace of the operators of the second training epoch (developers).
-  const char* trace_path = std::getenv("RECGRID_TRACE");
+  const int64_t abort_after = test_hooks::abort_after_epoch();  // tests: a crash after that epoch
+  const std::optional<std::string> trace_path = test_hooks::trace_file();  // developers
   EarlyStopping stopping{state, cfg.train};
   LoopOutcome out;
   out.last_epoch = state.epoch;
@@ -63,7 +63,7 @@ LoopOutcome run_epochs(RunParts& p, const config::RunConfig& cfg, const RunOptio
     if (cfg.train.pause_after > 0 && epoch >= cfg.train.pause_after)
       pause_before(epoch, p, o, state, elapsed_before + seconds_since(session_start), log);
     std::unique_ptr<torch::autograd::profiler::RecordProfile> trace;
-    if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(trace_path);
+    if (trace_path && epoch == state.epoch + 2) trace = std::make_unique<torch::autograd::profiler::RecordProfile>(*trace_path);
     const auto epoch_start = Clock::now();
     const double carried_s = state.mid.epoch == epoch ? state.mid.train_s : 0.0;  // before the stop
     const EpochRun run = train_epoch(*p.model, *p.optimizer, *p.sampler, cfg, epoch, device, progress, best_text, state.mid);

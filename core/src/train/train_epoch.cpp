@@ -4,30 +4,17 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
 
 #include "train/random_streams.hpp"
 #include "train/stop_signal.hpp"
 #include "train/train_step.hpp"
 #include "util/random.hpp"
+#include "util/test_hooks.hpp"
 
 namespace recgrid::train {
 
 namespace {
-
-// RECGRID_SIGNAL_AT=EPOCH:STEP (tests): the run sends itself SIGTERM after that step, so a test can
-// stop it inside an epoch at a known place instead of racing it.
-std::pair<int64_t, int64_t> test_signal_step() {
-  static const std::pair<int64_t, int64_t> at = [] {
-    const char* v = std::getenv("RECGRID_SIGNAL_AT");
-    long long e = -1, st = -1;
-    if (v && std::sscanf(v, "%lld:%lld", &e, &st) != 2) e = st = -1;
-    return std::pair<int64_t, int64_t>{e, st};
-  }();
-  return at;
-}
 
 // The generator the steps draw from: its state goes into a mid-epoch checkpoint. (CPU only: a CUDA
 // run would also need the device generator's state to resume inside an epoch with the same numbers.)
@@ -73,7 +60,7 @@ EpochRun train_epoch(ModelStack& model, torch::optim::Optimizer& optimizer, cons
     }
     sums.total += total_value;
     progress.update(epoch, cfg.train.epochs, step + 1, steps, sums.total / static_cast<double>(step + 1), best_text);
-    if (test_signal_step() == std::pair<int64_t, int64_t>{epoch, step}) std::raise(SIGTERM);
+    if (test_hooks::signal_at_step() == std::pair<int64_t, int64_t>{epoch, step}) std::raise(SIGTERM);  // tests
     if (stop_signal() && step + 1 < steps) {
       mid = MidEpoch{epoch, step + 1, sums.terms, sums.total, 0, generator_state()};
       return {sums, true};
