@@ -18,6 +18,7 @@
 #include "util/files.hpp"
 #include "util/signal_guard.hpp"
 #include "util/status_line.hpp"
+#include "util/test_hooks.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -141,11 +142,10 @@ int cmd_import(const std::vector<std::string>& args) {
   return 0;
 }
 
-// Test hook, the only one of `data get`: RECGRID_TEST_DATA_CHECKSUMS names a SHA256SUMS-style file
-// that replaces the published checksums, so the tests fetch small fixture files from a local server.
+// The published checksums, unless a test names its own (test_hooks::test_data_checksums_file).
 std::vector<data::PublishedFile> expected_checksums() {
-  const char* path = std::getenv("RECGRID_TEST_DATA_CHECKSUMS");
-  if (!path || !*path) return data::published_files();
+  const std::string path = test_hooks::test_data_checksums_file();
+  if (path.empty()) return data::published_files();
   return data::parse_checksums(read_text(path), path);
 }
 

@@ -15,7 +15,7 @@
 #include "data/table_tensor.hpp"
 #include "export/recommend.hpp"
 #include "plugin/loader.hpp"
-#include "train/trainer.hpp"
+#include "train/trained_model.hpp"
 #include "util/files.hpp"
 
 namespace po = boost::program_options;

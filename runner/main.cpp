@@ -50,6 +50,7 @@
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
 #include "train/fitted_run.hpp"
+#include "train/benchmark.hpp"
 #include "train/trainer.hpp"
 #include "util/allocator.hpp"
 #include "util/torch_error.hpp"

@@ -3,69 +3,28 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "config/config.hpp"
 #include "data/dataset.hpp"
+#include "data/dataset_loader.hpp"
 #include "data/graph_builder.hpp"
-#include "data/synthetic.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/final_evaluation.hpp"
 #include "recgrid/version.hpp"
 #include "train/checkpoint.hpp"
+#include "train/run_folder.hpp"
+#include "train/run_resources.hpp"
+#include "train/timing.hpp"
 #include "util/files.hpp"
 #include "util/random.hpp"
 
 namespace recgrid::train {
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
 namespace {
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// The interactions alone: a fitted model reads no text table.
-data::Dataset load_interactions(const config::DatasetConfig& c) {
-  data::Dataset ds;
-  if (c.format == "synthetic") ds = data::generate_synthetic(data::synth_options_from_json(c.synthetic)).dataset;
-  else ds = c.format == "tsv" ? data::load_tsv(c.path, c.n_users, c.n_items) : data::load_sslrec(c.path);
-  if (!c.name.empty()) ds.name = c.name;
-  return ds;
-}
-
-std::shared_ptr<spdlog::logger> fitted_logger(const std::string& dir) {
-  auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  console->set_pattern("[%H:%M:%S] %v");
-  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(dir + "/log.txt");
-  file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
-  auto log = std::make_shared<spdlog::logger>("fitted", spdlog::sinks_init_list{console, file});
-  log->flush_on(spdlog::level::info);
-  return log;
-}
-
-// The run folder, as the trainer prepares it: a finished run is kept unless --force (a finished run
-// resumed never reaches here: run_training returns its results first).
-void prepare_folder(const RunOptions& o) {
-  const fs::path dir(o.out_dir);
-  if (o.force && fs::exists(dir)) {
-    for (const char* f : {"fitted.pt", "results.json", "metrics.jsonl", "config.yaml", "log.txt"}) fs::remove(dir / f);
-  } else if (!o.resume && fs::exists(dir / "results.json")) {
-    throw std::runtime_error(o.out_dir + " already holds a finished run: pass --resume to keep it, --force to start "
-                             "over, or choose another --out");
-  }
-  fs::create_directories(dir);
-  write_file_atomic((dir / "config.yaml").string(), o.resolved_yaml);
-  write_file_atomic((dir / "metrics.jsonl").string(), "");
-}
 
 // The model's scores through the evaluator's tiles: one score() call per tile of a user batch; the
 // eval.* metrics, groups and per-user file as a trained run's final evaluation has them.
@@ -131,7 +90,7 @@ struct FittedParts {
 
 void build_fitted(FittedParts& f, const config::RunConfig& cfg, const plugin::Registry& registry,
                   const at::Device& device, spdlog::logger& log) {
-  f.dataset = load_interactions(cfg.dataset);
+  f.dataset = data::load_interactions(cfg.dataset);
   const data::Dataset& ds = f.dataset;
   log.info("dataset {}: {} users, {} items, {} train / {} valid / {} test interactions", ds.name, ds.n_users,
            ds.n_items, ds.train.size(), ds.valid.size(), ds.test.size());
@@ -166,10 +125,10 @@ nlohmann::json run_fitted(const config::RunConfig& cfg, const plugin::Registry& 
   const auto wall_start = Clock::now();
   check_fitted_pairing(cfg, registry);
   const at::Device device(cfg.train.device);
-  prepare_folder(o);
-  auto log = fitted_logger(o.out_dir);
-  const int threads = cfg.train.threads > 0 ? static_cast<int>(cfg.train.threads)
-                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // A finished run resumed never reaches here: run_training returns its results first.
+  prepare_run_dir(o, RunKind::fitted);
+  auto log = make_run_logger(o.out_dir, "fitted");
+  const int threads = run_threads(cfg);
   at::set_num_threads(threads);
   log->info("run folder {} ({} threads, device {}): {} is a fitted model, no SGD loop", o.out_dir, threads,
             device.str(), cfg.model.name);

@@ -5,11 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "util/files.hpp"
+#include "util/test_hooks.hpp"
 
 namespace recgrid::train {
 
@@ -26,8 +26,8 @@ bool is_id_table(const std::string& name) {
 }  // namespace
 
 void log_term_gradient_norms(int64_t epoch, int64_t step, const NamedTensors& terms, const NamedTensors& parameters) {
-  static const char* path = std::getenv("RECGRID_GRAD_NORMS");
-  if (!path || !*path) return;
+  const std::string& path = test_hooks::grad_norms_file();
+  if (path.empty()) return;
   std::vector<at::Tensor> params;
   std::vector<bool> id_table;
   for (const auto& [name, t] : parameters) {

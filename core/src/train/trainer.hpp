@@ -1,17 +1,16 @@
 // One training run: data, graph, model stack, the epoch loop with early stopping, evaluation,
 // checkpoints, and the run folder (config.yaml, log.txt, metrics.jsonl, checkpoint.pt, best.pt,
-// results.json). ALGORITHMS.md §1.3-§1.5.
+// results.json). ALGORITHMS.md §1.3-§1.5. trainer.cpp puts a run together from its parts: the run
+// folder (run_folder.hpp), building the run (run_parts.hpp), the epoch loop (epoch_loop.hpp) and the
+// final evaluation; `recgrid bench` is benchmark.hpp, `recgrid export` reads trained_model.hpp.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "config/run_config.hpp"
-#include "data/dataset.hpp"
-#include "eval/evaluator.hpp"
 #include "plugin/loader.hpp"
 
 namespace recgrid::train {
@@ -52,25 +51,5 @@ constexpr int kExitPaused = 5;
 // "ok", or "no_learning" when the best validation is not above the untrained model's (evaluated before
 // epoch 0) or the BPR term never moved (learning_check.hpp; a warning says what to try). Throws Diverged after writing a results.json with status "diverged".
 nlohmann::json run_training(const config::RunConfig& config, const plugin::Registry& registry, const RunOptions& options);
-
-// `recgrid bench`: what training costs at a size, without training to the end (bench/growth.sh).
-// Builds the run as run_training does (the setup time includes loading and the graph), samples the
-// first epoch, times `steps` training steps after `warmup` ones, and, with eval_users > 0, one
-// validation pass over that many users. Writes no run folder.
-struct BenchOptions {
-  int64_t steps = 20, warmup = 2, eval_users = 0;
-};
-nlohmann::json benchmark_training(const config::RunConfig& config, const plugin::Registry& registry,
-                                  const BenchOptions& options);
-
-// A run's model at its best epoch (best.pt), rebuilt from its resolved configuration: what
-// `recgrid export` and `recgrid recommend` read.
-struct TrainedModel {
-  data::Dataset dataset;
-  eval::Embeddings embeddings;  // the base model's final user and item embeddings
-  NamedTensors text_side;       // each enhancer's text-side embeddings, "<enhancer>.<name>" (may be empty)
-};
-TrainedModel load_trained_model(const std::string& run_dir, const config::RunConfig& config,
-                                const plugin::Registry& registry);
 
 }  // namespace recgrid::train
