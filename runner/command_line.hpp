@@ -11,6 +11,9 @@
 
 namespace recgrid {
 
+// "out,o": how Boost.Program_options declares an option with a one-letter form.
+inline std::string with_letter(const char* name, char letter) { return std::string(name) + "," + letter; }
+
 // The parsed options, or nothing when --help was asked for (the help is printed).
 inline std::optional<boost::program_options::variables_map> parse_command(
     const std::vector<std::string>& args, const boost::program_options::options_description& visible,

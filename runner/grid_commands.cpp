@@ -4,6 +4,8 @@
 #include <iostream>
 #include <set>
 
+#include "command_line.hpp"
+#include "grid/child_run_command.hpp"
 #include "grid/fitted_cells.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
@@ -13,6 +15,7 @@
 #include "train/trainer.hpp"
 
 namespace po = boost::program_options;
+namespace flag = recgrid::grid::run_flag;
 namespace fs = std::filesystem;
 
 namespace recgrid {
@@ -22,10 +25,10 @@ namespace {
 // --only filters and --cell ids, together: the cells this command takes (empty: all).
 std::set<std::string> selected_cells(const grid::GridSpec& spec, const po::variables_map& vm) {
   std::set<std::string> chosen;
-  if (vm.count("only")) chosen = grid::select_cells(spec, vm["only"].as<std::vector<std::string>>());
-  if (!vm.count("cell")) return chosen;
+  if (vm.count(flag::kOnly)) chosen = grid::select_cells(spec, vm[flag::kOnly].as<std::vector<std::string>>());
+  if (!vm.count(flag::kCell)) return chosen;
   std::set<std::string> ids;
-  for (const std::string& id : vm["cell"].as<std::vector<std::string>>()) {
+  for (const std::string& id : vm[flag::kCell].as<std::vector<std::string>>()) {
     bool known = false;
     for (const grid::CellSpec& c : spec.cells) known = known || c.id == id;
     if (!known) throw std::invalid_argument("--cell " + id + ": the grid " + spec.name + " has no cell of that id (see its grid.json)");
@@ -77,8 +80,8 @@ int search_stage(const grid::GridSpec& spec, const grid::GridOptions& o, const p
   // `recgrid status` and `cancel` work from the start (the tuned cells' folders come later).
   fs::create_directories(fs::path(o.out_dir) / "cells");
   grid::write_grid_index(o.out_dir, spec.name, spec.file, cells);
-  if (vm["executor"].as<std::string>() == "slurm") {
-    if (vm.count("search-only")) throw std::invalid_argument("--search-only runs the search here: use it without --executor slurm");
+  if (vm[flag::kExecutor].as<std::string>() == grid::kSlurmExecutor) {
+    if (vm.count(flag::kSearchOnly)) throw std::invalid_argument("--search-only runs the search here: use it without --executor slurm");
     const grid::SearchOutcome now = grid::search_progress(spec, registry, o);
     if (!now.complete) return submit_search(spec, o, sets, vm);
     cells = grid::prepare_tuned_cells(spec, registry, o.out_dir, now.chosen);
@@ -86,19 +89,19 @@ int search_stage(const grid::GridSpec& spec, const grid::GridOptions& o, const p
   }
   int status = 0;
   cells = search_then_cells(spec, o, registry, status);
-  return status != 0 || vm.count("search-only") ? status : -1;
+  return status != 0 || vm.count(flag::kSearchOnly) ? status : -1;
 }
 
 grid::SlurmOptions slurm_options(const po::variables_map& vm) {
   grid::SlurmOptions o;
-  o.partition = vm["partition"].as<std::string>();
-  o.time_limit = vm["time"].as<std::string>();
-  o.account = vm["account"].as<std::string>();
-  o.mem_per_cell = vm["mem-per-cell"].as<std::string>();
-  o.cpus_per_cell = vm["cpus-per-cell"].as<int>();
-  o.max_running = vm["max-running"].as<int>();
-  o.warning_seconds = vm["warn-before"].as<int>();
-  if (vm.count("sbatch-arg")) o.sbatch_args = vm["sbatch-arg"].as<std::vector<std::string>>();
+  o.partition = vm[flag::kPartition].as<std::string>();
+  o.time_limit = vm[flag::kTime].as<std::string>();
+  o.account = vm[flag::kAccount].as<std::string>();
+  o.mem_per_cell = vm[flag::kMemPerCell].as<std::string>();
+  o.cpus_per_cell = vm[flag::kCpusPerCell].as<int>();
+  o.max_running = vm[flag::kMaxRunning].as<int>();
+  o.warning_seconds = vm[flag::kWarnBefore].as<int>();
+  if (vm.count(flag::kSbatchArg)) o.sbatch_args = vm[flag::kSbatchArg].as<std::vector<std::string>>();
   o.dry_run = vm.count("dry-run") > 0;
   if (o.cpus_per_cell < 1) throw std::invalid_argument("--cpus-per-cell must be at least 1");
   if (o.max_running < 0) throw std::invalid_argument("--max-running must be 0 (no limit) or a number of tasks");
@@ -125,9 +128,9 @@ int submit_search(const grid::GridSpec& spec, const grid::GridOptions& go, const
   const grid::SlurmOptions so = slurm_options(vm);
   grid::TaskCommand task = task_command(spec, go, sets);
   // The search's tasks carry this command's selection on: its rows, then its cells.
-  if (vm.count("only")) task.only = vm["only"].as<std::vector<std::string>>();
-  if (vm.count("cell")) task.cell_ids = vm["cell"].as<std::vector<std::string>>();
-  if (go.shard_count > 1) task.shard = vm["shard"].as<std::string>();
+  if (vm.count(flag::kOnly)) task.only = vm[flag::kOnly].as<std::vector<std::string>>();
+  if (vm.count(flag::kCell)) task.cell_ids = vm[flag::kCell].as<std::vector<std::string>>();
+  if (go.shard_count > 1) task.shard = vm[flag::kShard].as<std::string>();
   const grid::SlurmSubmission sub = grid::submit_search_to_slurm(spec.name, n_tasks, task, so);
   if (sub.active > 0) {
     std::cout << "grid " << spec.name << ": its search is still queued or running on Slurm (" << sub.active
@@ -170,15 +173,15 @@ int submit_grid(const grid::GridSpec& spec, const std::vector<grid::CellInfo>& c
 po::options_description grid_run_options() {
   po::options_description d("grid files");
   d.add_options()(
-      "shard", po::value<std::string>()->default_value("0/1"), "run the cells with index % N == I (I/N)")(
-      "jobs,j", po::value<int>()->default_value(1), "cells at once on this machine")(
-      "threads-per-cell", po::value<int>()->default_value(0), "threads of each cell (0 = cores / jobs)")(
-      "only", po::value<std::vector<std::string>>()->composing(),
+      flag::kShard, po::value<std::string>()->default_value("0/1"), "run the cells with index % N == I (I/N)")(
+      with_letter(flag::kJobs, 'j').c_str(), po::value<int>()->default_value(1), "cells at once on this machine")(
+      flag::kThreadsPerCell, po::value<int>()->default_value(0), "threads of each cell (0 = cores / jobs)")(
+      flag::kOnly, po::value<std::vector<std::string>>()->composing(),
       "only the cells with AXIS=VALUE (repeatable; e.g. --only seed=2023 --only model=sgl)")(
-      "cell", po::value<std::vector<std::string>>()->composing(), "only the cell of this id (repeatable)")(
-      "executor", po::value<std::string>()->default_value("local"),
+      flag::kCell, po::value<std::vector<std::string>>()->composing(), "only the cell of this id (repeatable)")(
+      flag::kExecutor, po::value<std::string>()->default_value(grid::kLocalExecutor),
       "local: run the cells here; slurm: submit them as a Slurm job array (docs/CLUSTER.md)")(
-      "search-only", "a grid with a search: stop once every row has chosen (its cells are not run)")(
+      flag::kSearchOnly, "a grid with a search: stop once every row has chosen (its cells are not run)")(
       "search-tasks", po::value<int>()->default_value(4),
       "--executor slurm, a grid with an unfinished search: Slurm tasks that share its trials");
   return d;
@@ -187,15 +190,15 @@ po::options_description grid_run_options() {
 po::options_description slurm_run_options() {
   po::options_description d("--executor slurm");
   d.add_options()(
-      "partition", po::value<std::string>()->default_value(""), "sbatch --partition (default: the cluster's)")(
-      "time", po::value<std::string>()->default_value(""), "time limit per cell, as sbatch takes it (e.g. 4:00:00)")(
-      "cpus-per-cell", po::value<int>()->default_value(1), "CPUs per cell (sbatch --cpus-per-task; its threads)")(
-      "mem-per-cell", po::value<std::string>()->default_value(""), "memory per cell, as sbatch --mem takes it (e.g. 8G)")(
-      "account", po::value<std::string>()->default_value(""), "sbatch --account")(
-      "max-running", po::value<int>()->default_value(0), "at most this many cells at once (the array's %N; 0 = no limit)")(
-      "warn-before", po::value<int>()->default_value(120),
+      flag::kPartition, po::value<std::string>()->default_value(""), "sbatch --partition (default: the cluster's)")(
+      flag::kTime, po::value<std::string>()->default_value(""), "time limit per cell, as sbatch takes it (e.g. 4:00:00)")(
+      flag::kCpusPerCell, po::value<int>()->default_value(1), "CPUs per cell (sbatch --cpus-per-task; its threads)")(
+      flag::kMemPerCell, po::value<std::string>()->default_value(""), "memory per cell, as sbatch --mem takes it (e.g. 8G)")(
+      flag::kAccount, po::value<std::string>()->default_value(""), "sbatch --account")(
+      flag::kMaxRunning, po::value<int>()->default_value(0), "at most this many cells at once (the array's %N; 0 = no limit)")(
+      flag::kWarnBefore, po::value<int>()->default_value(120),
       "seconds before the time limit at which a cell checkpoints and requeues itself")(
-      "sbatch-arg", po::value<std::vector<std::string>>()->composing(),
+      flag::kSbatchArg, po::value<std::vector<std::string>>()->composing(),
       "another sbatch option, e.g. --sbatch-arg=--qos=long (repeatable)")(
       "dry-run", "write and print the sbatch script, submit nothing");
   return d;
@@ -211,29 +214,29 @@ static void report_dropped_cells(const grid::GridSpec& spec, const std::vector<s
 
 int run_grid_file(const std::string& file, const std::vector<std::string>& sets, const po::variables_map& vm,
                   const plugin::Registry& registry) {
-  if (vm.count("resume") || vm.count("force"))
+  if (vm.count(flag::kResume) || vm.count("force"))
     throw std::invalid_argument("a grid always resumes; to start a cell over, delete its folder under OUT/cells/");
-  const std::string executor = vm["executor"].as<std::string>();
-  if (executor != "local" && executor != "slurm")
+  const std::string executor = vm[flag::kExecutor].as<std::string>();
+  if (executor != grid::kLocalExecutor && executor != grid::kSlurmExecutor)
     throw std::invalid_argument("--executor " + executor + ": expected local or slurm");
   grid::GridSpec spec = grid::load_grid(file, sets);
   report_dropped_cells(spec, grid::drop_fitted_with_enhancers(spec, registry));
   grid::GridOptions o;
-  o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
-  grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
+  o.out_dir = vm.count(flag::kOut) ? vm[flag::kOut].as<std::string>() : "runs/" + spec.name;
+  grid::parse_shard(vm[flag::kShard].as<std::string>(), o.shard_index, o.shard_count);
   o.only = selected_cells(spec, vm);
-  o.jobs = vm["jobs"].as<int>();
+  o.jobs = vm[flag::kJobs].as<int>();
   if (o.jobs < 1) throw std::invalid_argument("--jobs must be at least 1");
-  o.threads_per_cell = vm["threads-per-cell"].as<int>();
+  o.threads_per_cell = vm[flag::kThreadsPerCell].as<int>();
   if (o.threads_per_cell < 0) throw std::invalid_argument("--threads-per-cell must be 0 (cores / jobs) or a number of threads");
   o.recgrid_exe = fs::read_symlink("/proc/self/exe").string();
-  if (vm.count("plugin-dir")) o.plugin_dirs = vm["plugin-dir"].as<std::vector<std::string>>();
-  o.progress = !vm.count("no-progress") && train::stderr_is_tty();
+  if (vm.count(flag::kPluginDir)) o.plugin_dirs = vm[flag::kPluginDir].as<std::vector<std::string>>();
+  o.progress = !vm.count(flag::kNoProgress) && train::stderr_is_tty();
   std::vector<grid::CellInfo> cells = grid::prepare_cells(spec, registry, o.out_dir);  // a bad cell fails here
-  if (vm.count("search-only") && !spec.search.enabled) throw std::invalid_argument("--search-only: " + file + " has no search: block");
+  if (vm.count(flag::kSearchOnly) && !spec.search.enabled) throw std::invalid_argument("--search-only: " + file + " has no search: block");
   if (spec.search.enabled)
     if (const int status = search_stage(spec, o, registry, sets, vm, cells); status >= 0) return status;
-  if (executor == "slurm") {
+  if (executor == grid::kSlurmExecutor) {
     fs::create_directories(fs::path(o.out_dir) / "cells");
     grid::write_grid_index(o.out_dir, spec.name, spec.file, cells);  // `recgrid status` works before a task starts
     return submit_grid(spec, cells, o, sets, vm);

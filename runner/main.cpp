@@ -37,6 +37,7 @@
 #include "data/npy.hpp"
 #include "data/synthetic.hpp"
 #include "data/synthetic_settings.hpp"
+#include "grid/child_run_command.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
 #include "plugin/loader.hpp"
@@ -46,6 +47,7 @@
 #include "data_commands.hpp"
 #include "export_commands.hpp"
 #include "grid_commands.hpp"
+#include "run_options.hpp"
 #include "recgrid/version.hpp"
 #include "train/progress.hpp"
 #include "train/checkpoint.hpp"
@@ -57,6 +59,7 @@
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
+namespace flag = recgrid::grid::run_flag;
 using namespace recgrid;
 
 namespace {
@@ -90,27 +93,8 @@ std::vector<std::string> plugin_dirs(const po::variables_map& vm) {
                                                            : std::vector<std::string>{});
 }
 
-// Parses a command whose one positional argument is the experiment file (CONFIG).
-std::optional<po::variables_map> parse_with_config(const std::vector<std::string>& args, const po::options_description& desc) {
-  po::options_description hidden;
-  hidden.add_options()("config", po::value<std::string>(), "experiment file");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  return parse_command(args, desc, hidden, pos);
-}
-
 int cmd_run(const std::vector<std::string>& args) {
-  po::options_description desc("recgrid run [CONFIG] [options]");
-  desc.add_options()("help,h", "show this help")(
-      "help-config", "list every host configuration key: type, default, range, help")(
-      "yaml", "with --help-config: print the defaults as YAML (configs/defaults.yaml)")(
-      "out,o", po::value<std::string>(), "run folder (default: runs/<name or config file stem>)")(
-      "set,s", po::value<std::vector<std::string>>()->composing(), "override a key, e.g. --set train.epochs=5 (repeatable)")(
-      "resume", "continue the run in --out from its last checkpoint")("force", "discard what --out holds and start over")(
-      "plugin-dir", po::value<std::vector<std::string>>()->composing(), "plugin folder, searched before $RECGRID_PLUGIN_PATH and the installed plugins (repeatable)")(
-      "no-progress", "never draw the progress line");
-  desc.add(grid_run_options()).add(slurm_run_options());
-  const auto parsed = parse_with_config(args, desc);
+  const auto parsed = parse_with_config(args, run_options());
   if (!parsed) return 0;
   const po::variables_map& vm = *parsed;
   if (vm.count("help-config")) {
@@ -118,7 +102,7 @@ int cmd_run(const std::vector<std::string>& args) {
     return 0;
   }
   const std::string experiment = vm.count("config") ? vm["config"].as<std::string>() : "";
-  const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const auto sets = vm.count(flag::kSet) ? vm[flag::kSet].as<std::vector<std::string>>() : std::vector<std::string>{};
 
   plugin::Registry registry(plugin_dirs(vm));
   if (grid::is_grid_file(experiment)) return run_grid_file(experiment, sets, vm, registry);
@@ -129,11 +113,11 @@ int cmd_run(const std::vector<std::string>& args) {
   train::RunOptions options;
   std::string label = run.name;
   if (label.empty()) label = experiment.empty() ? "default" : fs::path(experiment).stem().string();
-  options.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + label;
+  options.out_dir = vm.count(flag::kOut) ? vm[flag::kOut].as<std::string>() : "runs/" + label;
   options.resolved_yaml = cfg.dump();
-  options.resume = vm.count("resume") > 0;
+  options.resume = vm.count(flag::kResume) > 0;
   options.force = vm.count("force") > 0;
-  options.progress = !vm.count("no-progress") && train::stderr_is_tty();
+  options.progress = !vm.count(flag::kNoProgress) && train::stderr_is_tty();
   const auto results = train::run_training(run, registry, options);
   std::cout << results.dump(2) << std::endl;
   return 0;

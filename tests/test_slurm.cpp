@@ -341,7 +341,7 @@ TEST(Slurm, ASearchScriptCarriesTheSelectionToTheSearchAndTheCells) {
   EXPECT_EQ(count_of(r.output, "--shard '1/2'"), 1u) << r.output;
   // The search's line: its own shard of the trials, then the selection.
   EXPECT_TRUE(has(r.output, "--no-progress --only 'enhancers=none' --cell 'planted-lightgcn-none-s2'")) << r.output;
-  EXPECT_TRUE(has(r.output, "--warn-before' '120' --only 'enhancers=none' --cell 'planted-lightgcn-none-s2' --shard '1/2'"))
+  EXPECT_TRUE(has(r.output, "--warn-before '120' --only 'enhancers=none' --cell 'planted-lightgcn-none-s2' --shard '1/2'"))
       << r.output;
   EXPECT_EQ(recgrid::run_command({"bash", "-n", out + "/slurm/array-1.sh"}).exit_status, 0);
 }

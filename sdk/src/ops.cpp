@@ -350,6 +350,11 @@ at::Tensor xavier_uniform(int64_t rows, int64_t cols, const at::TensorOptions& o
   return at::empty({rows, cols}, options).uniform_(-a, a);
 }
 
+at::Tensor fan_in_uniform(const std::vector<int64_t>& shape, int64_t fan_in, const at::TensorOptions& options) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  return at::empty(shape, options).uniform_(-bound, bound);
+}
+
 at::Tensor bpr_loss(const at::Tensor& users, const at::Tensor& pos, const at::Tensor& neg) {
   return at::softplus((neg * users).sum(1) - (pos * users).sum(1), 1, 20).mean();
 }

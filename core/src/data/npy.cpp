@@ -15,14 +15,6 @@ namespace {
 
 const char kMagic[] = "\x93NUMPY";
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw FormatError(path + ": cannot open file");
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // Finds `'key': value` in the header dict literal; returns the value text.
 std::string header_field(const std::string& header, const std::string& key, const std::string& source) {
   const std::regex re("'" + key + "'\\s*:\\s*('[^']*'|True|False|\\([^)]*\\))");
@@ -76,7 +68,7 @@ NdArray parse_npy(const std::string& bytes, const std::string& source) {
   return a;
 }
 
-NdArray read_npy(const std::string& path) { return parse_npy(slurp(path), path); }
+NdArray read_npy(const std::string& path) { return parse_npy(read_text<FormatError>(path), path); }
 
 FloatTable read_table_npy(const std::string& path) { return to_float_table(read_npy(path), path); }
 

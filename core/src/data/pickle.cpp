@@ -1,10 +1,11 @@
 #include "data/pickle.hpp"
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "util/files.hpp"
 
 namespace recgrid::data {
 
@@ -410,14 +411,6 @@ class Machine {
   }
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw FormatError(path + ": cannot open file");
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 const NdArray& array_field(const PickleValue& state, const std::string& key, const std::string& path) {
   PickleValuePtr v = state.get(key);
   if (!v || v->kind != Kind::Array)
@@ -443,7 +436,7 @@ PickleValuePtr parse_pickle(const std::string& bytes, const std::string& source)
   return root;
 }
 
-PickleValuePtr load_pickle(const std::string& path) { return parse_pickle(read_file(path), path); }
+PickleValuePtr load_pickle(const std::string& path) { return parse_pickle(read_text<FormatError>(path), path); }
 
 CooMatrix read_coo_pickle(const std::string& path) {
   PickleValuePtr root = load_pickle(path);

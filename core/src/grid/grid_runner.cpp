@@ -21,6 +21,7 @@
 
 #include "config/run_config.hpp"
 #include "grid/cell_lock.hpp"
+#include "grid/child_run_command.hpp"
 #include "train/trainer.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
@@ -108,20 +109,12 @@ std::string tail_of(const std::string& path, size_t n_lines) {
   return out;
 }
 
-// Forks `recgrid run CELL/cell.yaml --out CELL --resume`; the child inherits the cell's lock and
-// dies with this process (PR_SET_PDEATHSIG), so an orphan never keeps training a cell.
+// Forks `recgrid run CELL/cell.yaml --out CELL --resume` (cell_child_command); the child inherits the
+// cell's lock and dies with this process (PR_SET_PDEATHSIG), so an orphan never keeps training a cell.
 pid_t spawn_cell(const CellInfo& cell, const CellLock& lock, const GridOptions& o, int threads) {
-  write_file_atomic(cell.dir + "/cell.yaml", cell.resolved_yaml);
-  std::vector<std::string> args = {o.recgrid_exe, "run", cell.dir + "/cell.yaml", "--out", cell.dir, "--resume",
-                                   "--no-progress", "--set", "train.threads=" + std::to_string(threads)};
-  for (const std::string& s : cell.sets) {
-    args.push_back("--set");
-    args.push_back(s);
-  }
-  for (const std::string& d : o.plugin_dirs) {
-    args.push_back("--plugin-dir");
-    args.push_back(d);
-  }
+  const ChildRunCommand command = cell_child_command(cell, o, threads);
+  write_file_atomic(command.experiment, cell.resolved_yaml);
+  std::vector<std::string> args = child_argv(command);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

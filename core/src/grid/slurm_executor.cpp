@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "grid/child_run_command.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
 #include "util/subprocess.hpp"
@@ -26,13 +27,6 @@ namespace {
 
 std::string slurm_dir(const std::string& out_dir) { return out_dir + "/slurm"; }
 std::string submissions_path(const std::string& out_dir) { return slurm_dir(out_dir) + "/submissions.jsonl"; }
-
-// 'text' for bash, whatever it holds.
-std::string quoted(const std::string& text) {
-  std::string q = "'";
-  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 std::string sbatch_header(const std::string& grid_name, size_t n_tasks, const std::string& log_dir, const SlurmOptions& o) {
   std::ostringstream h;
@@ -49,15 +43,6 @@ std::string sbatch_header(const std::string& grid_name, size_t n_tasks, const st
   h << "#SBATCH --signal=B:USR1@" << o.warning_seconds << "\n";
   for (const std::string& a : o.sbatch_args) h << "#SBATCH " << a << "\n";
   return h.str();
-}
-
-// The recgrid command line of a task: `run GRID --out OUT`, then `extra`, the grid's --set and
-// --plugin-dir options.
-std::string recgrid_line(const TaskCommand& t, const std::string& extra) {
-  std::string line = quoted(t.recgrid_exe) + " run " + quoted(t.grid_file) + " --out " + quoted(t.out_dir) + " " + extra;
-  for (const std::string& s : t.sets) line += " \\\n  --set " + quoted(s);
-  for (const std::string& d : t.plugin_dirs) line += " \\\n  --plugin-dir " + quoted(d);
-  return line;
 }
 
 // The task's body: run `command` in the background so that this shell can pass signals on; on the
@@ -91,11 +76,9 @@ std::string task_body(const std::string& what, const std::string& command, const
 std::string cell_task_body(const std::vector<std::string>& cell_ids, const TaskCommand& t, const SlurmOptions& o) {
   std::ostringstream b;
   b << "cells=(";
-  for (const std::string& id : cell_ids) b << "\n  " << quoted(id);
+  for (const std::string& id : cell_ids) b << "\n  " << shell_quoted(id);
   b << "\n)\ncell=${cells[$SLURM_ARRAY_TASK_ID]}\n";
-  const std::string run = recgrid_line(t, "--cell \"$cell\" --jobs 1 --threads-per-cell \"${SLURM_CPUS_PER_TASK:-" +
-                                              std::to_string(o.cpus_per_cell) + "}\" --no-progress");
-  return b.str() + task_body("cell $cell", run, "");
+  return b.str() + task_body("cell $cell", child_bash_line(slurm_cell_task_command(t, o, {"$cell", true})), "");
 }
 
 // A folder-wide lock on GRID_DIR/slurm/submit.lock for one submission: two processes submitting at
@@ -184,17 +167,6 @@ void write_and_submit(SlurmSubmission& sub, const std::string& out_dir, bool dry
 
 }  // namespace
 
-std::vector<std::string> slurm_cli_args(const SlurmOptions& o) {
-  std::vector<std::string> args = {"--cpus-per-cell", std::to_string(o.cpus_per_cell), "--max-running",
-                                   std::to_string(o.max_running), "--warn-before", std::to_string(o.warning_seconds)};
-  const std::pair<const char*, const std::string*> named[] = {
-      {"--partition", &o.partition}, {"--time", &o.time_limit}, {"--account", &o.account}, {"--mem-per-cell", &o.mem_per_cell}};
-  for (const auto& [flag, value] : named)
-    if (!value->empty()) args.insert(args.end(), {flag, *value});
-  for (const std::string& a : o.sbatch_args) args.push_back("--sbatch-arg=" + a);
-  return args;
-}
-
 SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<CellInfo>& cells,
                                 const TaskCommand& task, const SlurmOptions& o) {
   const SubmitLock lock(task.out_dir);
@@ -211,33 +183,14 @@ SlurmSubmission submit_to_slurm(const std::string& grid_name, const std::vector<
   return sub;
 }
 
-namespace {
-
-// The submitting command's --only and --cell (and, for the cells, its --shard) as arguments.
-std::string selection_args(const TaskCommand& t, bool with_shard) {
-  std::string args;
-  for (const std::string& f : t.only) args += " --only " + quoted(f);
-  for (const std::string& id : t.cell_ids) args += " --cell " + quoted(id);
-  if (with_shard && !t.shard.empty()) args += " --shard " + quoted(t.shard);
-  return args;
-}
-
-}  // namespace
-
 std::string search_script(const std::string& grid_name, int n_tasks, const TaskCommand& task, const SlurmOptions& o) {
-  std::string submit_cells = "--executor slurm";
-  for (const std::string& a : slurm_cli_args(o)) submit_cells += " " + quoted(a);
-  submit_cells += selection_args(task, true);  // the cells this command selected, not the whole grid
-  // The search's own --shard splits its trials among the tasks; --only / --cell choose its rows.
-  const std::string search = "--search-only --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(n_tasks) +
-                             "\" --jobs 1 --threads-per-cell \"${SLURM_CPUS_PER_TASK:-" + std::to_string(o.cpus_per_cell) +
-                             "}\" --no-progress" + selection_args(task, false);
   return "#!/bin/bash\n"
          "# Written by `recgrid run --executor slurm` at " + utc_now() + ": the search of grid " + grid_name + " as " +
          std::to_string(n_tasks) + " tasks\n# sharing its trials (docs/GRIDS.md, Tuning); the first task that finds "
          "every row chosen submits the tuned cells.\n" +
          sbatch_header(grid_name + "-search", static_cast<size_t>(n_tasks), slurm_dir(task.out_dir), o) + "\n" +
-         task_body("part $SLURM_ARRAY_TASK_ID of the search", recgrid_line(task, search), recgrid_line(task, submit_cells));
+         task_body("part $SLURM_ARRAY_TASK_ID of the search", child_bash_line(slurm_search_task_command(task, o, n_tasks)),
+                   child_bash_line(slurm_submit_cells_command(task, o)));
 }
 
 SlurmSubmission submit_search_to_slurm(const std::string& grid_name, int n_tasks, const TaskCommand& task,

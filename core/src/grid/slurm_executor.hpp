@@ -65,9 +65,6 @@ SlurmSubmission submit_search_to_slurm(const std::string& grid_name, int n_tasks
                                        const SlurmOptions& o);
 std::string search_script(const std::string& grid_name, int n_tasks, const TaskCommand& task, const SlurmOptions& o);
 
-// The command-line options that give `o` back (--partition ..., --sbatch-arg=...), dry_run aside.
-std::vector<std::string> slurm_cli_args(const SlurmOptions& o);
-
 // A cell's latest Slurm task: "12_3" and the state squeue reports (PENDING, RUNNING, ...; "" once
 // Slurm has forgotten the job; UNKNOWN when squeue failed, its message as the reason), with squeue's
 // reason.

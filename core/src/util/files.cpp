@@ -110,9 +110,9 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   f.commit();
 }
 
-std::string read_text(const std::string& path) {
+std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(path + ": cannot open file");
+  if (!f) return std::nullopt;
   std::ostringstream s;
   s << f.rdbuf();
   return s.str();

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace recgrid {
@@ -37,7 +40,16 @@ void append_line_whole(const std::string& path, const std::string& line);
 
 // Writes `text` to `path` through an AtomicFile.
 void write_file_atomic(const std::string& path, const std::string& text);
-std::string read_text(const std::string& path);
+// The whole file, byte for byte; nothing when it cannot be opened.
+std::optional<std::string> read_whole_file(const std::string& path);
+// The same, where a file that cannot be opened throws Error("<path>: cannot open file"): the data
+// readers (npy, pickle) throw their FormatError, the rest std::runtime_error.
+template <class Error = std::runtime_error>
+std::string read_text(const std::string& path) {
+  std::optional<std::string> bytes = read_whole_file(path);
+  if (!bytes) throw Error(path + ": cannot open file");
+  return std::move(*bytes);
+}
 std::vector<std::string> read_lines(const std::string& path);  // empty if the file does not exist
 // "No space left on device" etc. for an errno value, with a hint for the two a user can fix.
 std::string describe_write_error(int err);

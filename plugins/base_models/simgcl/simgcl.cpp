@@ -6,34 +6,25 @@
 //   loss = BPR(view 3) + cl_weight / B * [ NCE_A(V1_U[u], V2_U[u], V2_U, tau) + NCE_A(V1_I[p], V2_I[p], V2_I, tau) ]
 // The keys of each NCE_A: every user / item of view 2, or with contrast_keys = k a uniform sample of k
 // of them per side, fresh each step (ops::nce_a_rows_sampled).
+// The encoding and the loss are the two-view model's (recgrid/two_view_model.hpp); SimGCL makes the views.
 #include <ATen/ATen.h>
 
-#include <stdexcept>
-
-#include "recgrid/id_model.hpp"
+#include "recgrid/two_view_model.hpp"
 
 namespace {
 
-class SimGCL final : public recgrid::IdEmbeddingModel {
+// What makes SimGCL's views: the norm of the noise added at each layer.
+struct NoiseOptions {
+  double eps;
+  template <class D>
+  void declare_view(D& d) {
+    d(eps, "eps", 0.9, "[0, inf)", "norm ε of each node's uniform perturbation in the two views");
+  }
+};
+
+class SimGCL final : public recgrid::TwoViewModel {
  public:
-  struct Options {
-    int64_t layers, embedding_size, chunk;
-    recgrid::SampleKeys contrast_keys;
-    double eps, cl_weight, temperature;
-    template <class D>
-    void declare(D& d) {
-      d(layers, "layers", 3, "[1, inf)", "propagation layers L");
-      d(embedding_size, "embedding_size", 32, "[1, inf)", "width d of the ID tables");
-      d(eps, "eps", 0.9, "[0, inf)", "norm ε of each node's uniform perturbation in the two views");
-      d(cl_weight, "cl_weight", 0.1, "[0, inf)", "weight of the contrastive loss");
-      d(temperature, "temperature", 0.2, "(0, inf)", "InfoNCE temperature τ");
-      d(chunk, "chunk", 1024, "[1, inf)", "negatives per streamed block of the all-users/all-items InfoNCE");
-      d(contrast_keys, "contrast_keys", "auto", recgrid::kSampleKeysRange,
-        "0 = every user / item of view 2 as the InfoNCE keys (exact, batch x V work per step); k >= 2: a uniform "
-        "sample of k per side per step, the other keys' sum scaled up to all (for large graphs, README); auto: "
-        "exact up to 32,768 nodes, 4,096 above");
-    }
-  };
+  using Options = recgrid::TwoViewOptions<NoiseOptions>;
 
   static recgrid::PluginSpec spec() {
     return {"simgcl", "1.2.0",  // 1.1.0: contrast_keys; 1.2.0: its auto
@@ -41,52 +32,27 @@ class SimGCL final : public recgrid::IdEmbeddingModel {
             recgrid::declared_options<Options>()};
   }
 
-  SimGCL(const recgrid::Context& ctx, const Options& o)
-      : IdEmbeddingModel(ctx, o.embedding_size),
-        graph_(ctx.graph),
-        layers_(o.layers),
-        eps_(o.eps),
-        cl_weight_(o.cl_weight),
-        tau_(o.temperature),
-        chunk_(o.chunk),
-        contrast_keys_(o.contrast_keys.resolve(ctx.n_nodes())) {}
-
-  recgrid::NamedTensors encode(recgrid::Mode mode, const at::Tensor& e0) override {
-    recgrid::NamedTensors out;
-    const std::vector<at::Tensor> main = recgrid::ops::propagate(graph_, graph_.norm, e0, layers_);
-    add_encoding(out, e0, layers_of(main), main[0]);
-    if (mode == recgrid::Mode::Train) {
-      for (const char* view : {"view1.", "view2."}) {
-        at::Tensor layer = e0, sum = e0;
-        std::vector<at::Tensor> layers;
-        for (int64_t l = 1; l <= layers_; ++l) {
-          const at::Tensor h = recgrid::ops::spmm(graph_, graph_.norm, layer);
-          const at::Tensor delta = at::rand_like(h);
-          const at::Tensor noise = recgrid::ops::unit_rows(delta);
-          layer = h + eps_ * h.sign() * noise;
-          sum = sum + layer;
-          layers.push_back(layer);
-        }
-        add_view(out, view, layers, sum);
-      }
-    }
-    return out;
-  }
-
-  recgrid::NamedTensors loss(const recgrid::Batch& b, const recgrid::NamedTensors& enc) override {
-    const int64_t B = b.users.size(0);
-    recgrid::NamedTensors out;
-    out.add("bpr", bpr(b, enc.at("final")));
-    const at::Tensor cl = two_view_infonce(enc, b.users, b.pos, tau_, chunk_, contrast_keys_);
-    out.add("cl", cl * (cl_weight_ / static_cast<double>(B)));
-    return out;
-  }
+  SimGCL(const recgrid::Context& ctx, const Options& o) : TwoViewModel(ctx, o), eps_(o.eps) {}
 
  private:
-  recgrid::Graph graph_;
-  int64_t layers_;
-  double eps_, cl_weight_, tau_;
-  int64_t chunk_, contrast_keys_;
+  // LightGCN on the full Â, each layer after the first pushed by fresh noise of norm eps.
+  View make_view(const at::Tensor& e0) override {
+    at::Tensor layer = e0, sum = e0;
+    std::vector<at::Tensor> layers;
+    for (int64_t l = 1; l <= layers_; ++l) {
+      const at::Tensor h = recgrid::ops::spmm(graph_, graph_.norm, layer);
+      const at::Tensor delta = at::rand_like(h);
+      const at::Tensor noise = recgrid::ops::unit_rows(delta);
+      layer = h + eps_ * h.sign() * noise;
+      sum = sum + layer;
+      layers.push_back(layer);
+    }
+    return {layers, sum};
+  }
+
+  at::Tensor contrasted_items(const recgrid::Batch& b) const override { return b.pos; }
+
+  double eps_;
 };
 
 }  // namespace

@@ -19,12 +19,6 @@
 
 namespace {
 
-// Linear layer with PyTorch's default initialisation: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-at::Tensor default_uniform(std::vector<int64_t> shape, int64_t fan_in, const at::TensorOptions& o) {
-  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  return at::empty(shape, o).uniform_(-bound, bound);
-}
-
 class AlphaRec final : public recgrid::Enhancer {
  public:
   struct Options {
@@ -56,10 +50,10 @@ class AlphaRec final : public recgrid::Enhancer {
     const int64_t d_p = items.size(1), d = recgrid::base_embedding_size(ctx, "alpharec");
     const int64_t h = std::max<int64_t>(1, static_cast<int64_t>(std::floor(d_p * opts.hidden_ratio)));
     const auto o = at::TensorOptions().dtype(at::kFloat).device(ctx.device);
-    w1_ = register_parameter("mlp_a.w1", default_uniform({h, d_p}, d_p, o));
-    b1_ = register_parameter("mlp_a.b1", default_uniform({h}, d_p, o));
-    w2_ = register_parameter("mlp_a.w2", default_uniform({d, h}, h, o));
-    b2_ = register_parameter("mlp_a.b2", default_uniform({d}, h, o));
+    w1_ = register_parameter("mlp_a.w1", recgrid::ops::fan_in_uniform({h, d_p}, d_p, o));
+    b1_ = register_parameter("mlp_a.b1", recgrid::ops::fan_in_uniform({h}, d_p, o));
+    w2_ = register_parameter("mlp_a.w2", recgrid::ops::fan_in_uniform({d, h}, h, o));
+    b2_ = register_parameter("mlp_a.b2", recgrid::ops::fan_in_uniform({d}, h, o));
   }
 
   // P~_U: each user's mean training-item embedding (users without training items get zeros).

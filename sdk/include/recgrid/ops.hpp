@@ -29,6 +29,10 @@ at::Tensor drop_edges(const at::Tensor& values, double keep_rate);
 // Xavier-uniform init of a [rows x cols] table: U(-a, a), a = sqrt(6 / (rows + cols)).
 at::Tensor xavier_uniform(int64_t rows, int64_t cols, const at::TensorOptions& options);
 
+// PyTorch's default init of a Linear layer's tensors, U(-1/sqrt(fan_in), 1/sqrt(fan_in)): the bias's
+// rule, and also the weight's (kaiming-uniform with a = sqrt(5) gives that same bound).
+at::Tensor fan_in_uniform(const std::vector<int64_t>& shape, int64_t fan_in, const at::TensorOptions& options);
+
 // BPR(u, p, n) = mean_b softplus(n_b.u_b - p_b.u_b).
 at::Tensor bpr_loss(const at::Tensor& users, const at::Tensor& pos, const at::Tensor& neg);
 

@@ -1,11 +1,11 @@
 // TextMLP(d_in -> d_out) of ALGORITHMS.md §0: Linear(d_in, h) -> LeakyReLU(0.01) -> Linear(h, d_out),
 // h = (d_in + d_out) / 2; weights Xavier-uniform, biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's
-// default). Shared by the text enhancers; parameters are registered on the owning module.
+// default, ops::fan_in_uniform). Shared by the text enhancers; parameters are registered on the owning
+// module.
 #pragma once
 
 #include <ATen/ATen.h>
 
-#include <cmath>
 #include <string>
 
 #include "recgrid/ops.hpp"
@@ -23,8 +23,8 @@ struct TextMlp {
     const int64_t h = hidden(d_in, d_out);
     w1 = ops::xavier_uniform(h, d_in, options);
     w2 = ops::xavier_uniform(d_out, h, options);
-    b1 = at::empty({h}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(d_in)), 1.0 / std::sqrt(static_cast<double>(d_in)));
-    b2 = at::empty({d_out}, options).uniform_(-1.0 / std::sqrt(static_cast<double>(h)), 1.0 / std::sqrt(static_cast<double>(h)));
+    b1 = ops::fan_in_uniform({h}, d_in, options);
+    b2 = ops::fan_in_uniform({d_out}, h, options);
   }
 
   // Registers the four tensors as <prefix>.w1, .b1, .w2, .b2 through `reg(name, tensor) -> tensor`
