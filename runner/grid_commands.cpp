@@ -4,6 +4,7 @@
 #include <iostream>
 #include <set>
 
+#include "grid/cell_pairs.hpp"
 #include "grid/fitted_cells.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
@@ -218,6 +219,7 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
     throw std::invalid_argument("--executor " + executor + ": expected local or slurm");
   grid::GridSpec spec = grid::load_grid(file, sets);
   report_dropped_cells(spec, grid::drop_fitted_with_enhancers(spec, registry));
+  grid::check_cell_pairs(spec, registry);  // a pair that cannot train fails here, before any cell starts
   grid::GridOptions o;
   o.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.name;
   grid::parse_shard(vm["shard"].as<std::string>(), o.shard_index, o.shard_count);
