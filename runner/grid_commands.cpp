@@ -5,6 +5,7 @@
 #include <set>
 
 #include "command_line.hpp"
+#include "grid/cell_pairs.hpp"
 #include "grid/child_run_command.hpp"
 #include "grid/fitted_cells.hpp"
 #include "grid/grid_runner.hpp"
@@ -221,6 +222,7 @@ int run_grid_file(const std::string& file, const std::vector<std::string>& sets,
     throw std::invalid_argument("--executor " + executor + ": expected local or slurm");
   grid::GridSpec spec = grid::load_grid(file, sets);
   report_dropped_cells(spec, grid::drop_fitted_with_enhancers(spec, registry));
+  grid::check_cell_pairs(spec, registry);  // a pair that cannot train fails here, before any cell starts
   grid::GridOptions o;
   o.out_dir = vm.count(flag::kOut) ? vm[flag::kOut].as<std::string>() : "runs/" + spec.name;
   grid::parse_shard(vm[flag::kShard].as<std::string>(), o.shard_index, o.shard_count);

@@ -40,6 +40,7 @@
 #include "grid/child_run_command.hpp"
 #include "grid/grid_runner.hpp"
 #include "grid/grid_status.hpp"
+#include "plugin/encoding_pairs.hpp"
 #include "plugin/loader.hpp"
 #include "report/report.hpp"
 #include "command_line.hpp"
@@ -109,6 +110,7 @@ int cmd_run(const std::vector<std::string>& args) {
   config::Config cfg = config::load_layers(experiment, sets);
   const config::RunConfig run = config::resolve(cfg, registry.schema_lookup()).run;
   train::check_fitted_pairing(run, registry);  // refused here, before a run folder is made
+  plugin::check_encoding_pairs(run, registry);  // so is a base model lacking what an enhancer reads
 
   train::RunOptions options;
   std::string label = run.name;
@@ -198,6 +200,19 @@ void print_option_table(const rg_plugin_info& info) {
   std::cout << "<!-- end of options -->\n";
 }
 
+// A base model's `gives` or an enhancer's `needs` (abi.h rg_tensor_spec), one line each.
+void print_encoding(const char* label, const std::vector<rg_tensor_spec>& tensors) {
+  std::cout << "    " << label << (tensors.empty() ? " (none)" : "") << ":\n";
+  for (const rg_tensor_spec& t : tensors) {
+    std::cout << "      " << t.name;
+    if (std::string(t.name).find("<l>") != std::string::npos)
+      std::cout << " (l = " << t.first_layer << ".." << (t.layers ? t.layers : "L") << ")";
+    if (t.parameter) std::cout << " = parameter " << t.parameter;
+    if (t.help && *t.help) std::cout << ": " << t.help;
+    std::cout << "\n";
+  }
+}
+
 void print_plugin(const plugin::LoadedPlugin& p) {
   const char* kind = p.is_fitted() ? "fitted base model, no enhancers" : plugin::kind_name(p.info->kind);
   std::cout << "  " << p.info->name << " " << p.info->version << " (" << kind << ") - "
@@ -211,6 +226,11 @@ void print_plugin(const plugin::LoadedPlugin& p) {
     if (in.help && *in.help) std::cout << " - " << in.help;
     std::cout << "\n";
   }
+  // What each side of a base model x enhancer pair declares of the training encoding; a plugin built
+  // before the declarations were appended shows neither (its pairs are not checked).
+  if (!p.declares_encoding()) std::cout << "    encoding: not declared (built before gives/needs)\n";
+  else if (p.is_base_model()) print_encoding("gives enhancers", p.gives());
+  else print_encoding("needs from the base model", p.needs());
 }
 
 int cmd_plugins(const std::vector<std::string>& args) {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "data/graph_builder.hpp"
 #include "plugin/loader.hpp"
@@ -32,6 +33,7 @@ struct HostContext {
   data::Dataset ds;
   Graph graph;
   rg_tensor_list graph_list, inputs, base_parameters;
+  std::vector<rg_tensor_spec> base_gives;
   rg_context ctx{};
   explicit HostContext(data::Dataset dataset) : ds(std::move(dataset)) {
     graph = data::build_graph(ds, at::kCPU);
@@ -43,6 +45,9 @@ struct HostContext {
     auto base = create(p, overrides);
     base_parameters.items = base->parameters();
     ctx.base_embedding_size = base->layer0().size(1);
+    base_gives = p.gives();  // what the host hands enhancers (train/model_stack.cpp)
+    ctx.base_gives = base_gives.data();
+    ctx.n_base_gives = static_cast<uint32_t>(base_gives.size());
     return base;
   }
   std::unique_ptr<plugin::Instance> create(const plugin::LoadedPlugin& p, const nlohmann::json& overrides = {}) {

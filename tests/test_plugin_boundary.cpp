@@ -86,7 +86,8 @@ TEST(PluginLoader, RefusesALibraryWithoutTheEntryPoint) {
 TEST(PluginLoader, RegistryRecordsRefusalsAndStillServesGoodPlugins) {
   const plugin::Registry reg({test::binary_dir() + "/plugins", test::binary_dir() + "/test_plugins_bad"});
   EXPECT_EQ(reg.get("lightgcn", RG_KIND_BASE_MODEL).name(), "lightgcn");
-  EXPECT_EQ(reg.problems().size(), 5u);  // wrong ABI, wrong LibTorch, wrong C++ ABI, no entry point, bigger descriptor
+  // wrong ABI, wrong LibTorch, wrong C++ ABI, no entry point, bigger descriptor, misdeclared encoding
+  EXPECT_EQ(reg.problems().size(), 6u);
   const std::string msg = plugin_error([&] { reg.get("nosuch", RG_KIND_BASE_MODEL); });
   EXPECT_NE(msg.find("no base model plugin named 'nosuch'"), std::string::npos) << msg;
   const size_t available = msg.find("available: ");

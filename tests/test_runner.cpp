@@ -224,6 +224,14 @@ TEST(Runner, PluginsListsKindVersionAndOptions) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("lightgcn 1.0.0 (base model)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("keep_rate (float, default 0.8, in (0, 1])"), std::string::npos) << r.output;
+  // Both sides of a pair's encoding: what a base model gives, what an enhancer needs (abi.h rg_tensor_spec).
+  EXPECT_NE(r.output.find("gives enhancers:\n      user: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("      layer.<l> (l = 0..layers): "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("      view2.layer.<l> (l = 1..layers): "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("      intent.user = parameter user_intents: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("needs from the base model:\n      final: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("      {intent_view}layer.<l> (l = 1..L): "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gives enhancers (none):"), std::string::npos) << "a fitted model\n" << r.output;
 }
 
 // Plugin folders add to the search path; the installed (here: the build tree's) plugins stay found.

@@ -15,7 +15,9 @@ class MatrixFactorisation final : public recgrid::IdEmbeddingModel {
     }
   };
   static recgrid::PluginSpec spec() {
-    return {"mf", "0.1.0", "matrix factorisation with BPR (example plugin)", recgrid::declared_options<Options>()};
+    // What encode() below gives enhancers: the standard names, with layer 0 only (no layers option).
+    return {"mf", "0.1.0", "matrix factorisation with BPR (example plugin)", recgrid::declared_options<Options>(), {}, 0,
+            recgrid::standard_encoding(nullptr)};
   }
   MatrixFactorisation(const recgrid::Context& ctx, const Options& o) : IdEmbeddingModel(ctx, o.embedding_size) {}
 

@@ -30,6 +30,9 @@ extern "C" __attribute__((visibility("default"))) const rg_plugin_info* recgrid_
     i.text_side = &never_called;  // beyond struct_size: a host that read it would abort here
     static const rg_fitted_model_api garbage{nullptr, nullptr};
     i.fitted = &garbage;  // beyond struct_size too: a host that read it would take this for a fitted model
+    i.n_needs = 1;        // and a need without a name, which the loader would refuse if it read it
+    static const rg_tensor_spec nameless{};
+    i.needs = &nameless;
 #endif
     return i;
   }();

@@ -48,6 +48,55 @@ void check_option_ranges(const rg_plugin_info* info, const std::string& path) {
   }
 }
 
+bool declares_option(const rg_plugin_info* info, const std::string& name, const char* type) {
+  for (uint32_t k = 0; k < info->n_options; ++k)
+    if (info->options[k].name && name == info->options[k].name) return std::string(info->options[k].type) == type;
+  return false;
+}
+
+// The "{option}" words of a need's name.
+std::vector<std::string> option_words(const std::string& name) {
+  std::vector<std::string> words;
+  for (size_t open = name.find('{'); open != std::string::npos; open = name.find('{', open + 1)) {
+    const size_t close = name.find('}', open);
+    words.push_back(close == std::string::npos ? name.substr(open) : name.substr(open + 1, close - open - 1));
+  }
+  return words;
+}
+
+// What an encoding declaration (abi.h rg_tensor_spec) may not say: the options it names exist with
+// their type, a family holds "<l>" once, a base model gives and an enhancer needs, never the other way.
+std::string encoding_declaration_error(const rg_plugin_info* info, const rg_tensor_spec& t, bool given) {
+  if (!t.name || !*t.name) return "a tensor without a name";
+  const std::string name = t.name;
+  const size_t at = name.find("<l>");
+  if (at != std::string::npos && name.find("<l>", at + 1) != std::string::npos) return "'" + name + "' holds <l> twice";
+  if (t.first_layer < 0 || (at == std::string::npos && (t.first_layer != 0 || t.layers)))
+    return "'" + name + "' has a layer range but no <l>";
+  if (given && t.layers && !declares_option(info, t.layers, "int"))
+    return "'" + name + "' counts its layers by '" + t.layers + "', which is not an int option of the plugin";
+  if (given && name.find('{') != std::string::npos) return "given '" + name + "' names an option (only a need may)";
+  if (!given && (t.layers || t.parameter)) return "need '" + name + "' sets layers or parameter (only a base model's output may)";
+  for (const std::string& word : option_words(name))
+    if (!declares_option(info, word, "string"))
+      return "need '" + name + "' names {" + word + "}, which is not a string option of the plugin";
+  return "";
+}
+
+void check_encoding_declaration(const rg_plugin_info* info, const std::string& path) {
+  if (info->struct_size < offsetof(rg_plugin_info, n_needs) + sizeof(info->n_needs)) return;
+  const bool base = info->kind == RG_KIND_BASE_MODEL;
+  if ((info->n_gives && (!base || !info->gives)) || (info->n_needs && (base || !info->needs)))
+    throw PluginError("plugin " + path + ": " + (base ? "a base model declares no needs" : "an enhancer declares no gives") +
+                      " (abi.h rg_tensor_spec)");
+  for (uint32_t k = 0; k < info->n_gives + info->n_needs; ++k) {
+    const bool given = k < info->n_gives;
+    const rg_tensor_spec& t = given ? info->gives[k] : info->needs[k - info->n_gives];
+    if (const std::string why = encoding_declaration_error(info, t, given); !why.empty())
+      throw PluginError("plugin " + path + ": its encoding is declared wrongly: " + why);
+  }
+}
+
 void check_descriptor(const rg_plugin_info* info, const std::string& path) {
   if (!info) throw PluginError("plugin " + path + ": " RECGRID_ENTRY_POINT "() returned no descriptor");
   if (info->abi_version != RECGRID_ABI_VERSION)
@@ -75,6 +124,7 @@ void check_descriptor(const rg_plugin_info* info, const std::string& path) {
       !info->destroy || !info->last_error || !info->parameters || !info->buffers || !info->name)
     throw PluginError("plugin " + path + ": incomplete descriptor (kind " + std::to_string(info->kind) + ")");
   check_option_ranges(info, path);
+  check_encoding_declaration(info, path);
 }
 
 }  // namespace
@@ -170,6 +220,20 @@ const LoadedPlugin& Registry::get(const std::string& name, rg_plugin_kind kind) 
 const rg_fitted_model_api* LoadedPlugin::fitted_api() const {
   const bool covered = info->struct_size >= offsetof(rg_plugin_info, fitted) + sizeof(info->fitted);
   return covered ? info->fitted : nullptr;
+}
+
+bool LoadedPlugin::declares_encoding() const {
+  return info->struct_size >= offsetof(rg_plugin_info, n_needs) + sizeof(info->n_needs);
+}
+
+std::vector<rg_tensor_spec> LoadedPlugin::gives() const {
+  if (!declares_encoding() || !info->gives) return {};
+  return std::vector<rg_tensor_spec>(info->gives, info->gives + info->n_gives);
+}
+
+std::vector<rg_tensor_spec> LoadedPlugin::needs() const {
+  if (!declares_encoding() || !info->needs) return {};
+  return std::vector<rg_tensor_spec>(info->needs, info->needs + info->n_needs);
 }
 
 // ---- Instance ----

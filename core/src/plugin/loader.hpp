@@ -28,6 +28,11 @@ struct LoadedPlugin {
   bool is_fitted() const { return fitted_api() != nullptr; }
   // The descriptor's `fitted` calls, or NULL (also for a plugin built before the field was appended).
   const rg_fitted_model_api* fitted_api() const;
+  // Whether the descriptor has `gives` / `needs` (a plugin built before they were appended has not:
+  // its pairs are not checked), and the lists (empty then).
+  bool declares_encoding() const;
+  std::vector<rg_tensor_spec> gives() const;
+  std::vector<rg_tensor_spec> needs() const;
 };
 
 // Loads `path` (once; libraries stay loaded for the life of the process) and checks the ABI version,

@@ -21,10 +21,12 @@ ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig
   const rg_tensor_list graph_list{graph_tensors};
   const rg_tensor_list no_inputs{};
   rg_context ctx{sizeof(rg_context), ds.n_users, ds.n_items, config.train.device.c_str(), config.train.seed,
-                 &graph_list, &no_inputs, nullptr, 0};
+                 &graph_list, &no_inputs, nullptr, 0, nullptr, 0};
   base_ = std::make_unique<plugin::Instance>(registry.get(config.model.name, RG_KIND_BASE_MODEL), ctx,
                                              config.model.options.dump());
   const rg_tensor_list base_parameters{base_->parameters()};
+  // Enhancers find what the base model lends them (its intent prototypes) through its declaration.
+  const std::vector<rg_tensor_spec> base_gives = base_->plugin().gives();
   // Enhancers size themselves by the base model's width, not by an option of their own that could disagree.
   const int64_t base_width = base_->layer0().size(1);
   TableCache tables = text.preloaded;
@@ -37,6 +39,8 @@ ModelStack::ModelStack(const plugin::Registry& registry, const config::RunConfig
     with_inputs.inputs = &inputs;
     with_inputs.base_parameters = &base_parameters;
     with_inputs.base_embedding_size = base_width;
+    with_inputs.base_gives = base_gives.data();
+    with_inputs.n_base_gives = static_cast<uint32_t>(base_gives.size());
     enhancers_.push_back(std::make_unique<plugin::Instance>(p, with_inputs, choice.options.dump()));
   }
   add_qualified(parameters_, base_->name(), base_->parameters());

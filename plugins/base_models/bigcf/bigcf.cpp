@@ -31,9 +31,18 @@ class BIGCF final : public recgrid::IdEmbeddingModel {
     }
   };
 
+  // Beyond the standard encoding: the prototypes it lends enhancers and the two parts of E*.
+  static std::vector<rg_tensor_spec> gives_beyond_standard() {
+    std::vector<rg_tensor_spec> extras = recgrid::intent_prototypes("user_intents", "item_intents");
+    extras.push_back(recgrid::encoding_tensor("clean", "S, the noiseless layer sum [V x d]"));
+    extras.push_back(recgrid::encoding_tensor("intent", "Z_c, the intent-aware node embeddings [V x d]"));
+    return extras;
+  }
+
   static recgrid::PluginSpec spec() {
     return {"bigcf", "1.0.0", "BIGCF: intent-based reparameterised embeddings with graph contrastive regularisation",
-            recgrid::declared_options<Options>(), {}, RG_FLAG_ENCODE_PER_EVAL_BATCH};
+            recgrid::declared_options<Options>(), {}, RG_FLAG_ENCODE_PER_EVAL_BATCH,
+            recgrid::standard_encoding("layers", gives_beyond_standard())};
   }
 
   BIGCF(const recgrid::Context& ctx, const Options& o)

@@ -34,7 +34,8 @@ class DCCF final : public recgrid::IdEmbeddingModel {
 
   static recgrid::PluginSpec spec() {
     return {"dccf", "1.0.0", "DCCF: disentangled intents (prototypes) + adaptive graph/intent augmentation + InfoNCE",
-            recgrid::declared_options<Options>()};
+            recgrid::declared_options<Options>(), {}, 0,
+            recgrid::standard_encoding("layers", recgrid::intent_prototypes("user_intents", "item_intents"))};
   }
 
   DCCF(const recgrid::Context& ctx, const Options& o)

@@ -32,7 +32,7 @@ class LightGCN final : public recgrid::IdEmbeddingModel {
   static recgrid::PluginSpec spec() {
     return {"lightgcn", "1.0.0",
             "LightGCN (SSLRec variant): layer-sum propagation on the normalised graph with edge dropout",
-            recgrid::declared_options<Options>()};
+            recgrid::declared_options<Options>(), {}, 0, recgrid::standard_encoding("layers")};
   }
 
   LightGCN(const recgrid::Context& ctx, const Options& o)

@@ -30,7 +30,7 @@ class SGL final : public recgrid::TwoViewModel {
   static recgrid::PluginSpec spec() {
     return {"sgl", "1.2.0",  // 1.1.0: contrast_keys; 1.2.0: its auto
             "SGL (edge dropout): LightGCN + InfoNCE between two edge-dropped views",
-            recgrid::declared_options<Options>()};
+            recgrid::declared_options<Options>(), {}, 0, recgrid::standard_encoding("layers", two_view_encoding("layers"))};
   }
 
   SGL(const recgrid::Context& ctx, const Options& o) : TwoViewModel(ctx, o), keep_rate_(o.keep_rate) {}

@@ -29,7 +29,7 @@ class SimGCL final : public recgrid::TwoViewModel {
   static recgrid::PluginSpec spec() {
     return {"simgcl", "1.2.0",  // 1.1.0: contrast_keys; 1.2.0: its auto
             "SimGCL: LightGCN + InfoNCE between two views perturbed by uniform noise of norm eps",
-            recgrid::declared_options<Options>()};
+            recgrid::declared_options<Options>(), {}, 0, recgrid::standard_encoding("layers", two_view_encoding("layers"))};
   }
 
   SimGCL(const recgrid::Context& ctx, const Options& o) : TwoViewModel(ctx, o), eps_(o.eps) {}

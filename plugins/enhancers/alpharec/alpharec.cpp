@@ -33,13 +33,16 @@ class AlphaRec final : public recgrid::Enhancer {
   };
 
   static recgrid::PluginSpec spec() {
-    return {"alpharec",
+    recgrid::PluginSpec s{"alpharec",
             "1.0.0",
             "AlphaRec: layer 0 from an MLP over language embeddings, normalised softmax loss",
             recgrid::declared_options<Options>(),
             {
                 {"profile_item", RG_ROWS_ITEMS, 0, "item language embeddings (RLMRec itm_emb_np.pkl)"},
             }};
+    s.needs = {recgrid::encoding_tensor("user", "final user embeddings: the softmax loss's queries"),
+               recgrid::encoding_tensor("item", "final item embeddings: its keys")};
+    return s;
   }
 
   AlphaRec(const recgrid::Context& ctx, const Options& opts)

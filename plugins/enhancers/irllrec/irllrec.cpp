@@ -8,8 +8,8 @@
 //   itm  = λ3 [(1 - α) λ2 L_tran + α L_match]              momentum distillation (matching.hpp, momentum.hpp)
 //
 // Model-agnostic: it reads only the base encoding's conventional names ("layer.<l>", optional view
-// prefix, "final", "user", "item", "intent.user"/"intent.item") and, at creation, whether the base
-// model has prototypes ("user_intents"/"item_intents" among its parameters).
+// prefix, "final", "intent.user"/"intent.item"; its `needs`) and, at creation, whether the base model
+// declares it gives prototypes ("intent.user"/"intent.item", recgrid::intent_prototypes).
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -81,7 +81,7 @@ class Irllrec final : public recgrid::Enhancer {
   };
 
   static recgrid::PluginSpec spec() {
-    return {"irllrec",
+    recgrid::PluginSpec s{"irllrec",
             "1.3.0",  // 1.1.0: eq. 17 mend, eq. 18 momentum graph encoder; 1.2.0: translation_keys; 1.3.0: its auto
             "IRLLRec: intent alignment (pairwise + translation) and momentum-distilled matching of LLM text "
             "intents with graph interaction intents",
@@ -90,6 +90,10 @@ class Irllrec final : public recgrid::Enhancer {
                 {"intent_user", RG_ROWS_USERS, 0, "user intent embeddings (IRLLRec user_intent_emb_3.pkl)"},
                 {"intent_item", RG_ROWS_ITEMS, 0, "item intent embeddings (IRLLRec item_intent_emb_3.pkl)"},
             }};
+    s.needs = {recgrid::encoding_tensor("final", "E*: translation_source final, graph_encoder false, feature ITM"),
+               recgrid::encoding_layers("layer.<l>", 0, "E^l: layer 0 of every view, the momentum graph encoder's depth"),
+               recgrid::encoding_layers("{intent_view}layer.<l>", 1, "E^1..E^L the interaction intents R are built on")};
+    return s;
   }
 
   Irllrec(const recgrid::Context& ctx, const Options& o)
@@ -174,9 +178,12 @@ class Irllrec final : public recgrid::Enhancer {
   }
 
  private:
-  // Prototypes: the base model's ("user_intents"/"item_intents", DCCF and BIGCF) unless told otherwise.
+  // Prototypes: those the base model declares it gives ("intent.user"/"intent.item" with their
+  // parameters, recgrid::intent_prototypes: DCCF and BIGCF) unless told otherwise.
   void make_prototypes(const recgrid::Context& ctx, const Options& o, int64_t d, const at::TensorOptions& options) {
-    const bool base_has = ctx.base_parameters.contains("user_intents") && ctx.base_parameters.contains("item_intents");
+    base_c_user_ = recgrid::base_parameter_given_as(ctx, "intent.user");
+    base_c_item_ = recgrid::base_parameter_given_as(ctx, "intent.item");
+    const bool base_has = base_c_user_.defined() && base_c_item_.defined();
     const bool own = o.prototypes == "own" || !base_has;
     if (!graph_encoder_ || !own) return;  // read from the encoding in loss()
     const int64_t K = o.intents;
@@ -199,8 +206,8 @@ class Irllrec final : public recgrid::Enhancer {
     ema_user_emb_ = ema_copy("user_emb", bp.at("user_emb"));
     ema_item_emb_ = ema_copy("item_emb", bp.at("item_emb"));
     const bool own = c_user_.defined();
-    ema_c_user_ = ema_copy("intent.user", own ? c_user_ : bp.at("user_intents"));
-    ema_c_item_ = ema_copy("intent.item", own ? c_item_ : bp.at("item_intents"));
+    ema_c_user_ = ema_copy("intent.user", own ? c_user_ : base_c_user_);
+    ema_c_item_ = ema_copy("intent.item", own ? c_item_ : base_c_item_);
   }
 
   // R' of the momentum graph encoder: the EMA tables propagated over the plain normalised graph
@@ -305,6 +312,7 @@ class Irllrec final : public recgrid::Enhancer {
   double beta_;
   irllrec::MomentumTeacher momentum_;
   at::Tensor c_user_, c_item_;  // own prototypes (undefined when the base model's are used)
+  at::Tensor base_c_user_, base_c_item_;  // the base model's prototypes, as it declares them (else undefined)
   irllrec::TextEncoder student_, teacher_;  // the teacher's tensors are buffers updated by momentum_
   at::Tensor graph_teacher_, graph_teacher_ready_, teacher_hidden_;
   at::Tensor ema_user_emb_, ema_item_emb_, ema_c_user_, ema_c_item_;  // momentum graph encoder (eq. 18)

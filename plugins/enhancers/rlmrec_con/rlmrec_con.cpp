@@ -30,7 +30,7 @@ class RlmrecCon final : public recgrid::Enhancer {
   };
 
   static recgrid::PluginSpec spec() {
-    return {"rlmrec_con",
+    recgrid::PluginSpec s{"rlmrec_con",
             "1.0.0",
             "RLMRec-Con: InfoNCE alignment of CF embeddings with projected LLM profiles",
             recgrid::declared_options<Options>(),
@@ -38,6 +38,9 @@ class RlmrecCon final : public recgrid::Enhancer {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
                 {"profile_item", RG_ROWS_ITEMS, 0, "item profile embeddings (RLMRec itm_emb_np.pkl)"},
             }};
+    s.needs = {recgrid::encoding_tensor("user", "final user embeddings, aligned with the user profiles"),
+               recgrid::encoding_tensor("item", "final item embeddings, aligned with the item profiles")};
+    return s;
   }
 
   RlmrecCon(const recgrid::Context& ctx, const Options& o)

@@ -45,7 +45,7 @@ class RlmrecGen final : public recgrid::Enhancer {
   };
 
   static recgrid::PluginSpec spec() {
-    return {"rlmrec_gen",
+    recgrid::PluginSpec s{"rlmrec_gen",
             "1.2.0",  // 1.1.0: seed_keys; 1.2.0: its auto
             "RLMRec-Gen: reconstruct LLM profiles of masked nodes from the CF embeddings",
             recgrid::declared_options<Options>(),
@@ -53,6 +53,9 @@ class RlmrecGen final : public recgrid::Enhancer {
                 {"profile_user", RG_ROWS_USERS, 0, "user profile embeddings (RLMRec usr_emb_np.pkl)"},
                 {"profile_item", RG_ROWS_ITEMS, 0, "item profile embeddings (RLMRec itm_emb_np.pkl)"},
             }};
+    s.needs = {recgrid::encoding_tensor("user", "final user embeddings: the masked users' reconstructions"),
+               recgrid::encoding_tensor("item", "final item embeddings: the masked items' reconstructions")};
+    return s;
   }
 
   RlmrecGen(const recgrid::Context& ctx, const Options& o)

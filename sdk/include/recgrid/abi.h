@@ -92,6 +92,29 @@ typedef struct rg_input_spec {
   const char* help;
 } rg_input_spec;
 
+/* One tensor of a base model's training encoding (what encode(RG_MODE_TRAIN) returns): in a base
+ * model's `gives`, a tensor it returns; in an enhancer's `needs`, a tensor its loss reads. The host
+ * checks every base model x enhancer pair of a configuration against these before anything trains.
+ *  name:        "final", "intent.user", ..., or a per-layer family holding "<l>" once ("layer.<l>",
+ *               "view2.layer.<l>"): one tensor for each layer l = first_layer .. L.
+ *  layers:      a base model's family: the name of its int option holding L (e.g. "layers"); else NULL.
+ *  first_layer: a family's first l: 0, or 1 for a view that shares layer 0 with the main encoding.
+ *  parameter:   a base model's output that is one of its parameters as it is (intent prototypes): the
+ *               parameter's name, so an enhancer finds it at creation through this declaration; else NULL.
+ *  help:        one line for `recgrid plugins`.
+ * In an enhancer's need, "{option}" in `name` stands for the value of its string option `option`
+ * (IRLLRec's "{intent_view}layer.<l>"). A need is met by a tensor of the same name, or by a family
+ * whose layers cover it; a family need "P<l>" by the base's family "P<l>" starting at or before its
+ * first_layer, with L >= its first_layer. The loader refuses a declaration naming an option the
+ * plugin does not declare (or one of the wrong type). */
+typedef struct rg_tensor_spec {
+  const char* name;
+  const char* layers;
+  int32_t first_layer;
+  const char* parameter;
+  const char* help;
+} rg_tensor_spec;
+
 /* What the host gives every plugin instance at creation.
  * `graph` names (all on `device`; V = n_users + n_items nodes, users first):
  *   "adj.rowptr" [V+1] int64, "adj.row" [E] int64, "adj.col" [E] int64 : the bipartite adjacency,
@@ -103,8 +126,11 @@ typedef struct rg_input_spec {
  * `inputs`: the enhancer's declared text tables, by declared name, float32 [rows x cols].
  * `base_parameters` (enhancers only, else NULL): the base model's parameters by name, so an enhancer
  *   can see at creation what the base model has. Convention: a base model with intent prototypes
- *   names them "user_intents" and "item_intents" ([d x K] each) and also returns them from encode()
- *   as "intent.user" / "intent.item". Appended after `inputs`: read it only when `struct_size` covers it. */
+ *   declares them among its `gives` as "intent.user" / "intent.item" with the parameter each one is
+ *   (rg_tensor_spec.parameter) and returns them from encode() under those names. Appended after
+ *   `inputs`: read it only when `struct_size` covers it.
+ * `base_gives` (enhancers only, else NULL): the base model's declared `gives` (NULL also for a base
+ *   model built before they were appended). Appended within ABI 2: read it only when `struct_size` covers it. */
 typedef struct rg_context {
   uint32_t struct_size;
   int64_t n_users;
@@ -116,6 +142,8 @@ typedef struct rg_context {
   const rg_tensor_list* base_parameters;
   int64_t base_embedding_size; /* enhancers: width d of the base model's layer 0; 0 for a base model.
                                   Added within ABI 2: read it only when struct_size covers it. */
+  const rg_tensor_spec* base_gives;
+  uint32_t n_base_gives;
 } rg_context;
 
 /* Calls only a base model has.
@@ -201,6 +229,16 @@ typedef struct rg_plugin_info {
   /* Added within ABI 2: the host reads it only when `struct_size` covers it; NULL = an SGD-trained
    * base model or an enhancer. Non-NULL (with `base_model` NULL): a fitted base model, see above. */
   const rg_fitted_model_api* fitted;
+
+  /* Added within ABI 2: the host reads them only when `struct_size` covers them (a plugin built before
+   * declares nothing, and its pairs are not checked). See rg_tensor_spec.
+   * gives: a base model's training encoding, the names of the `encode` contract above ("user", "item",
+   *        "final", "layer.<l>") and its extras; none for a fitted model (it takes no enhancer).
+   * needs: what an enhancer's loss reads from the base encoding; none for a base model. */
+  const rg_tensor_spec* gives;
+  uint32_t n_gives;
+  const rg_tensor_spec* needs;
+  uint32_t n_needs;
 } rg_plugin_info;
 
 typedef const rg_plugin_info* (*rg_plugin_entry_fn)(void);

@@ -44,6 +44,17 @@ class IdEmbeddingModel : public BaseModel {
     add_users_items(out, prefix, sum);
   }
 
+  // What add_view() gives for "view1." and "view2." (SGL, SimGCL): each view's user/item rows and
+  // its layers 1..L (it shares layer 0), L being the int option `layers_option`.
+  static std::vector<rg_tensor_spec> two_view_encoding(const char* layers_option) {
+    return {encoding_tensor("view1.user", "view 1's users [M x d] (training only)"),
+            encoding_tensor("view1.item", "view 1's items [N x d]"),
+            encoding_layers("view1.layer.<l>", 1, "view 1's layers [V x d]", layers_option),
+            encoding_tensor("view2.user", "view 2's users [M x d]"),
+            encoding_tensor("view2.item", "view 2's items [N x d]"),
+            encoding_layers("view2.layer.<l>", 1, "view 2's layers [V x d]", layers_option)};
+  }
+
   // The layers 1..L of ops::propagate's result (its element 0 is their sum with layer 0).
   static std::vector<at::Tensor> layers_of(const std::vector<at::Tensor>& propagated) {
     return {propagated.begin() + 1, propagated.end()};

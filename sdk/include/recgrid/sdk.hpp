@@ -64,8 +64,18 @@ struct Context {
   NamedTensors inputs;                // declared text tables, by name
   NamedTensors base_parameters;       // enhancers: the base model's parameters, by name
   int64_t base_embedding_size = 0;    // enhancers: the width d of the base model's layer 0 (E0 is V x d)
+  std::vector<rg_tensor_spec> base_gives;  // enhancers: what the base model declares it gives (abi.h)
   int64_t n_nodes() const { return n_users + n_items; }
 };
+
+// The base model's parameter that it declares it gives as `output` (rg_tensor_spec.parameter, e.g.
+// DCCF's "intent.user" is its "user_intents"), or an undefined tensor when it gives no such output.
+inline at::Tensor base_parameter_given_as(const Context& ctx, const std::string& output) {
+  for (const rg_tensor_spec& g : ctx.base_gives)
+    if (g.name && output == g.name && g.parameter && ctx.base_parameters.contains(g.parameter))
+      return ctx.base_parameters.at(g.parameter);
+  return at::Tensor();
+}
 
 // The base model's embedding width d, for an enhancer sizing its towers by it.
 inline int64_t base_embedding_size(const Context& ctx, const std::string& plugin) {
@@ -173,6 +183,48 @@ O read_options(const nlohmann::json& values) {
   return o;
 }
 
+// ---- The training encoding, declared (abi.h rg_tensor_spec) -------------------------------------
+//
+// A base model lists what its encode(Train) returns in PluginSpec::gives, an enhancer what its loss
+// reads in PluginSpec::needs; the host checks every pair of a configuration before training:
+//
+//   gives: recgrid::standard_encoding("layers", {recgrid::encoding_parameter("intent.user", "user_intents", "C_u")})
+//   needs: {recgrid::encoding_tensor("user", "..."), recgrid::encoding_layers("{intent_view}layer.<l>", 1, "...")}
+
+// One tensor (`name` may hold "{option}" in an enhancer's need).
+inline rg_tensor_spec encoding_tensor(const char* name, const char* help) { return {name, nullptr, 0, nullptr, help}; }
+
+// A per-layer family ("layer.<l>"): l = first_layer .. L. A base model names the int option holding L;
+// an enhancer's need leaves it out (the base model's L counts).
+inline rg_tensor_spec encoding_layers(const char* name, int32_t first_layer, const char* help,
+                                      const char* layers_option = nullptr) {
+  return {name, layers_option, first_layer, nullptr, help};
+}
+
+// A base model's output that is its parameter `parameter` as it is (intent prototypes).
+inline rg_tensor_spec encoding_parameter(const char* name, const char* parameter, const char* help) {
+  return {name, nullptr, 0, parameter, help};
+}
+
+// The intent prototypes C_u, C_i [d x K] a base model lends enhancers (DCCF, BIGCF): its parameters
+// `user_parameter` / `item_parameter`, given as "intent.user" / "intent.item" (IRLLRec borrows them).
+inline std::vector<rg_tensor_spec> intent_prototypes(const char* user_parameter, const char* item_parameter) {
+  return {encoding_parameter("intent.user", user_parameter, "user intent prototypes C_u [d x K]"),
+          encoding_parameter("intent.item", item_parameter, "item intent prototypes C_i [d x K]")};
+}
+
+// What every SGD base model's encode(Train) returns (abi.h rg_base_model_api): "user", "item", "final"
+// and "layer.<l>", l = 0..L with L its int option `layers_option`; then the model's `extras`.
+inline std::vector<rg_tensor_spec> standard_encoding(const char* layers_option, const std::vector<rg_tensor_spec>& extras = {}) {
+  std::vector<rg_tensor_spec> gives{
+      encoding_tensor("user", "final user embeddings [M x d] (BPR, scoring)"),
+      encoding_tensor("item", "final item embeddings [N x d]"),
+      encoding_tensor("final", "the same rows as one node tensor [V x d], users first"),
+      encoding_layers("layer.<l>", 0, "per-layer node embeddings [V x d], layer 0 = E0", layers_option)};
+  gives.insert(gives.end(), extras.begin(), extras.end());
+  return gives;
+}
+
 // What a plugin declares about itself.
 struct PluginSpec {
   std::string name;
@@ -181,6 +233,8 @@ struct PluginSpec {
   std::vector<rg_option_spec> options;  // {name, type, default_json, help}
   std::vector<rg_input_spec> inputs = {};  // enhancers only (may be left out of a base model's spec)
   uint64_t flags = 0;
+  std::vector<rg_tensor_spec> gives = {};  // base models: the training encoding (standard_encoding + extras)
+  std::vector<rg_tensor_spec> needs = {};  // enhancers: what the loss reads from the base encoding
 };
 
 // Parameters and buffers, registered by name (the C++-frontend `register_parameter` idea).
@@ -290,6 +344,8 @@ inline Context to_context(const rg_context* c) {
     ctx.base_parameters = c->base_parameters->items;
   if (c->struct_size >= offsetof(rg_context, base_embedding_size) + sizeof(c->base_embedding_size))
     ctx.base_embedding_size = c->base_embedding_size;
+  if (c->struct_size >= offsetof(rg_context, n_base_gives) + sizeof(c->n_base_gives) && c->base_gives)
+    ctx.base_gives.assign(c->base_gives, c->base_gives + c->n_base_gives);
   return ctx;
 }
 
@@ -435,6 +491,10 @@ const rg_plugin_info* describe() {
       enhancer_api<T>(),
       text_side_fn<T>(),
       fitted_api<T>(),
+      spec.gives.data(),
+      static_cast<uint32_t>(spec.gives.size()),
+      spec.needs.data(),
+      static_cast<uint32_t>(spec.needs.size()),
   };
   return &info;
 }
