@@ -296,7 +296,23 @@ TEST(Search, TwoShardsShareTheTrialsAndEndAsOneProcessDoes) {
   ASSERT_EQ(report.code, 0) << report.output;
   const std::string md = slurp(base + "/shared/report.md");
   EXPECT_NE(md.find("## Tuning"), std::string::npos) << md;
-  EXPECT_NE(md.find("| planted-lightgcn-none | halving | 4 | 8 of 16 | train.lr = "), std::string::npos) << md;
+  EXPECT_NE(md.find("| planted-lightgcn-none | halving | 4 | 8 of 16 | "), std::string::npos) << md;
+  // Seconds spent: every trial's training and evaluation times, summed here from the trial folders.
+  for (const char* row : {"planted-lightgcn-none", "planted-lightgcn-rlmrec_con"}) {
+    double seconds = 0;
+    for (const auto& trial : fs::directory_iterator(base + "/shared/search/" + row)) {
+      if (!trial.is_directory()) continue;
+      std::ifstream f(trial.path() / "metrics.jsonl");
+      for (std::string line; std::getline(f, line);) {
+        const json m = json::parse(line);
+        seconds += m["train_time_s"].get<double>() + m["eval_time_s"].get<double>();
+        if (m.contains("untrained")) seconds += m["untrained"]["eval_time_s"].get<double>();
+      }
+    }
+    const json s = json::parse(slurp(base + "/shared/search/" + row + "/search.json"));
+    EXPECT_NEAR(s["seconds_spent"].get<double>(), seconds, 1e-9 * (1 + seconds)) << row;
+    EXPECT_GT(seconds, 0) << row;
+  }
   EXPECT_NE(md.find("+ rlmrec_con ‡"), std::string::npos) << md;
   // 4 epochs is deliberately too short: both chosen trials were still improving at their last epoch
   // (the rung files say so), so both are marked cut short, with the footnote that says what to change.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "recgrid/ops.hpp"
+#include "recgrid/row_layer.hpp"
 
 namespace recgrid::ops {
 
@@ -441,7 +442,8 @@ at::Tensor nce_b_sampled(const at::Tensor& x, const at::Tensor& y, double tau, i
 }
 
 at::Tensor intent_aggregate(const at::Tensor& x, const at::Tensor& prototypes) {
-  return x.mm(prototypes).softmax(1).mm(prototypes.t());
+  // rows_mm: the prototypes' gradients (sums over every node) are the same bits at any thread count.
+  return rows_mm(rows_mm(x, prototypes).softmax(1), prototypes.t());
 }
 
 at::Tensor intent_aggregate_per_side(const at::Tensor& nodes, int64_t n_users, const at::Tensor& user_prototypes,

@@ -277,6 +277,22 @@ nlohmann::json budget_curve(const Standing& st, const SearchSpec& s, const nlohm
   return curve;
 }
 
+// The seconds a trial's runs spent: the training and evaluation times of every epoch in its
+// metrics.jsonl (all rungs it reached; with auto, trial 0's run to early stopping) and its untrained
+// evaluation. A fitted model's one line holds its fit. Torn lines (a kill) count nothing.
+double trial_seconds(const CellInfo& trial) {
+  double seconds = 0;
+  for (const std::string& line : read_lines(trial.dir + "/metrics.jsonl")) {
+    try {
+      const auto m = nlohmann::json::parse(line);
+      seconds += m.value("train_time_s", 0.0) + m.value("eval_time_s", 0.0);
+      if (m.contains("untrained")) seconds += m["untrained"].value("eval_time_s", 0.0);
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  return seconds;
+}
+
 // epochs: auto: the horizon once every row's trial 0 converged (epochs 0 before), and the row whose
 // trial 0 needed the most epochs to its best.
 struct Horizon {
@@ -343,6 +359,9 @@ nlohmann::json write_row_summary(const Row& row, const SearchSpec& s, const Stan
                             {"budget", {{"trials", s.trials}, {"epochs_per_trial", s.epochs}}}};
   summary["curve"] = budget_curve(st, s, converged, spent);
   summary["epochs_spent"] = spent;
+  double seconds = 0;
+  for (const CellInfo& trial : row.trials) seconds += trial_seconds(trial);
+  summary["seconds_spent"] = seconds;  // the budgets side by side: fitted rows spend seconds, not epochs
   summary["configured"] = configured_json(row, s, st, converged);
   summary["chosen"] = plan.chosen >= 0 ? chosen_json(row, s, st, plan.chosen) : nlohmann::json(nullptr);
   const std::string dir = (fs::path(out_dir) / "search" / row.id).string();

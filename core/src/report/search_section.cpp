@@ -105,7 +105,8 @@ std::vector<std::string> versus_configured(const json& s, const std::vector<doub
   return {configured_text(s), chosen, mean};
 }
 
-// One line per row: row, method, trials, epochs spent of the budget, chosen values, their metric (†:
+// One line per row: row, method, trials, epochs spent of the budget, seconds spent (training and
+// evaluation of every trial: a fitted row's budget is its fits), chosen values, their metric (†:
 // cut short), trial 0's, the chosen against it, the tuned seeds' mean.
 std::vector<std::vector<std::string>> table_rows(const std::vector<json>& rows, const std::vector<json>& records, Marks& marks) {
   std::vector<std::vector<std::string>> out;
@@ -119,8 +120,10 @@ std::vector<std::vector<std::string>> table_rows(const std::vector<json>& rows, 
       marks.cut_short = marks.cut_short || cut;
       std::snprintf(metric, sizeof metric, "%.4f%s", s["chosen"]["metric"].get<double>(), cut ? " †" : "");
     }
+    char seconds[32] = "–";  // search.json files written before seconds_spent existed have none
+    if (s.contains("seconds_spent")) std::snprintf(seconds, sizeof seconds, "%.0f", s["seconds_spent"].get<double>());
     std::vector<std::string> line = {s["row"].get<std::string>(), s["method"].get<std::string>(), std::to_string(trials), spent,
-                                      chosen_text(s), metric};
+                                      seconds, chosen_text(s), metric};
     const std::string name = s.value("metric", std::string("valid recall@20")).substr(6);  // after "valid "
     for (std::string& cell : versus_configured(s, seed_scores(records, s["row"].get<std::string>(), name), marks))
       line.push_back(std::move(cell));
@@ -197,7 +200,8 @@ std::string chart(const std::vector<json>& rows, const std::string& metric) {
   return render_svg(c);
 }
 
-const char* const kHeader[] = {"row", "method", "trials", "epochs spent (of the budget)", "chosen", "its best valid",
+const char* const kHeader[] = {"row", "method", "trials", "epochs spent (of the budget)", "seconds spent", "chosen",
+                               "its best valid",
                                "configured (trial 0)", "chosen vs configured", "tuned seeds' mean valid (vs configured)"};
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "recgrid/ops.hpp"
+#include "recgrid/row_layer.hpp"
 #include "recgrid/sdk.hpp"
 
 namespace {
@@ -104,7 +105,8 @@ class AlphaRec final : public recgrid::Enhancer {
 
  private:
   at::Tensor mlp(const at::Tensor& x) const {
-    return at::addmm(b2_, at::leaky_relu(at::addmm(b1_, x, w1_.t()), 0.01), w2_.t());
+    using recgrid::ops::rows_addmm;  // the weights' gradients: the same bits at any thread count
+    return rows_addmm(b2_, at::leaky_relu(rows_addmm(b1_, x, w1_.t()), 0.01), w2_.t());
   }
 
   int64_t n_users_, n_items_;

@@ -19,6 +19,7 @@
 #include <c10/core/GradMode.h>
 
 #include "recgrid/ops.hpp"
+#include "recgrid/row_layer.hpp"
 
 namespace irllrec {
 
@@ -39,7 +40,8 @@ inline at::Tensor kl_teacher_student(const at::Tensor& a, const at::Tensor& b, c
     constant = (q * t).sum(1) - lse_t.squeeze(1);
   }
   const at::Tensor lse_s = recgrid::ops::logsumexp_similarity(a, b, 1.0 / tau, chunk);
-  const at::Tensor cross = (a * q.mm(b)).sum(1) / tau;
+  // rows_mm: b's gradient q^T g (a sum over the batch) is the same bits at any thread count.
+  const at::Tensor cross = (a * recgrid::ops::rows_mm(q, b)).sum(1) / tau;
   return (constant - cross + lse_s).mean();
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "recgrid/row_layer.hpp"
 #include "recgrid/sdk.hpp"
 
 namespace kar {
@@ -58,19 +59,25 @@ class HybridExperts {
   }
 
   // The task's gate weights [rows x (S + P)]; each row sums to 1.
-  at::Tensor gates(const at::Tensor& k, Task t) const { return at::softmax(at::addmm(gate_b_[t], k, gate_w_[t]), 1); }
+  at::Tensor gates(const at::Tensor& k, Task t) const {
+    return at::softmax(recgrid::ops::rows_addmm(gate_b_[t], k, gate_w_[t]), 1);
+  }
 
-  // Every expert the task uses, on every row: [S + P, rows, output].
+  // Every expert the task uses, on every row: [S + P, rows, output]. Every product goes through
+  // rows_addmm, so the weights' gradients (sums over the rows) are the same bits at any thread count.
   at::Tensor experts(const at::Tensor& k, Task t, bool train) const {
     const at::Tensor ids = expert_ids(t, k.device());
     const int64_t E = ids.size(0), h = s_.hidden;
     // First layer of all E experts in one product: k [rows x in] . [in x E*h].
     const at::Tensor w1 = w1_.index_select(0, ids).permute({1, 0, 2}).reshape({s_.input, E * h});
-    at::Tensor hid = at::relu(at::mm(k, w1).view({k.size(0), E, h}) + b1_.index_select(0, ids).unsqueeze(0));
+    const at::Tensor b1 = b1_.index_select(0, ids).reshape({E * h});
+    at::Tensor hid = at::relu(recgrid::ops::rows_addmm(b1, k, w1).view({k.size(0), E, h}));
     hid = at::dropout(hid, s_.dropout, train);
-    // Second layer expert by expert, batched: [E, rows, h] x [E, h, out].
-    at::Tensor out = at::baddbmm(b2_.index_select(0, ids).unsqueeze(1), hid.permute({1, 0, 2}), w2_.index_select(0, ids));
-    return at::dropout(at::relu(out), s_.dropout, train);
+    // Second layer expert by expert: [rows x h] x [h x out] each.
+    const at::Tensor w2 = w2_.index_select(0, ids), b2 = b2_.index_select(0, ids);
+    std::vector<at::Tensor> out;
+    for (int64_t e = 0; e < E; ++e) out.push_back(recgrid::ops::rows_addmm(b2[e], hid.select(1, e), w2[e]));
+    return at::dropout(at::relu(at::stack(out)), s_.dropout, train);
   }
 
   // a_t(k) [rows x output].

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "recgrid/ops.hpp"
+#include "recgrid/row_layer.hpp"
 #include "recgrid/sdk.hpp"
 
 namespace recgrid {
@@ -38,8 +39,11 @@ struct TextMlp {
   }
 
   // The first layer's pre-activation x W1^T + b1, and the rest of the tower from it.
-  at::Tensor hidden(const at::Tensor& x) const { return at::addmm(b1, x, w1.t()); }
-  at::Tensor head(const at::Tensor& hidden) const { return at::addmm(b2, at::leaky_relu(hidden, 0.01), w2.t()); }
+  // rows_addmm: the weights' gradients are the same bits at any thread count (ops.hpp).
+  at::Tensor hidden(const at::Tensor& x) const { return ops::rows_addmm(b1, x, w1.t()); }
+  at::Tensor head(const at::Tensor& hidden) const {
+    return ops::rows_addmm(b2, at::leaky_relu(hidden, 0.01), w2.t());
+  }
 
   at::Tensor operator()(const at::Tensor& x) const { return head(hidden(x)); }
 };
