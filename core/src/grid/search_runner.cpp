@@ -277,15 +277,20 @@ nlohmann::json budget_curve(const Standing& st, const SearchSpec& s, const nlohm
   return curve;
 }
 
-// The seconds a trial's runs spent: the training and evaluation times of every epoch in its
-// metrics.jsonl (all rungs it reached; with auto, trial 0's run to early stopping) and its untrained
-// evaluation. A fitted model's one line holds its fit. Torn lines (a kill) count nothing.
+// The seconds a trial's runs spent (all rungs it reached; with auto, trial 0's run to early stopping),
+// from its metrics.jsonl: each line's evaluation, its untrained evaluation, and its epoch's training
+// time once for every epoch since the previous line. metrics.jsonl has a line for validated epochs
+// only (train.test_step), so the epochs between are estimated at the validated epoch's time. A
+// fitted model's one line holds its fit. Torn lines (a kill) count nothing.
 double trial_seconds(const CellInfo& trial) {
   double seconds = 0;
+  int previous = -1;
   for (const std::string& line : read_lines(trial.dir + "/metrics.jsonl")) {
     try {
       const auto m = nlohmann::json::parse(line);
-      seconds += m.value("train_time_s", 0.0) + m.value("eval_time_s", 0.0);
+      const int epoch = m.value("epoch", previous + 1);
+      seconds += m.value("train_time_s", 0.0) * std::max(1, epoch - previous) + m.value("eval_time_s", 0.0);
+      previous = epoch;
       if (m.contains("untrained")) seconds += m["untrained"].value("eval_time_s", 0.0);
     } catch (const nlohmann::json::exception&) {
     }

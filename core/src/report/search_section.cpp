@@ -106,7 +106,7 @@ std::vector<std::string> versus_configured(const json& s, const std::vector<doub
 }
 
 // One line per row: row, method, trials, epochs spent of the budget, seconds spent (training and
-// evaluation of every trial: a fitted row's budget is its fits), chosen values, their metric (†:
+// evaluation of every trial, unvalidated epochs estimated: a fitted row's budget is its fits), chosen values, their metric (†:
 // cut short), trial 0's, the chosen against it, the tuned seeds' mean.
 std::vector<std::vector<std::string>> table_rows(const std::vector<json>& rows, const std::vector<json>& records, Marks& marks) {
   std::vector<std::vector<std::string>> out;
@@ -200,7 +200,7 @@ std::string chart(const std::vector<json>& rows, const std::string& metric) {
   return render_svg(c);
 }
 
-const char* const kHeader[] = {"row", "method", "trials", "epochs spent (of the budget)", "seconds spent", "chosen",
+const char* const kHeader[] = {"row", "method", "trials", "epochs spent (of the budget)", "seconds spent (≈)", "chosen",
                                "its best valid",
                                "configured (trial 0)", "chosen vs configured", "tuned seeds' mean valid (vs configured)"};
 

@@ -39,7 +39,7 @@ struct TextMlp {
   }
 
   // The first layer's pre-activation x W1^T + b1, and the rest of the tower from it.
-  // rows_addmm: the weights' gradients are the same bits at any thread count (ops.hpp).
+  // rows_addmm: the weights' gradients are the same bits at any thread count (row_layer.hpp).
   at::Tensor hidden(const at::Tensor& x) const { return ops::rows_addmm(b1, x, w1.t()); }
   at::Tensor head(const at::Tensor& hidden) const {
     return ops::rows_addmm(b2, at::leaky_relu(hidden, 0.01), w2.t());
