@@ -31,6 +31,7 @@ constexpr int64_t kMaxBlocks = 64;
 constexpr int64_t kMinBlockRows = 256;
 
 int64_t block_rows(int64_t n) { return std::max(kMinBlockRows, (n + kMaxBlocks - 1) / kMaxBlocks); }
+int64_t block_count(int64_t n) { return std::max<int64_t>(1, (n + block_rows(n) - 1) / block_rows(n)); }
 
 // Runs block(b, r0, rows) for every block of rows, each inside the parallel region, where OpenBLAS
 // runs on one thread: its single-thread driver cuts the inner dimension the same way whatever the
@@ -38,7 +39,7 @@ int64_t block_rows(int64_t n) { return std::max(kMinBlockRows, (n + kMaxBlocks -
 // single block runs in the region too; with one thread every task runs on it, single-threaded anyway.
 template <class Block>
 void for_each_row_block(int64_t n, Block&& block) {
-  const int64_t size = block_rows(n), blocks = std::max<int64_t>(1, (n + size - 1) / size);
+  const int64_t size = block_rows(n), blocks = block_count(n);
   at::parallel_for(0, std::max<int64_t>(blocks, 2), 1, [&](int64_t lo, int64_t hi) {
     at::NoGradGuard no_grad;  // grad mode is per thread: the workers' default is on
     for (int64_t b = lo; b < std::min(hi, blocks); ++b) block(b, b * size, std::min(size, n - b * size));
@@ -48,7 +49,7 @@ void for_each_row_block(int64_t n, Block&& block) {
 // sum over row blocks, in block order, of part(r0, rows).
 template <class Part>
 at::Tensor sum_over_row_blocks(int64_t n, Part&& part) {
-  std::vector<at::Tensor> parts(static_cast<size_t>(std::max<int64_t>(1, (n + block_rows(n) - 1) / block_rows(n))));
+  std::vector<at::Tensor> parts(static_cast<size_t>(block_count(n)));
   for_each_row_block(n, [&](int64_t b, int64_t r0, int64_t rows) { parts[static_cast<size_t>(b)] = part(r0, rows); });
   at::Tensor total = parts[0];
   for (size_t b = 1; b < parts.size(); ++b) total.add_(parts[b]);
