@@ -4,7 +4,10 @@
 // natural logarithms, popularity averaged over slots instead of users, group recall over all users.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
+#include <set>
 
 #include "eval/beyond_accuracy.hpp"
 #include "eval/group_metrics.hpp"
@@ -85,7 +88,8 @@ TEST(BeyondAccuracy, OnlyTheSelectedMetricsAndUnknownNamesRefused) {
 }
 
 TEST(Groups, UserBucketsFromQuantilesMergeEqualEdges) {
-  // Sorted 1 1 1 1 2 3 5 8, 4 buckets: edges at positions 2, 4, 6 -> 1 (merged with the minimum), 2, 5.
+  // Sorted 1 1 1 1 2 3 5 8, 4 buckets, quantile positions 2, 4, 6: the run of 1s (positions 0-3) can
+  // only end at 4 (a split at 0 is none), then 4 again (merged), then 6: lower edges 1, 2, 5.
   const UserBuckets b = UserBuckets::quantiles({8, 1, 3, 1, 5, 1, 2, 1}, 4);
   ASSERT_EQ(b.lower, (std::vector<int64_t>{1, 2, 5}));
   EXPECT_EQ(b.bucket_of(1), 0);
@@ -100,6 +104,39 @@ TEST(Groups, UserBucketsFromQuantilesMergeEqualEdges) {
   EXPECT_EQ(UserBuckets::name(2), "g3");
   // Distinct counts, 2 buckets: the lower half and the upper half.
   EXPECT_EQ(UserBuckets::quantiles({1, 2, 3, 4}, 2).lower, (std::vector<int64_t>{1, 3}));
+  // One count for everyone: one bucket.
+  EXPECT_EQ(UserBuckets::quantiles({4, 4, 4}, 3).lower, (std::vector<int64_t>{4}));
+}
+
+TEST(Groups, BucketsEndAtTheCountBoundaryNearestEachQuantile) {
+  // As on 5-core data: 1 user at 2, 40 at 3, 25 at 4, 15 at 5, 10 at 6, 9 at 9 (100 users), 4 buckets.
+  // Quantile 25: the 3s span positions 1-40; boundary 41 is nearer than 1 -> edge 4. Quantile 50: the
+  // 4s span 41-65, 41 is nearer -> 4 again (merged). Quantile 75: the 5s span 66-80, 81 is nearer -> 6.
+  std::vector<int64_t> n_train;
+  for (auto [count, users] : {std::pair{2, 1}, {3, 40}, {4, 25}, {5, 15}, {6, 10}, {9, 9}})
+    n_train.insert(n_train.end(), static_cast<size_t>(users), count);
+  const UserBuckets b = UserBuckets::quantiles(n_train, 4);
+  ASSERT_EQ(b.lower, (std::vector<int64_t>{2, 4, 6}));  // sparse: 41 users, not the one user at 2
+  // Against a brute-force restatement on random counts: the boundaries are {argmin over the positions p
+  // between two distinct counts of |p - q n / G|, the later p on a tie : q = 1 .. G - 1}.
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<int64_t> v(1 + rng() % 40);
+    for (auto& x : v) x = 1 + static_cast<int64_t>(rng() % 6) * static_cast<int64_t>(1 + rng() % 3);
+    std::sort(v.begin(), v.end());
+    const int buckets = 1 + static_cast<int>(rng() % 6);
+    std::set<int64_t> expected = {v.front()};
+    for (int q = 1; q < buckets; ++q) {
+      const double target = q * static_cast<double>(v.size()) / buckets;
+      int best = -1;
+      for (size_t p = 1; p < v.size(); ++p)
+        if (v[p - 1] < v[p] && (best < 0 || std::fabs(p - target) <= std::fabs(best - target))) best = static_cast<int>(p);
+      if (best > 0) expected.insert(v[static_cast<size_t>(best)]);
+    }
+    std::shuffle(v.begin(), v.end(), rng);
+    EXPECT_EQ(UserBuckets::quantiles(v, buckets).lower, std::vector<int64_t>(expected.begin(), expected.end()))
+        << "trial " << trial;
+  }
 }
 
 TEST(Groups, HeadItemsHoldTheShareOfTrainingInteractions) {

@@ -186,22 +186,27 @@ TEST(ReportBootstrap, NinetyFivePercentIntervalsCoverTheTrueMeanAboutNinetyFiveP
 }
 
 TEST(ReportGroups, QuantileEdgesAndGainByGroup) {
-  // n_train sorted: 1 1 1 2 3 5 8 9; 4 buckets: positions 2, 4, 6 -> 1 (merged with the first), 3, 8.
+  // n_train sorted: 1 1 1 2 3 5 8 9; 4 buckets, quantile positions 2, 4, 6: the 1s end at 3, then
+  // boundaries 4 and 6 (eval/groups.hpp): lower edges 1, 2, 3, 8, groups {1 1 1}, {2}, {3 5}, {8 9}.
   const std::vector<double> n_train = {5, 1, 9, 1, 2, 8, 1, 3};
   const auto lower = report::quantile_lower_edges(n_train, 4);
-  EXPECT_EQ(lower, (std::vector<double>{1, 3, 8}));
-  EXPECT_EQ(report::group_of(lower, 2), 0);
-  EXPECT_EQ(report::group_of(lower, 3), 1);
-  EXPECT_EQ(report::group_of(lower, 100), 2);
+  EXPECT_EQ(lower, (std::vector<double>{1, 2, 3, 8}));
+  EXPECT_EQ(report::group_of(lower, 1), 0);
+  EXPECT_EQ(report::group_of(lower, 2), 1);
+  EXPECT_EQ(report::group_of(lower, 5), 2);
+  EXPECT_EQ(report::group_of(lower, 100), 3);
   const std::vector<double> a = {0.5, 0.2, 0.4, 0.1, 0.3, 0.9, 0.3, 0.2};
   const std::vector<double> b = {0.25, 0.2, 0.4, 0.1, 0.3, 0.6, 0.1, 0.2};
-  // Group 0 (n_train 1, 1, 1, 2): a 0.2+0.1+0.3+0.3 = 0.9 vs b 0.2+0.1+0.1+0.3 = 0.7: +28.57 %;
-  // group 1 (3, 5): a 0.2+0.5 = 0.7 vs b 0.2+0.25 = 0.45: +55.56 %; group 2 (8, 9): 1.3 vs 1.0: +30 %.
+  // Group 0 (users 1, 3, 6): a 0.2+0.1+0.3 = 0.6 vs b 0.2+0.1+0.1 = 0.4: +50 %; group 1 (user 4): 0.3 vs
+  // 0.3: 0 %; group 2 (users 0, 7): 0.7 vs 0.45: +55.56 %; group 3 (users 2, 5): 1.3 vs 1.0: +30 %.
   const auto gain = report::relative_gain_by_group(a, b, n_train, lower);
-  ASSERT_EQ(gain.size(), 3u);
-  EXPECT_NEAR(gain[0], 100 * (0.9 - 0.7) / 0.7, 1e-9);
-  EXPECT_NEAR(gain[1], 100 * (0.7 - 0.45) / 0.45, 1e-9);
-  EXPECT_NEAR(gain[2], 30.0, 1e-9);
+  ASSERT_EQ(gain.size(), 4u);
+  EXPECT_NEAR(gain[0], 50.0, 1e-9);
+  EXPECT_NEAR(gain[1], 0.0, 1e-9);
+  EXPECT_NEAR(gain[2], 100 * (0.7 - 0.45) / 0.45, 1e-9);
+  EXPECT_NEAR(gain[3], 30.0, 1e-9);
+  // A group whose base sums to zero has no gain.
+  EXPECT_TRUE(std::isnan(report::relative_gain_by_group({0.1}, {0.0}, {1}, {1})[0]));
 }
 
 namespace {

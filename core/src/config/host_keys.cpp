@@ -104,7 +104,7 @@ const std::vector<HostKey>& host_keys() {
                 "also write per_user_valid.tsv.gz (per_user_test.tsv.gz is always written)"),
       RG_STORED(eval.user_groups, "int", "4", "[1, 100]",
                 "user groups: quantile buckets of the evaluation users' training interactions (the lowest is "
-                "\"sparse\"; equal edges merge)"),
+                "\"sparse\"; users of one count stay together, fewer buckets when counts tie)"),
       RG_STORED(eval.head_share, "float", "0.2", "(0, 1)",
                 "item groups: head = the most popular items that together hold this share of the training "
                 "interactions, tail = the rest"),

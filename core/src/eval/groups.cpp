@@ -9,13 +9,23 @@ UserBuckets UserBuckets::quantiles(std::vector<int64_t> n_train, int buckets) {
   UserBuckets b;
   if (n_train.empty()) return b;
   std::sort(n_train.begin(), n_train.end());
-  const size_t n = n_train.size();
+  const auto n = static_cast<double>(n_train.size());
   b.lower.push_back(n_train.front());
+  b.largest = n_train.back();
   for (int q = 1; q < buckets; ++q) {
-    const int64_t edge = n_train[static_cast<size_t>(q) * n / static_cast<size_t>(buckets)];
+    // Users of one count stay together, so a bucket can only end between two counts: at the end of the
+    // run of equal counts that holds quantile q / buckets, or at its start, whichever is nearer to it
+    // (the end on a tie). A split at the very start or end of the users is no split.
+    const double target = q * n / buckets;
+    const int64_t at = n_train[std::min(n_train.size() - 1, static_cast<size_t>(target))];
+    const auto start = std::lower_bound(n_train.begin(), n_train.end(), at) - n_train.begin();
+    const auto end = std::upper_bound(n_train.begin(), n_train.end(), at) - n_train.begin();
+    const bool start_ok = start > 0, end_ok = end < static_cast<std::ptrdiff_t>(n_train.size());
+    if (!start_ok && !end_ok) continue;
+    const bool use_end = !start_ok || (end_ok && static_cast<double>(end) - target <= target - static_cast<double>(start));
+    const int64_t edge = n_train[static_cast<size_t>(use_end ? end : start)];
     if (edge > b.lower.back()) b.lower.push_back(edge);
   }
-  b.largest = n_train.back();
   return b;
 }
 

@@ -1,9 +1,13 @@
 // The user and item groups of the final evaluation (docs/METRICS.md).
 // Users: quantile buckets of the evaluation users' training-interaction counts (n_train). Bucket b holds
 // the users with lower[b] <= n_train < lower[b + 1] (the last: up to the largest n_train), so a user's
-// bucket follows from its n_train alone (the per-user results file has it). lower[0] is the smallest
-// n_train, lower[b] (b >= 1) the n_train at sorted position floor(b * n / buckets); equal edges (many users
-// with one count) merge, so there can be fewer buckets than asked. The lowest is named "sparse".
+// bucket follows from its n_train alone (the per-user results file has it). Users of one count stay in
+// one bucket, so a bucket boundary (between two distinct counts, the users sorted by count) is placed
+// at the boundary nearest to each quantile position q n / buckets (q = 1 .. buckets - 1; the later one
+// on a tie); boundaries chosen twice merge, so there can be fewer buckets than asked. Why nearest: on
+// 5-core data one count holds ~40 % of the users, and a rule that always rounds down names a handful of
+// users "sparse" (17 of 2,903 on scientific), one that always rounds up can merge everyone into one.
+// The lowest bucket is named "sparse".
 // Items: head = the most popular items (training interactions, ties to the lower item index) that
 // together hold at least `share` of all training interactions (the smallest such prefix); tail = the rest.
 #pragma once

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "eval/groups.hpp"
 #include "report/bar_chart.hpp"
 #include "report/significance.hpp"
 #include "report/svg_chart.hpp"
@@ -85,16 +86,10 @@ std::string row_text(const Grouped& g, const Setting& s) {
 
 }  // namespace
 
-std::vector<double> quantile_lower_edges(std::vector<double> n_train, int buckets) {
-  std::vector<double> lower;
-  if (n_train.empty() || buckets < 1) return lower;
-  std::sort(n_train.begin(), n_train.end());
-  lower.push_back(n_train.front());
-  for (int b = 1; b < buckets; ++b) {
-    const double edge = n_train[static_cast<size_t>(b) * n_train.size() / static_cast<size_t>(buckets)];
-    if (edge > lower.back()) lower.push_back(edge);
-  }
-  return lower;
+std::vector<double> quantile_lower_edges(const std::vector<double>& n_train, int buckets) {
+  if (n_train.empty() || buckets < 1) return {};
+  const eval::UserBuckets b = eval::UserBuckets::quantiles(std::vector<int64_t>(n_train.begin(), n_train.end()), buckets);
+  return std::vector<double>(b.lower.begin(), b.lower.end());
 }
 
 int group_of(const std::vector<double>& lower, double n_train) {

@@ -29,9 +29,9 @@ struct GroupSection {
 
 GroupSection group_section(const Grouped& g, const GroupOptions& o);
 
-// The users' group by training interactions, as the evaluation forms it (eval/groups.hpp): lower[0] is the
-// smallest n_train, lower[b] the n_train at sorted position floor(b n / buckets); equal edges merge.
-std::vector<double> quantile_lower_edges(std::vector<double> n_train, int buckets);
+// The users' groups by training interactions, formed by the evaluation's rule (eval::UserBuckets::quantiles,
+// eval/groups.hpp): each group's smallest n_train, ascending. For runs that recorded no edges.
+std::vector<double> quantile_lower_edges(const std::vector<double>& n_train, int buckets);
 int group_of(const std::vector<double>& lower, double n_train);
 
 // 100 (mean_G a - mean_G b) / mean_G b per group G of `lower` (NaN for an empty group or a zero base).
