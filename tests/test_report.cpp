@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "grid/results_store.hpp"
+#include "report/group_section.hpp"
 #include "report/records.hpp"
 #include "report/report.hpp"
 #include "report/significance.hpp"
@@ -122,16 +123,23 @@ TEST(ReportSignificance, PairsSeedsBothRanAndUsersOfAllFilesAndCorrectsOverTheRe
 TEST(ReportSignificance, WilcoxonAndBenjaminiHochbergWhenAsked) {
   const std::string dir = ::testing::TempDir() + "/report_wilcoxon";
   std::vector<FakeRun> runs;
-  for (const std::string seed : {"1", "2"}) runs.push_back(fake_run("none", seed, 0, 1)), runs.push_back(fake_run("irllrec", seed, 0.05, 2));
+  for (const std::string seed : {"1", "2"})
+    runs.push_back(fake_run("none", seed, 0, 1)), runs.push_back(fake_run("irllrec", seed, 0.05, 2)),
+        runs.push_back(fake_run("kar", seed, 0.03, 3));
   recgrid::test::write_fake_grid(dir, runs);
   report::SignificanceOptions o{dir, "test", {"recall@20", "ndcg@20"}, "irllrec", report::Correction::bh, "wilcoxon"};
   const auto all = report::compare_all(report::group(recgrid::grid::read_results(dir)), o);
-  ASSERT_EQ(all.size(), 2u);
-  const auto bh = report::bh_adjust({all[0].user_w.p, all[1].user_w.p});
-  for (size_t k = 0; k < 2; ++k) {
+  ASSERT_EQ(all.size(), 6u);  // {irllrec, kar} vs the base and irllrec vs kar, in R@20 and N@20
+  std::vector<double> p;
+  for (const auto& c : all) p.push_back(c.user_w.p);
+  const auto bh = report::bh_adjust(p), holm = report::holm_adjust(p);
+  bool differs_from_holm = false;
+  for (size_t k = 0; k < all.size(); ++k) {
     EXPECT_EQ(all[k].tested_by, "per-user Wilcoxon");
     EXPECT_DOUBLE_EQ(all[k].p_adjusted, bh[k]);
+    differs_from_holm = differs_from_holm || std::fabs(bh[k] - holm[k]) > 1e-12;
   }
+  EXPECT_TRUE(differs_from_holm) << "these p-values cannot tell BH from Holm: choose other lifts";
 }
 
 TEST(ReportSignificance, NoStarWithoutATestAndEveryCaseSaysWhy) {
@@ -213,4 +221,49 @@ TEST(ReportSignificance, FilesWithoutCommonUsersFallBackToTheSeedLevelTest) {
     EXPECT_EQ(c.tested_by, "seed-level t-test");
     EXPECT_TRUE(std::isfinite(c.p)) << c.row << " " << c.metric;
   }
+}
+
+// The star is "corrected p < 0.05", at exactly that line: comparisons whose corrected p falls just
+// above it (0.05 to 0.1) get none and say so, those just below get one. Lifts from 0 to 0.1 give
+// corrected p-values on both sides; the test first checks that both kinds occurred.
+TEST(ReportSignificance, TheStarIsACorrectedPBelowFivePercent) {
+  int above = 0, below = 0;
+  for (int step = 0; step <= 20; ++step) {
+    const std::string dir = ::testing::TempDir() + "/report_star_" + std::to_string(step);
+    std::vector<FakeRun> runs;
+    for (const std::string seed : {"1", "2", "3"})
+      runs.push_back(fake_run("none", seed, 0, 1)), runs.push_back(fake_run("irllrec", seed, 0.005 * step, 2));
+    recgrid::test::write_fake_grid(dir, runs);
+    for (const auto& c : comparisons_of(dir)) {
+      if (!std::isfinite(c.p_adjusted)) continue;
+      EXPECT_EQ(c.star, c.p_adjusted < 0.05) << "lift " << 0.005 * step << " " << c.metric << " p " << c.p_adjusted;
+      if (c.p_adjusted >= 0.05 && c.p_adjusted < 0.1) {
+        ++above;
+        EXPECT_EQ(report::significance_table({c}).rows[0].back().text, "corrected p >= 0.05");
+      }
+      below += c.p_adjusted < 0.05 && c.p_adjusted >= 0.01;
+    }
+  }
+  EXPECT_GT(above, 0) << "no corrected p between 0.05 and 0.1: choose other lifts";
+  EXPECT_GT(below, 0) << "no corrected p between 0.01 and 0.05: choose other lifts";
+}
+
+// The Groups table's cells are each group's mean over the row's seeds (the seeds' values differ here,
+// so a cell that showed one seed's value would not match).
+TEST(ReportGroups, TheGroupTableShowsEachGroupsMeanOverTheSeeds) {
+  const std::string dir = ::testing::TempDir() + "/report_group_table";
+  std::vector<FakeRun> runs;
+  const double sparse_recall[] = {0.1, 0.2, 0.6}, head_share[] = {0.5, 0.7, 0.9};
+  for (int s = 0; s < 3; ++s) {
+    FakeRun r = fake_run("none", std::to_string(s + 1), 0, 1);
+    r.test_groups = {
+        {"user_groups", {{"by", "n_train"}, {"buckets", {{{"name", "sparse"}, {"n_train_min", 1}, {"n_train_max", 5},
+                                                          {"recall@20", sparse_recall[s]}, {"ndcg@20", 0.1}}}}}},
+        {"item_groups", {{"head_share", 0.2}, {"groups", {{{"name", "head"}, {"slot_share@20", head_share[s]}, {"recall@20", 0.4}}}}}}};
+    runs.push_back(r);
+  }
+  recgrid::test::write_fake_grid(dir, runs);
+  const auto section = report::group_section(report::group(recgrid::grid::read_results(dir)), {dir, "test", {"recall@20"}});
+  // sparse R@20 (0.1 + 0.2 + 0.6) / 3 = 0.3, N@20 0.1, head share (0.5 + 0.7 + 0.9) / 3 = 0.7, head R@20 0.4.
+  EXPECT_NE(section.markdown.find("| 0.3000 | 0.1000 | 0.7000 | 0.4000 |"), std::string::npos) << section.markdown;
 }

@@ -238,13 +238,14 @@ void write_record(std::ofstream& f, const std::string& cell, double valid, bool 
 
 }  // namespace
 
-// Hand-made searches: row "none" chose a trial still improving at its last rung (†) and its tuned seeds
-// validate below trial 0 at convergence (↓); row "kar" neither. Numbers computed by hand.
+// Hand-made searches: row "none" chose a trial still improving at its last rung (†) that validates below
+// trial 0 at convergence (↓); row "kar" neither, though one of its seeds validates below trial 0 (the
+// seeds' gap is shown, never marked: it mixes in seed variation). Numbers computed by hand.
 TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse) {
   const std::string dir = ::testing::TempDir() + "/horizon_report_" + std::to_string(::getpid());
   fs::remove_all(dir);
   for (const char* row : {"g-lightgcn-none", "g-lightgcn-kar"}) fs::create_directories(dir + "/search/" + row);
-  std::ofstream(dir + "/search/g-lightgcn-none/search.json") << summary_of("g-lightgcn-none", 0.31, true, 0.30).dump();
+  std::ofstream(dir + "/search/g-lightgcn-none/search.json") << summary_of("g-lightgcn-none", 0.29, true, 0.30).dump();
   json kar = summary_of("g-lightgcn-kar", 0.32, false, 0.30);
   kar["seconds_spent"] = 1234.4;  // the none row's summary predates seconds_spent: its cell shows –
   std::ofstream(dir + "/search/g-lightgcn-kar/search.json") << kar.dump();
@@ -259,9 +260,9 @@ TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse
   }
   const recgrid::report::SearchSection s = recgrid::report::search_section(dir);
   ASSERT_TRUE(s.present);
-  // none: chosen +3.3 % over trial 0; seeds 0.285 ± 0.0071 (sd of 0.28, 0.29), -5.0 % below trial 0.
-  EXPECT_NE(s.markdown.find("| g-lightgcn-none | halving | 9 | 500 of 1080 | – | train.reg_weight = 1e-06 | 0.3100 † | "
-                            "0.3000 (converged: best epoch 59 of 75) | +3.3 % | 0.2850 ± 0.0071 (-5.0 %) ↓ |"),
+  // none: chosen -3.3 % below trial 0 (↓); seeds 0.285 ± 0.0071 (sd of 0.28, 0.29), -5.0 % below trial 0.
+  EXPECT_NE(s.markdown.find("| g-lightgcn-none | halving | 9 | 500 of 1080 | – | train.reg_weight = 1e-06 | 0.2900 † | "
+                            "0.3000 (converged: best epoch 59 of 75) | -3.3 % ↓ | 0.2850 ± 0.0071 (-5.0 %) |"),
             std::string::npos)
       << s.markdown;
   // kar: +6.7 % both ways, no mark.
@@ -275,6 +276,7 @@ TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse
   EXPECT_NE(s.markdown.find("Raise `search.epochs`"), std::string::npos);
   EXPECT_NE(s.markdown.find("↓ Tuning made this row worse"), std::string::npos);
   EXPECT_NE(s.html.find("↓ Tuning made this row worse"), std::string::npos);
+  EXPECT_NE(s.markdown.find("their gap includes seed-to-seed variation"), std::string::npos);
 
   // Without either: no footnote.
   std::ofstream(dir + "/search/g-lightgcn-none/search.json") << summary_of("g-lightgcn-none", 0.31, false, 0.30).dump();
@@ -282,6 +284,7 @@ TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse
   const recgrid::report::SearchSection clean = recgrid::report::search_section(dir);
   EXPECT_EQ(clean.markdown.find("† Cut short"), std::string::npos) << clean.markdown;
   EXPECT_EQ(clean.markdown.find("↓ Tuning"), std::string::npos) << clean.markdown;
+  EXPECT_EQ(clean.markdown.find("seed-to-seed"), std::string::npos) << clean.markdown;  // no seeds ran
 }
 
 // Item 5 of issue 31: every shipped tuned grid (configs/grids/*-tuned.yaml) has its configured values among the
