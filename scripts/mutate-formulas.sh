@@ -6,8 +6,13 @@
 # no test checks. Every source file is restored afterwards, also when the script is interrupted.
 #
 # Usage: bash scripts/mutate-formulas.sh [BUILD_DIR] [ID_PATTERN]
-#   BUILD_DIR   a configured build of this tree (default: build)
+#   BUILD_DIR   its own build folder (default: build-mutate, configured on first use: a cold build, ~10 min).
+#               Never the build other work runs from: while a mutant is applied, the host library there
+#               computes wrong metrics for every run started from it. `build` is refused.
 #   ID_PATTERN  run only the mutants whose id matches this extended regex (default: all)
+# Refuses to start when a file it mutates has uncommitted changes (a restore must give them back
+# exactly); each original is kept beside it as FILE.mutate-orig while its mutant is applied, so even
+# after a SIGKILL `mv FILE.mutate-orig FILE` restores it.
 # Not listed: equivalent mutants, which no test can kill because behaviour does not change (e.g. the head
 # share's `>= target` as `> target`: target carries a 1e-12 relative margin, so an integer count never
 # equals it).
@@ -15,8 +20,9 @@
 # About 30-60 s a mutant on 2 cores (one source recompiled, the test binary relinked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build}
+build=${1:-build-mutate}
 only=${2:-.}
+[ "$(realpath -m "$build")" != "$(realpath -m build)" ] || { echo "mutate-formulas: not in build/ (see the usage)" >&2; exit 2; }
 tests='Report*:Groups*:BeyondAccuracy*:FinalEvaluation*:MetricConventions*:Metrics*:TopK*:Evaluator*'
 
 # id | file | exact text (must occur once) | replacement
@@ -75,12 +81,25 @@ group-table-first-seed|core/src/report/group_section.cpp|return v.empty() ? "–
 EOF
 )
 
-declare -A saved=()
+# The files the table mutates, each once.
+files=$(sed 's/\\|/\x1e/g' <<<"$mutants" | cut -d'|' -f2 | sort -u)
+for f in $files; do
+  [ -f "$f.mutate-orig" ] && { echo "mutate-formulas: $f.mutate-orig exists (an earlier run was killed): mv it back to $f first" >&2; exit 2; }
+  git diff --quiet HEAD -- "$f" || { echo "mutate-formulas: $f has uncommitted changes: commit or stash them first" >&2; exit 2; }
+done
+if [ ! -f "$build/build.ninja" ]; then
+  echo "mutate-formulas: configuring $build (a cold build of the tests follows)"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRECGRID_BUILD_TESTS=ON >/dev/null
+fi
+
+current=""
 restore() {
-  for f in "${!saved[@]}"; do cp "${saved[$f]}" "$f" && rm -f "${saved[$f]}"; done
-  saved=()
+  # touch: the original's old mtime would leave the mutant's object file looking up to date to ninja.
+  if [ -n "$current" ] && [ -f "$current.mutate-orig" ]; then mv "$current.mutate-orig" "$current" && touch "$current"; fi
+  current=""
 }
-trap 'restore; exit 130' INT TERM
+trap 'restore; exit 130' INT
+trap 'restore; exit 143' TERM
 trap restore EXIT
 
 # Replace the one occurrence of FROM by TO in FILE (perl: literal text, no pattern characters).
@@ -98,9 +117,8 @@ while IFS= read -r line; do
   IFS=$'\x1f' read -r id file from to <<<"$(sed 's/\\|/\x1e/g; s/|/\x1f/g; s/\x1e/|/g' <<<"$line")"
   [[ "$id" =~ $only ]] || continue
   total=$((total + 1))
-  backup=$(mktemp)
-  cp "$file" "$backup"
-  saved[$file]=$backup
+  cp -p "$file" "$file.mutate-orig"
+  current=$file
   if ! apply "$file" "$from" "$to"; then
     printf '%-26s INVALID: the text to replace is not found once in %s\n' "$id" "$file"
     invalid=$((invalid + 1))

@@ -122,7 +122,10 @@ TEST(Groups, BucketsEndAtTheCountBoundaryNearestEachQuantile) {
   std::mt19937 rng(7);
   for (int trial = 0; trial < 300; ++trial) {
     std::vector<int64_t> v(1 + rng() % 40);
-    for (auto& x : v) x = 1 + static_cast<int64_t>(rng() % 6) * static_cast<int64_t>(1 + rng() % 3);
+    for (auto& x : v) {
+      const auto base = static_cast<int64_t>(rng() % 6);  // two draws in two statements: a fixed order
+      x = 1 + base * static_cast<int64_t>(1 + rng() % 3);
+    }
     std::sort(v.begin(), v.end());
     const int buckets = 1 + static_cast<int>(rng() % 6);
     std::set<int64_t> expected = {v.front()};

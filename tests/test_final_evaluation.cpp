@@ -112,7 +112,8 @@ TEST(FinalEvaluation, PerUserFileAveragesToTheReportedMetrics) {
   EXPECT_EQ(grouped, ev.n_users());
   EXPECT_NEAR(weighted / grouped, r.metrics.at("recall@20"), 1e-12);
   EXPECT_EQ(r.groups["user_groups"]["buckets"][0]["name"], "sparse");
-  // n_train: 10 users with 3, 50 with 8: every quartile edge above the minimum is 8.
+  // n_train: 10 users with 3, 50 with 8: every quartile position (15, 30, 45) lies in the run of 8s
+  // (positions 10-59), whose only boundary is its start: one edge, 8.
   ASSERT_EQ(r.groups["user_groups"]["buckets"].size(), 2u);
   EXPECT_EQ(r.groups["user_groups"]["buckets"][0]["users"], 10);
   EXPECT_EQ(r.groups["user_groups"]["buckets"][0]["n_train_max"], 7);

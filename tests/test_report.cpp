@@ -262,8 +262,19 @@ TEST(ReportGroups, TheGroupTableShowsEachGroupsMeanOverTheSeeds) {
         {"item_groups", {{"head_share", 0.2}, {"groups", {{{"name", "head"}, {"slot_share@20", head_share[s]}, {"recall@20", 0.4}}}}}}};
     runs.push_back(r);
   }
+  // Row kar: its seed 2 recorded "sparse" as n_train 1-3 (another rule): its user-group cells are not averaged.
+  for (int s = 0; s < 2; ++s) {
+    FakeRun r = fake_run("kar", std::to_string(s + 1), 0, 3);
+    r.test_groups = runs[static_cast<size_t>(s)].test_groups;
+    if (s == 1) r.test_groups["user_groups"]["buckets"][0]["n_train_max"] = 3;
+    runs.push_back(r);
+  }
   recgrid::test::write_fake_grid(dir, runs);
   const auto section = report::group_section(report::group(recgrid::grid::read_results(dir)), {dir, "test", {"recall@20"}});
   // sparse R@20 (0.1 + 0.2 + 0.6) / 3 = 0.3, N@20 0.1, head share (0.5 + 0.7 + 0.9) / 3 = 0.7, head R@20 0.4.
+  EXPECT_NE(section.markdown.find("| R@20 sparse (1-5) | N@20 sparse (1-5) |"), std::string::npos) << section.markdown;
   EXPECT_NE(section.markdown.find("| 0.3000 | 0.1000 | 0.7000 | 0.4000 |"), std::string::npos) << section.markdown;
+  // kar: head share (0.5 + 0.7) / 2 = 0.6 is averaged; the sparse cells are not.
+  EXPECT_NE(section.markdown.find("| + kar | – | – | 0.6000 | 0.4000 |"), std::string::npos) << section.markdown;
+  EXPECT_NE(section.html.find("groups differ in their n_train range"), std::string::npos);
 }

@@ -239,7 +239,7 @@ void write_record(std::ofstream& f, const std::string& cell, double valid, bool 
 }  // namespace
 
 // Hand-made searches: row "none" chose a trial still improving at its last rung (†) that validates below
-// trial 0 at convergence (↓); row "kar" neither, though one of its seeds validates below trial 0 (the
+// trial 0 at convergence (↓); row "kar" neither, though its tuned seeds validate below trial 0 (the
 // seeds' gap is shown, never marked: it mixes in seed variation). Numbers computed by hand.
 TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse) {
   const std::string dir = ::testing::TempDir() + "/horizon_report_" + std::to_string(::getpid());
@@ -254,8 +254,8 @@ TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse
     write_record(f, "g-lightgcn-none-s1", 0.28);
     write_record(f, "g-lightgcn-none-s2", 0.29);
     write_record(f, "g-lightgcn-none-extra-s1", 0.10);  // another row's cell with the same prefix
-    write_record(f, "g-lightgcn-kar-s1", 0.31);
-    write_record(f, "g-lightgcn-kar-s2", 0.33);
+    write_record(f, "g-lightgcn-kar-s1", 0.28);
+    write_record(f, "g-lightgcn-kar-s2", 0.29);
     write_record(f, "g-lightgcn-kar-s3", 0.20, false);  // untuned: not the tuned row's
   }
   const recgrid::report::SearchSection s = recgrid::report::search_section(dir);
@@ -265,9 +265,9 @@ TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse
                             "0.3000 (converged: best epoch 59 of 75) | -3.3 % ↓ | 0.2850 ± 0.0071 (-5.0 %) |"),
             std::string::npos)
       << s.markdown;
-  // kar: +6.7 % both ways, no mark.
+  // kar: chosen +6.7 %, no mark; its seeds -5.0 %, unmarked.
   EXPECT_NE(s.markdown.find("| g-lightgcn-kar | halving | 9 | 500 of 1080 | 1234 | train.reg_weight = 1e-06 | 0.3200 | "
-                            "0.3000 (converged: best epoch 59 of 75) | +6.7 % | 0.3200 ± 0.0141 (+6.7 %) |"),
+                            "0.3000 (converged: best epoch 59 of 75) | +6.7 % | 0.2850 ± 0.0071 (-5.0 %) |"),
             std::string::npos)
       << s.markdown;
   EXPECT_NE(s.markdown.find("the last rung at 120 epochs, 2 x the epochs trial 0"), std::string::npos) << s.markdown;
@@ -278,7 +278,22 @@ TEST(SearchHorizon, TheTuningTableMarksACutShortChoiceAndARowThatTuningMadeWorse
   EXPECT_NE(s.html.find("↓ Tuning made this row worse"), std::string::npos);
   EXPECT_NE(s.markdown.find("their gap includes seed-to-seed variation"), std::string::npos);
 
-  // Without either: no footnote.
+  // No ↓ when the chosen trial is below a trial 0 that had not converged (cut by the horizon: not
+  // comparable), or is trial 0 itself; seeds below trial 0 never give one.
+  json unconverged = summary_of("g-lightgcn-none", 0.29, false, 0.30);
+  unconverged["configured"]["converged"] = false;
+  std::ofstream(dir + "/search/g-lightgcn-none/search.json") << unconverged.dump();
+  json itself = summary_of("g-lightgcn-kar", 0.30, false, 0.30);
+  itself["chosen"]["trial"] = 0;
+  std::ofstream(dir + "/search/g-lightgcn-kar/search.json") << itself.dump();
+  const recgrid::report::SearchSection unmarked = recgrid::report::search_section(dir);
+  EXPECT_NE(unmarked.markdown.find("| 0.3000 (after 75 epochs) | -3.3 % | 0.2850 ± 0.0071 (-5.0 %) |"), std::string::npos)
+      << unmarked.markdown;
+  EXPECT_NE(unmarked.markdown.find("| +0.0 % | 0.2850 ± 0.0071 (-5.0 %) |"), std::string::npos) << unmarked.markdown;
+  EXPECT_EQ(unmarked.markdown.find("↓"), std::string::npos) << unmarked.markdown;
+  EXPECT_NE(unmarked.markdown.find("seed-to-seed"), std::string::npos);
+
+  // Without either and without seeds: no footnote.
   std::ofstream(dir + "/search/g-lightgcn-none/search.json") << summary_of("g-lightgcn-none", 0.31, false, 0.30).dump();
   fs::remove(dir + "/results.jsonl");
   const recgrid::report::SearchSection clean = recgrid::report::search_section(dir);

@@ -88,6 +88,8 @@ std::string row_text(const Grouped& g, const Setting& s) {
 
 std::vector<double> quantile_lower_edges(const std::vector<double>& n_train, int buckets) {
   if (n_train.empty() || buckets < 1) return {};
+  for (double v : n_train)
+    if (!std::isfinite(v) || v != std::floor(v)) return {};  // not counts (a file without n_train): no groups
   const eval::UserBuckets b = eval::UserBuckets::quantiles(std::vector<int64_t>(n_train.begin(), n_train.end()), buckets);
   return std::vector<double>(b.lower.begin(), b.lower.end());
 }
@@ -148,14 +150,21 @@ Table beyond_table(const Grouped& g, const GroupOptions& o, ResultsCache& cache)
   return t;
 }
 
-// The user groups' and item groups' names, from the first run that has them.
-void group_names(const Grouped& g, const GroupOptions& o, ResultsCache& cache, std::vector<std::string>& users,
+// A user group as the first run that has groups recorded it: its name and n_train range.
+struct UserGroup {
+  std::string name;
+  double n_train_min = kNaN, n_train_max = kNaN;
+};
+
+// The user groups and the item groups' names, from the first run that has them.
+void group_names(const Grouped& g, const GroupOptions& o, ResultsCache& cache, std::vector<UserGroup>& users,
                  std::vector<std::string>& items) {
   for_each_setting(g, [&](const Setting& s) {
     for (const auto& [seed, record] : s.by_seed) {
       if (!users.empty() || !is_result(record)) continue;
       const json& r = cache.get(record);
-      for (const json& b : group_list(locate(r, o.split, "user_groups"), "buckets")) users.push_back(b.value("name", "?"));
+      for (const json& b : group_list(locate(r, o.split, "user_groups"), "buckets"))
+        users.push_back({b.value("name", "?"), number_or_nan(b, "n_train_min"), number_or_nan(b, "n_train_max")});
       for (const json& b : group_list(locate(r, o.split, "item_groups"), "groups")) items.push_back(b.value("name", "?"));
     }
   });
@@ -172,22 +181,45 @@ std::string group_mean(const Setting& s, ResultsCache& cache, const GroupOptions
   return v.empty() ? "–" : fixed(mean(v));
 }
 
+// A user group's mean over seeds, when every seed's run recorded the group with the same n_train range
+// (runs of different versions or data can name different ranges "sparse"); else "–", saying why.
+TableCell user_group_mean(const Setting& s, ResultsCache& cache, const GroupOptions& o, const UserGroup& u,
+                          const std::string& key) {
+  bool differs = false;
+  seed_values(s, cache, [&](const json& r) {
+    for (const json& b : group_list(locate(r, o.split, "user_groups"), "buckets"))
+      if (b.value("name", "") == u.name)
+        differs = differs || number_or_nan(b, "n_train_min") != u.n_train_min || number_or_nan(b, "n_train_max") != u.n_train_max;
+    return kNaN;
+  });
+  if (differs) return {"–", false, "the runs' " + u.name + " groups differ in their n_train range: not averaged"};
+  return {group_mean(s, cache, o, "user_groups", "buckets", u.name, key), false, ""};
+}
+
+std::string user_group_label(const UserGroup& u) {
+  if (!std::isfinite(u.n_train_min) || !std::isfinite(u.n_train_max)) return u.name;
+  char range[64];
+  std::snprintf(range, sizeof range, u.n_train_min == u.n_train_max ? " (%.0f)" : " (%.0f-%.0f)", u.n_train_min, u.n_train_max);
+  return u.name + range;
+}
+
 Table group_table(const Grouped& g, const GroupOptions& o, ResultsCache& cache) {
   const std::string k = k_of(o.metrics);
-  std::vector<std::string> users, items;
+  std::vector<UserGroup> users;
+  std::vector<std::string> items;
   group_names(g, o, cache, users, items);
   Table t;
   if (users.empty() && items.empty()) return t;
   t.header = {"base model", "row"};
-  for (const auto& u : users) t.header.push_back("R@" + k + " " + u);
-  for (const auto& u : users) t.header.push_back("N@" + k + " " + u);
+  for (const auto& u : users) t.header.push_back("R@" + k + " " + user_group_label(u));
+  for (const auto& u : users) t.header.push_back("N@" + k + " " + user_group_label(u));
   for (const auto& i : items) t.header.push_back(i + " share@" + k);
   for (const auto& i : items) t.header.push_back(i + " R@" + k);
   std::string last_model;
   for_each_setting(g, [&](const Setting& s) {
     std::vector<TableCell> cells = {{s.model == last_model ? "" : s.model, false, ""}, {row_text(g, s), false, ""}};
     for (const char* metric : {"recall@", "ndcg@"})
-      for (const auto& u : users) cells.push_back({group_mean(s, cache, o, "user_groups", "buckets", u, metric + k), false, ""});
+      for (const auto& u : users) cells.push_back(user_group_mean(s, cache, o, u, metric + k));
     for (const char* metric : {"slot_share@", "recall@"})
       for (const auto& i : items) cells.push_back({group_mean(s, cache, o, "item_groups", "groups", i, metric + k), false, ""});
     t.separator_before.push_back(s.model != last_model);

@@ -91,9 +91,10 @@ std::vector<std::string> versus_configured(const json& s, const std::vector<doub
   const bool known = !c.is_null() && c["metric"].is_number();
   const double configured = known ? c["metric"].get<double>() : 0;
   char chosen[40] = "–", mean[96] = "–";
-  if (known && !s["chosen"].is_null() && configured > 0) {
-    const double metric = s["chosen"]["metric"].get<double>();
-    const bool worse = c.value("converged", false) && metric < configured;
+  const json& ch = s.value("chosen", json());
+  if (known && !ch.is_null() && ch["metric"].is_number() && configured > 0) {
+    const double metric = ch["metric"].get<double>();
+    const bool worse = c.value("converged", false) && ch.value("trial", -1) != 0 && metric < configured;
     marks.worse = marks.worse || worse;
     std::snprintf(chosen, sizeof chosen, "%+.1f %%%s", 100 * (metric / configured - 1), worse ? " ↓" : "");
   }
@@ -102,7 +103,7 @@ std::vector<std::string> versus_configured(const json& s, const std::vector<doub
     for (double v : seeds) m += v / static_cast<double>(seeds.size());
     for (double v : seeds) ss += (v - m) * (v - m);
     const double sd = seeds.size() > 1 ? std::sqrt(ss / static_cast<double>(seeds.size() - 1)) : 0;
-    marks.seeds = true;
+    marks.seeds = marks.seeds || (known && configured > 0);
     if (known && configured > 0)
       std::snprintf(mean, sizeof mean, "%.4f ± %.4f (%+.1f %%)", m, sd, 100 * (m / configured - 1));
     else
