@@ -13,14 +13,17 @@
 #   4. CI's Slurm step: scripts/test-cluster.sh start (installs slurm-wlm and munge), the Slurm tests, stop
 # and prints each one's wall time and result. Exit status 0 only when all pass.
 #
-# Usage: bash scripts/check-fresh-machine.sh [--keep] [--root DIR] [--mirror DIR]
+# Usage: bash scripts/check-fresh-machine.sh [--keep] [--root DIR] [--mirror DIR] [--only cluster]
 #   --keep      leave the root (and its logs: DIR/work/*.log) for a look afterwards
+#   --only cluster  only step 4, after `bash scripts/setup.sh --tests` on the fresh root (to rerun the
+#               Slurm step when another test cluster held its ports during a full check)
 #   --mirror    a folder holding amazon/, yelp/, movie/ (and SHA256SUMS); default: the data root
 #               ($RECGRID_DATA_ROOT, else the default data root beside the checkout)
 # Needs root (mmdebstrap, mount, chroot). Takes ~40 min on 2 cores: a cold build, twice the apt work.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 keep=0
+only=""
 root=""
 mirror="${RECGRID_DATA_ROOT:-$repo/../shared/data}"
 while [ $# -gt 0 ]; do
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --root) root="$2"; shift ;;
     --mirror) mirror="$2"; shift ;;
-    *) echo "usage: $0 [--keep] [--root DIR] [--mirror DIR]" >&2; exit 2 ;;
+    --only) [ "${2:-}" = cluster ] || { echo "check-fresh-machine: --only takes: cluster" >&2; exit 2; }; only=cluster; shift ;;
+    *) echo "usage: $0 [--keep] [--root DIR] [--mirror DIR] [--only cluster]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -80,26 +84,30 @@ run_inside() {
 }
 
 status=0
-echo "== the README's commands, in order, on the fresh root"
-run_inside main "bash scripts/run-main.sh" || status=1
-grep -E '^\s+default' "$root/work/main.log" | sed 's/^/   /' || true
-run_inside tests "bash scripts/run-tests.sh" || status=1
-grep -E 'tests passed|tests failed' "$root/work/tests.log" | sed 's/^/   /' || true
-grep -A12 'The following tests did not run' "$root/work/tests.log" | grep -E 'did not run|Skipped' | sed 's/^/   /' || true
-# The paper's data from a local mirror, as a user with a lab file server would get it.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 --directory "$mirror" "$port" > "$root/work/mirror.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break; sleep 0.1; done
-run_inside data "build/bin/recgrid data get amazon yelp movie --from http://127.0.0.1:$port/ && \
-  RECGRID_REQUIRE_PAPER_DATA=1 ctest --test-dir build -L paper_data --no-tests=error --output-on-failure && \
-  build/bin/recgrid run configs/experiments/lightgcn-amazon.yaml --set train.epochs=1 --no-progress --out /tmp/one-epoch" \
-  || status=1
-kill "$server_pid" 2>/dev/null; server_pid=""
-grep -E 'tests passed|tests failed|ready in' "$root/work/data.log" | sed 's/^/   /' || true
-if [ -f "$mirror/SHA256SUMS" ]; then
-  (cd "$root/root/.local/share/recgrid/data" && sha256sum --check --ignore-missing --quiet "$mirror/SHA256SUMS" \
-    && echo "   the fetched files' sha256 equal the mirror's SHA256SUMS") || { echo "   sha256 check FAILED"; status=1; }
+if [ "$only" = cluster ]; then
+  run_inside build "bash scripts/setup.sh --tests" || status=1
+else
+  echo "== the README's commands, in order, on the fresh root"
+  run_inside main "bash scripts/run-main.sh" || status=1
+  grep -E '^\s+default' "$root/work/main.log" | sed 's/^/   /' || true
+  run_inside tests "bash scripts/run-tests.sh" || status=1
+  grep -E 'tests passed|tests failed' "$root/work/tests.log" | sed 's/^/   /' || true
+  grep -A12 'The following tests did not run' "$root/work/tests.log" | grep -E 'did not run|Skipped' | sed 's/^/   /' || true
+  # The paper's data from a local mirror, as a user with a lab file server would get it.
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$mirror" "$port" > "$root/work/mirror.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break; sleep 0.1; done
+  run_inside data "build/bin/recgrid data get amazon yelp movie --from http://127.0.0.1:$port/ && \
+    RECGRID_REQUIRE_PAPER_DATA=1 ctest --test-dir build -L paper_data --no-tests=error --output-on-failure && \
+    build/bin/recgrid run configs/experiments/lightgcn-amazon.yaml --set train.epochs=1 --no-progress --out /tmp/one-epoch" \
+    || status=1
+  kill "$server_pid" 2>/dev/null; server_pid=""
+  grep -E 'tests passed|tests failed|ready in' "$root/work/data.log" | sed 's/^/   /' || true
+  if [ -f "$mirror/SHA256SUMS" ]; then
+    (cd "$root/root/.local/share/recgrid/data" && sha256sum --check --ignore-missing --quiet "$mirror/SHA256SUMS" \
+      && echo "   the fetched files' sha256 equal the mirror's SHA256SUMS") || { echo "   sha256 check FAILED"; status=1; }
+  fi
 fi
 # CI's Slurm step: the test cluster installs its packages and starts from nothing (docs/CLUSTER.md).
 # It listens on Slurm's ports, so a test cluster already running here would take them: say so.
@@ -112,5 +120,6 @@ else
     bash scripts/test-cluster.sh stop; exit \$rc" || status=1
   grep -E 'tests passed|tests failed' "$root/work/cluster.log" | sed 's/^/   /' || true
 fi
-echo "== $(date -u +%Y-%m-%d) commit $commit: $([ $status = 0 ] && echo both commands pass || echo FAILED)"
+verdict=$([ -n "$only" ] && echo "the $only step passes" || echo "both commands pass")
+echo "== $(date -u +%Y-%m-%d) commit $commit: $([ $status = 0 ] && echo "$verdict" || echo FAILED)"
 exit $status
