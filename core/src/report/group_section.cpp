@@ -186,14 +186,16 @@ std::string group_mean(const Setting& s, ResultsCache& cache, const GroupOptions
 TableCell user_group_mean(const Setting& s, ResultsCache& cache, const GroupOptions& o, const UserGroup& u,
                           const std::string& key) {
   bool differs = false;
-  seed_values(s, cache, [&](const json& r) {
+  const auto v = seed_values(s, cache, [&](const json& r) {
     for (const json& b : group_list(locate(r, o.split, "user_groups"), "buckets"))
-      if (b.value("name", "") == u.name)
+      if (b.value("name", "") == u.name) {
         differs = differs || number_or_nan(b, "n_train_min") != u.n_train_min || number_or_nan(b, "n_train_max") != u.n_train_max;
+        return number_or_nan(b, key);
+      }
     return kNaN;
   });
   if (differs) return {"–", false, "the runs' " + u.name + " groups differ in their n_train range: not averaged"};
-  return {group_mean(s, cache, o, "user_groups", "buckets", u.name, key), false, ""};
+  return {v.empty() ? "–" : fixed(mean(v)), false, ""};
 }
 
 std::string user_group_label(const UserGroup& u) {

@@ -3,12 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <iterator>
 #include <cstdio>
 #include <filesystem>
 #include <vector>
 
+#include "report/stats.hpp"
 #include "report/svg_chart.hpp"
 #include "util/files.hpp"
 
@@ -90,7 +90,7 @@ std::vector<std::string> versus_configured(const json& s, const std::vector<doub
   const json& c = s.value("configured", json());
   const bool known = !c.is_null() && c["metric"].is_number();
   const double configured = known ? c["metric"].get<double>() : 0;
-  char chosen[40] = "–", mean[96] = "–";
+  char chosen[40] = "–", seeds_text[96] = "–";
   const json& ch = s.value("chosen", json());
   if (known && !ch.is_null() && ch["metric"].is_number() && configured > 0) {
     const double metric = ch["metric"].get<double>();
@@ -99,17 +99,14 @@ std::vector<std::string> versus_configured(const json& s, const std::vector<doub
     std::snprintf(chosen, sizeof chosen, "%+.1f %%%s", 100 * (metric / configured - 1), worse ? " ↓" : "");
   }
   if (!seeds.empty()) {
-    double m = 0, ss = 0;
-    for (double v : seeds) m += v / static_cast<double>(seeds.size());
-    for (double v : seeds) ss += (v - m) * (v - m);
-    const double sd = seeds.size() > 1 ? std::sqrt(ss / static_cast<double>(seeds.size() - 1)) : 0;
+    const double m = mean(seeds), sd = sample_std(seeds);
     marks.seeds = marks.seeds || (known && configured > 0);
     if (known && configured > 0)
-      std::snprintf(mean, sizeof mean, "%.4f ± %.4f (%+.1f %%)", m, sd, 100 * (m / configured - 1));
+      std::snprintf(seeds_text, sizeof seeds_text, "%.4f ± %.4f (%+.1f %%)", m, sd, 100 * (m / configured - 1));
     else
-      std::snprintf(mean, sizeof mean, "%.4f ± %.4f", m, sd);
+      std::snprintf(seeds_text, sizeof seeds_text, "%.4f ± %.4f", m, sd);
   }
-  return {configured_text(s), chosen, mean};
+  return {configured_text(s), chosen, seeds_text};
 }
 
 // One line per row: row, method, trials, epochs spent of the budget, seconds spent (training and
